@@ -1,0 +1,42 @@
+# The project's front door: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_STAMP := var/.system-packages
+
+.PHONY: run test lint format bench system-packages clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# System packages: PostgreSQL and Redis servers, Debian's Chromium for browser tests,
+# and the Pango libraries WeasyPrint renders with. Installed only when missing, as root.
+system-packages:
+	@scripts/system-packages
+
+run: $(STAMP)
+	@scripts/system-packages --run
+	@scripts/run
+
+test: $(STAMP) system-packages lint
+	scripts/with-services $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) system-packages
+	scripts/with-services $(BIN)/python manage.py bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3

@@ -1,0 +1,133 @@
+"""Staff, teams (services), roles and security events."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", "Caseworker"
+    SERVICE_MANAGER = "service_manager", "Service manager"
+    INFORMATION_SECURITY_OFFICER = "iso", "Information security officer"
+    ADMIN = "admin", "Admin"
+
+
+# Each role is a Django group of the same label, created by a migration with its
+# permissions; `staff_set_role` keeps a user's group in step with their role.
+ROLE_GROUP_NAMES = {role.value: role.label for role in Role}
+
+# Roles that must use two-factor authentication.
+ROLES_REQUIRING_2FA = frozenset({Role.SERVICE_MANAGER, Role.INFORMATION_SECURITY_OFFICER, Role.ADMIN})
+
+
+class Team(models.Model):
+    """A service, e.g. "Outreach North". Caseloads and manager oversight follow teams."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """One person, one account. Shared logins are detected (see SecurityEvent)."""
+
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CASEWORKER)
+    teams = models.ManyToManyField(Team, through="TeamMembership", related_name="members", blank=True)
+    job_title = models.CharField(max_length=120, blank=True)
+    # Date of the person's last data-protection training, recorded in breach reports.
+    data_protection_training_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_caseworker(self) -> bool:
+        return self.role == Role.CASEWORKER
+
+    @property
+    def is_service_manager(self) -> bool:
+        return self.role == Role.SERVICE_MANAGER
+
+    @property
+    def is_information_security_officer(self) -> bool:
+        return self.role == Role.INFORMATION_SECURITY_OFFICER
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def requires_2fa(self) -> bool:
+        return self.role in ROLES_REQUIRING_2FA or self.is_superuser
+
+
+class TeamMembership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    joined_on = models.DateField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="unique_team_membership")]
+
+    def __str__(self):
+        return f"{self.user} in {self.team}"
+
+
+class ActiveSession(models.Model):
+    """The one live session a person may have. A new login replaces the old one."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="active_session")
+    session_key = models.CharField(max_length=40)
+    started_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    def __str__(self):
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SecurityEvent(models.Model):
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Logged in"
+        LOGOUT = "logout", "Logged out"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOCKED_OUT = "locked_out", "Locked out"
+        CONCURRENT_LOGIN = "concurrent_login", "Concurrent login (possible shared account)"
+        SESSION_EXPIRED = "session_expired", "Session expired"
+        TWO_FACTOR_ENROLLED = "2fa_enrolled", "Two-factor enrolled"
+        TWO_FACTOR_FAILED = "2fa_failed", "Two-factor code rejected"
+        PASSWORD_RESET = "password_reset", "Password reset"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events")
+    # The username typed, kept for failed logins that match no account.
+    username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # For concurrent logins: the session that was ended.
+    other_ip_address = models.GenericIPAddressField(null=True, blank=True)
+    other_user_agent = models.CharField(max_length=300, blank=True)
+    other_started_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="securityevent_user_at"),
+            models.Index(fields=["-at"], name="securityevent_concurrent_at", condition=Q(kind="concurrent_login")),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.username or self.user} at {self.at:%Y-%m-%d %H:%M}"

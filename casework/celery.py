@@ -1,0 +1,30 @@
+"""The Celery application. The beat schedule is defined here, in code."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casework.settings")
+
+app = Celery("casework")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Run exactly one beat process (see README, "Worker and beat"). Every task below is
+# state-based and idempotent, so a missed or repeated run delays work but never loses
+# or duplicates it.
+app.conf.beat_schedule = {
+    "breach-deadline-sweep": {
+        "task": "breaches.tasks.sweep_breach_deadlines",
+        "schedule": 5 * 60,
+    },
+    "audit-seal": {
+        "task": "access.tasks.seal_audit",
+        "schedule": 5 * 60,
+    },
+    "audit-seal-daily-digest": {
+        "task": "access.tasks.email_seal_digest",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}

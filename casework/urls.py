@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("clients/", include("clients.urls")),
+    path("consent/", include("consent.urls")),
+    path("sharing/", include("sharing.urls")),
+    path("breaches/", include("breaches.urls")),
+    path("access/", include("access.urls")),
+    path("admin/", admin.site.urls),
+]

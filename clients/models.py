@@ -1,0 +1,161 @@
+"""Clients, their information by data category, case notes, caseload assignments."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from .categories import CATEGORY_CHOICES, REGISTRY
+
+
+class Client(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    reference = models.CharField(max_length=20, unique=True)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="clients")
+    # Identity
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=60, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    national_insurance_number = models.CharField(max_length=13, blank=True)
+    nhs_number = models.CharField(max_length=12, blank=True)
+    # Contact
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    preferred_contact = models.CharField(max_length=200, blank=True)
+    # Case status
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=200, blank=True)
+    # Legal hold: while set, nothing about the client may be deleted or anonymised.
+    legal_hold_since = models.DateTimeField(null=True, blank=True)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        permissions = [("open_client", "Can open the client record")]
+        indexes = [
+            models.Index(fields=["team", "status"], name="client_team_status"),
+            models.Index(fields=["last_name", "first_name"], name="client_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.reference})"
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.first_name
+        return f"{first} {self.last_name}".strip()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+    @property
+    def under_legal_hold(self) -> bool:
+        return self.legal_hold_since is not None
+
+
+class ClientUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's direct foreign-key form: one indexed join instead of a generic one."""
+
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"], name="client_uperm_lookup")]
+
+
+class ClientGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["group", "permission", "content_object"], name="client_gperm_lookup")]
+
+
+class InformationEntry(models.Model):
+    """What we hold about a client in one data category: a shareable summary and the detail."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="entries")
+    category = models.CharField(max_length=40, choices=CATEGORY_CHOICES)
+    summary = models.TextField(help_text="A short statement that is safe to share more widely.")
+    detail = models.TextField(blank=True, help_text="The full account. Shared only when the detail level is.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["client", "category", "recorded_at"]
+        indexes = [models.Index(fields=["client", "category"], name="entry_client_category")]
+
+    def __str__(self):
+        return f"{self.category_label}: {self.summary[:40]}"
+
+    @property
+    def category_label(self) -> str:
+        return REGISTRY[self.category].label
+
+
+class CaseNote(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="notes")
+    category = models.CharField(max_length=40, choices=CATEGORY_CHOICES)
+    text = models.TextField()
+    # Counselling and welfare notes held in confidence: likely "excluded material" that
+    # police can only obtain with a court's production order.
+    held_in_confidence = models.BooleanField(default=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-written_at"]
+        indexes = [models.Index(fields=["client", "-written_at"], name="note_client_written")]
+
+    def __str__(self):
+        return f"Note on {self.client_id} at {self.written_at:%Y-%m-%d}"
+
+
+class Assignment(models.Model):
+    """A caseworker working with a client. Starting one grants access; ending it revokes it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
+    caseworker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    is_key_worker = models.BooleanField(default=True)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "caseworker"], condition=Q(ended_on__isnull=True), name="one_open_assignment"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["caseworker"], condition=Q(ended_on__isnull=True), name="assignment_open_by_worker")
+        ]
+
+    def __str__(self):
+        return f"{self.caseworker} → {self.client_id}"

@@ -1,0 +1,52 @@
+import datetime
+
+import factory
+
+from accounts.tests.factories import TeamFactory, UserFactory
+from clients.models import Assignment, CaseNote, Client, InformationEntry
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    reference = factory.Sequence(lambda n: f"C{n:06d}")
+    team = factory.SubFactory(TeamFactory)
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=80)
+    phone = factory.Faker("phone_number", locale="en_GB")
+    opened_on = factory.LazyFunction(lambda: datetime.date(2026, 1, 5))
+
+
+class InformationEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InformationEntry
+
+    client = factory.SubFactory(ClientFactory)
+    category = "housing_history"
+    summary = "Sleeping rough since March."
+    detail = "Evicted from a private let after rent arrears; two nights in a shelter."
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class CaseNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseNote
+
+    client = factory.SubFactory(ClientFactory)
+    category = "support_needs"
+    text = "Met at the drop-in; wants help with a housing application."
+    author = factory.SubFactory(UserFactory)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """Note: creating the row does not grant access; use clients.services.assignment_start."""
+
+    class Meta:
+        model = Assignment
+
+    client = factory.SubFactory(ClientFactory)
+    caseworker = factory.SubFactory(UserFactory)
+    started_on = factory.LazyFunction(lambda: datetime.date(2026, 1, 5))
+    started_by = factory.SelfAttribute("caseworker")

@@ -1,0 +1,153 @@
+"""Standing users for every test: one per role and relationship.
+
+team_a holds `caseworker` and `manager`; team_b holds `other_caseworker` and
+`other_manager`. `own_client` is on caseworker's caseload in team_a; `team_client` is in
+team_a on nobody's caseload; `other_team_client` is in team_b; `closed_client` is
+caseworker's but closed.
+"""
+
+import pytest
+
+from accounts.models import Role
+from accounts.tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team_a(db):
+    return TeamFactory(name="Outreach North", slug="outreach-north")
+
+
+@pytest.fixture
+def team_b(db):
+    return TeamFactory(name="Riverside Hostel", slug="riverside-hostel")
+
+
+@pytest.fixture
+def caseworker(team_a):
+    return UserFactory(username="casey", first_name="Casey", last_name="Worker", teams=[team_a])
+
+
+@pytest.fixture
+def other_caseworker(team_b):
+    return UserFactory(username="olly", first_name="Olly", last_name="Other", teams=[team_b])
+
+
+@pytest.fixture
+def manager(team_a):
+    return UserFactory(
+        username="morgan", first_name="Morgan", last_name="Manager", role=Role.SERVICE_MANAGER, teams=[team_a]
+    )
+
+
+@pytest.fixture
+def other_manager(team_b):
+    return UserFactory(
+        username="mina", first_name="Mina", last_name="Manager", role=Role.SERVICE_MANAGER, teams=[team_b]
+    )
+
+
+@pytest.fixture
+def iso(db):
+    return UserFactory(username="isla", first_name="Isla", last_name="Officer", role=Role.INFORMATION_SECURITY_OFFICER)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
+
+
+# --- Logging in -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def login(client):
+    """Log a standing user in with the test client, 2FA-verified where the role needs it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def _login(user, test_client=None):
+        test_client = test_client or client
+        test_client.force_login(user)
+        if user.requires_2fa:
+            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Test phone", defaults={"confirmed": True})
+            session = test_client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return test_client
+
+    return _login
+
+
+# --- Browser tests (Playwright driving Debian's Chromium) -------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make between browser steps are ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def axe():
+    """Call `axe(page)` on each page a flow visits: fails on serious or critical violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    checker = Axe()
+
+    def _check(page):
+        results = checker.run(page)
+        bad = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
+        assert not bad, "\n".join(
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in bad
+        )
+
+    return _check
+
+
+@pytest.fixture
+def browser_login(page):
+    """Sign in through the real login form. 2FA roles get a TOTP device and enter a code."""
+
+    def _login(user, password=None, target=None):
+        from accounts.tests.factories import PASSWORD
+
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password or PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        return page
+
+    return _login
