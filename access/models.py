@@ -1,5 +1,6 @@
 """The append-only audit log written by the gate, and its seals."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 
@@ -50,6 +51,59 @@ class AccessEvent(models.Model):
             models.Index(fields=["at"], name="accessevent_at"),
             models.Index(fields=["actor", "at"], name="accessevent_actor_at"),
         ]
+        # Append-only in the database itself: a trigger refuses UPDATE and DELETE.
+        triggers = [
+            pgtrigger.Protect(name="accessevent_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.client_id} {self.outcome}"
+
+
+class AuditSeal(models.Model):
+    """A hash-chained batch of audit rows: ids (after_id, last_id], chained to the previous seal."""
+
+    after_id = models.BigIntegerField(help_text="The last id sealed by the previous seal (0 for the first).")
+    last_id = models.BigIntegerField()
+    row_count = models.PositiveIntegerField()
+    rows_digest = models.CharField(max_length=64, help_text="SHA-256 over the canonical form of the sealed rows.")
+    previous_hash = models.CharField(max_length=64)
+    seal_hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["last_id"]
+        default_permissions = ("view",)
+        constraints = [models.UniqueConstraint(fields=["after_id"], name="one_seal_per_start")]
+        triggers = [
+            pgtrigger.Protect(name="auditseal_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"Seal of events {self.after_id + 1}–{self.last_id}"
+
+
+class AccessReview(models.Model):
+    """A manager's review of one item on the access-review page (itself audited).
+
+    Kept apart from AccessEvent and SecurityEvent so those stay append-only.
+    """
+
+    event = models.OneToOneField(AccessEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="review")
+    security_event = models.OneToOneField(
+        "accounts.SecurityEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="review"
+    )
+    # For "unusual volume" findings, which are not a single row.
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period_start = models.DateField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    note = models.TextField()
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+
+    def __str__(self):
+        return f"Review by {self.reviewed_by_id} at {self.reviewed_at:%Y-%m-%d %H:%M}"

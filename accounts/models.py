@@ -118,9 +118,6 @@ class SecurityEvent(models.Model):
     other_ip_address = models.GenericIPAddressField(null=True, blank=True)
     other_user_agent = models.CharField(max_length=300, blank=True)
     other_started_at = models.DateTimeField(null=True, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    review_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-at"]
