@@ -70,6 +70,15 @@ class AuditSeal(models.Model):
     previous_hash = models.CharField(max_length=64)
     seal_hash = models.CharField(max_length=64, unique=True)
     sealed_at = models.DateTimeField()
+    # The AccessEvent columns hashed, in order, so adding a column later does not break
+    # the verification of rows sealed before it existed.
+    columns = models.JSONField(default=list)
+    # Locators, not evidence (the evidence is rows_digest, chained by seal_hash): ids in
+    # the range that had no row when sealed (rolled-back inserts), as [first, last]
+    # pairs, and the first 4 bytes of each sealed row's hash, in id order. They let
+    # verify_audit name the row that was altered, removed or slipped in.
+    gaps = models.JSONField(default=list)
+    row_fingerprints = models.BinaryField(default=b"")
 
     class Meta:
         ordering = ["last_id"]
@@ -81,6 +90,23 @@ class AuditSeal(models.Model):
 
     def __str__(self):
         return f"Seal of events {self.after_id + 1}–{self.last_id}"
+
+
+class SealDigest(models.Model):
+    """The daily e-mail of one UTC day's seals to the information security officers, once per day."""
+
+    day = models.DateField(unique=True)
+    sent_at = models.DateTimeField()
+    recipients = models.TextField(help_text="The addresses it went to, one per line.")
+    seal_count = models.PositiveIntegerField()
+    head_hash = models.CharField(max_length=64, blank=True, help_text="The chain head when it was sent.")
+
+    class Meta:
+        ordering = ["-day"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"Seal digest for {self.day:%Y-%m-%d}"
 
 
 class AccessReview(models.Model):
