@@ -1,4 +1,39 @@
-"""Session security: one live session per person, idle timeout, absolute lifetime, 2FA."""
+"""Session security: one live session per person, idle timeout, absolute lifetime, 2FA.
+
+Cost per signed-in request: one indexed query (the person's ActiveSession key); the
+session is written back at most once a minute to record activity.
+"""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+
+from . import selectors, services, sessions
+from .models import ActiveSession, SecurityEvent
+
+# Pages someone who still owes a second factor may open.
+OPEN_UNTIL_VERIFIED = frozenset(
+    {"accounts:login", "accounts:logout", "accounts:two_factor_verify", "accounts:two_factor_enrol"}
+)
+
+
+def login_url(request, *, ended: str = "", next_url: str = "") -> str:
+    params = {}
+    if ended:
+        params["ended"] = ended
+    if next_url:
+        params["next"] = next_url
+    url = reverse("accounts:login")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _resumable(request) -> str:
+    """Where to come back to after signing in again: only a page, never a form post."""
+    return request.get_full_path() if request.method == "GET" else ""
 
 
 class SessionSecurityMiddleware:
@@ -6,4 +41,55 @@ class SessionSecurityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        return self.check_session(request) or self.get_response(request)
+
+    def check_session(self, request):
+        user = request.user
+        if not user.is_authenticated:
+            return self.explain_ended_session(request)
+        now = timezone.now()
+        reason = sessions.expiry_reason(request.session, now)
+        if reason:
+            services.session_end(request=request, kind=SecurityEvent.Kind.SESSION_EXPIRED)
+            return redirect(login_url(request, ended=reason, next_url=_resumable(request)))
+        active_key = ActiveSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True).first()
+        if active_key != request.session.session_key:
+            # A newer login replaced this session (normally its row is already gone from
+            # the store; this catches session engines that cannot delete, such as cookies).
+            logout(request)
+            ended = sessions.Ended.ELSEWHERE if active_key else sessions.Ended.EXPIRED
+            return redirect(login_url(request, ended=ended, next_url=_resumable(request)))
+        sessions.touch(request.session, now)
+        return None
+
+    def explain_ended_session(self, request):
+        """A browser whose session is gone: say why, instead of a bare login page."""
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not cookie or request.session.session_key:
+            return None
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+        if not getattr(match.func, "login_required", True):
+            return None
+        elsewhere = SecurityEvent.objects.filter(
+            kind=SecurityEvent.Kind.CONCURRENT_LOGIN, ended_session_hash=sessions.key_hash(cookie)
+        ).exists()
+        ended = sessions.Ended.ELSEWHERE if elsewhere else sessions.Ended.EXPIRED
+        return redirect(login_url(request, ended=ended, next_url=_resumable(request)))
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Until verified, someone who owes a second factor may open only the 2FA pages."""
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        match = request.resolver_match
+        in_admin = "admin" in match.namespaces
+        owes_second_factor = user.requires_2fa or request.session.get(sessions.SECOND_FACTOR_PENDING) or in_admin
+        if not owes_second_factor or user.is_verified() or match.view_name in OPEN_UNTIL_VERIFIED:
+            return None
+        target = "accounts:two_factor_verify" if selectors.has_confirmed_device(user) else "accounts:two_factor_enrol"
+        next_url = _resumable(request)
+        url = reverse(target)
+        return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)

@@ -105,7 +105,11 @@ class SecurityEvent(models.Model):
         SESSION_EXPIRED = "session_expired", "Session expired"
         TWO_FACTOR_ENROLLED = "2fa_enrolled", "Two-factor enrolled"
         TWO_FACTOR_FAILED = "2fa_failed", "Two-factor code rejected"
+        TWO_FACTOR_REMOVED = "2fa_removed", "Two-factor turned off"
         PASSWORD_RESET = "password_reset", "Password reset"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        UNLOCKED = "unlocked", "Lockout cleared"
+        ROLE_CHANGED = "role_changed", "Role changed"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events")
@@ -118,12 +122,20 @@ class SecurityEvent(models.Model):
     other_ip_address = models.GenericIPAddressField(null=True, blank=True)
     other_user_agent = models.CharField(max_length=300, blank=True)
     other_started_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the ended session's key, so its browser can be told why it was signed out.
+    ended_session_hash = models.CharField(max_length=64, blank=True)
+    # Who did it, when it was someone else (an admin changing a role or clearing a lockout).
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["user", "-at"], name="securityevent_user_at"),
             models.Index(fields=["-at"], name="securityevent_concurrent_at", condition=Q(kind="concurrent_login")),
+            models.Index(
+                fields=["ended_session_hash"], name="securityevent_ended_session", condition=~Q(ended_session_hash="")
+            ),
         ]
 
     def __str__(self):

@@ -32,3 +32,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     def teams(self, create, extracted, **kwargs):
         for team in extracted or ():
             TeamMembership.objects.get_or_create(user=self, team=team)
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Test phone"
+    confirmed = True
+
+
+def totp_code(device, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app would show now (or `steps_ahead` steps later)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"

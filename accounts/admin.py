@@ -1,0 +1,161 @@
+"""Django admin for staff and teams. Nothing here shows client data.
+
+The admin site signs people in through our own login (lockout and two-factor apply),
+and the middleware asks every admin page for a verified second factor.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.db.models import Count
+
+from . import selectors, services, views
+from .models import SecurityEvent, Team, TeamMembership, User
+
+admin.site.login = views.admin_login
+admin.site.logout = views.logout_view
+
+
+class TeamsOfStaffInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 1
+    autocomplete_fields = ["team"]
+    readonly_fields = ["joined_on"]
+    verbose_name = "team"
+    verbose_name_plural = "teams"
+
+
+class MembersOfTeamInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+    readonly_fields = ["joined_on"]
+    verbose_name = "member"
+    verbose_name_plural = "members"
+
+
+class StaffCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "first_name", "last_name", "email", "role")
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    add_form = StaffCreationForm
+    inlines = [TeamsOfStaffInline]
+    list_display = ["username", "first_name", "last_name", "role", "team_names", "is_active", "locked_out"]
+    list_filter = ["role", "is_active", "teams"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    ordering = ["username"]
+    actions = ["unlock_sign_in", "reset_two_factor"]
+    readonly_fields = ["is_staff", "last_login", "date_joined", "sign_in_lockout"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email", "job_title", "data_protection_training_on"]}),
+        (
+            "Role and access",
+            {
+                "fields": ["role", "is_active", "is_staff", "is_superuser", "sign_in_lockout"],
+                "description": "The role decides the person's group and permissions; admins get the admin site.",
+            },
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "first_name", "last_name", "email", "role", "password1", "password2"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return selectors.staff_with_lockout_flag(super().get_queryset(request).prefetch_related("teams"))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("is_superuser")
+        return fields
+
+    @admin.display(description="Teams")
+    def team_names(self, obj):
+        return ", ".join(team.name for team in obj.teams.all())
+
+    @admin.display(description="Locked out", boolean=True)
+    def locked_out(self, obj):
+        return getattr(obj, "is_locked_out", False)
+
+    @admin.display(description="Sign-in lockout")
+    def sign_in_lockout(self, obj):
+        if getattr(obj, "is_locked_out", False):
+            return "Locked out after repeated wrong passwords. Use “Unlock sign-in” on the staff list to clear it."
+        return "Not locked out."
+
+    def save_model(self, request, obj, form, change):
+        # The role goes through staff_set_role, which also moves the group and is_staff
+        # and records the change; the plain save keeps the previous role.
+        role = obj.role
+        if change and "role" in form.changed_data:
+            obj.role = form.initial["role"]
+        super().save_model(request, obj, form, change)
+        services.staff_set_role(actor=request.user, user=obj, role=role)
+
+    @admin.action(description="Unlock sign-in (clear lockouts after wrong passwords)")
+    def unlock_sign_in(self, request, queryset):
+        cleared = [user for user in queryset if services.staff_unlock(actor=request.user, user=user)]
+        if cleared:
+            names = ", ".join(user.get_username() for user in cleared)
+            self.message_user(request, f"Unlocked sign-in for {names}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of the selected people were locked out.", messages.INFO)
+
+    @admin.action(description="Reset two-factor (lost or replaced phone)")
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            services.totp_device_remove(actor=request.user, user=user)
+        self.message_user(
+            request,
+            "Two-factor reset. Each person sets up a new authenticator at their next sign-in "
+            "(required for managers, the information security officer and admins).",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_active", "member_count"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembersOfTeamInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_total=Count("memberships"))
+
+    @admin.display(description="Members", ordering="member_total")
+    def member_count(self, obj):
+        return obj.member_total
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: security events are evidence, not records to edit."""
+
+    list_display = ["at", "kind", "username", "ip_address", "other_ip_address", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

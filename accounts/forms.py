@@ -1,0 +1,54 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import RegexValidator
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with messages that say what to do next."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "The username or password is not right. Check both and try again "
+            "(the password is case-sensitive). After %(limit)d wrong attempts, "
+            "signing in from this device is paused for %(minutes)d minutes."
+        ),
+        "inactive": "This account has been switched off. Ask your service manager or an admin.",
+    }
+
+    def clean_username(self):
+        # Django sets max_length on this field after the validators are built, so it is
+        # not enforced; an over-long name would otherwise reach the lockout table.
+        username = self.cleaned_data["username"]
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError("That is longer than any username here. Check it and try again.")
+        return username
+
+    def get_invalid_login_error(self):
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "limit": settings.AXES_FAILURE_LIMIT,
+                "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            },
+        )
+
+
+class CodeField(forms.CharField):
+    """A one-time code; spaces are ignored, as codes are often shown as "123 456"."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace(" ", "")
+
+
+class TokenForm(forms.Form):
+    token = CodeField(
+        label="Code",
+        help_text="The 6-digit code shown in your authenticator app.",
+        max_length=20,
+        validators=[RegexValidator(r"^[0-9]{6}$", "Enter the 6-digit code from your authenticator app, numbers only.")],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}),
+        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+    )

@@ -1,0 +1,258 @@
+"""Writes for staff, roles, sessions and two-factor devices. Each records its SecurityEvent."""
+
+from importlib import import_module
+
+from axes.helpers import get_client_ip_address, get_client_user_agent
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, logout, update_session_auth_hash
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import sessions
+from .models import ROLE_GROUP_NAMES, ActiveSession, Role, SecurityEvent, User
+
+Kind = SecurityEvent.Kind
+
+AUTHENTICATOR_NAME = "Authenticator app"
+
+
+def request_ip(request) -> str | None:
+    """The client address, found the same way the lockout finds it."""
+    if request is None:
+        return None
+    return get_client_ip_address(request) or None
+
+
+def request_user_agent(request) -> str:
+    if request is None:
+        return ""
+    return get_client_user_agent(request)[:300]
+
+
+def security_event_record(
+    *,
+    kind: str,
+    user: User | None = None,
+    username: str = "",
+    request=None,
+    actor: User | None = None,
+    detail: str = "",
+    **extra,
+) -> SecurityEvent:
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(username or (user.get_username() if user else ""))[:150],
+        at=timezone.now(),
+        ip_address=request_ip(request),
+        user_agent=request_user_agent(request),
+        actor=actor,
+        detail=detail[:200],
+        **extra,
+    )
+
+
+# --- Staff and roles -----------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_set_role(*, actor: User | None, user: User, role: str) -> User:
+    """Give `user` the role, its group (and only that role group), and is_staff for admins."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    previous = locked.role
+    user.role = role
+    user.is_staff = role == Role.ADMIN or user.is_superuser
+    user.save(update_fields=["role", "is_staff"])
+    role_groups = Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())
+    user.groups.remove(*role_groups.exclude(name=ROLE_GROUP_NAMES[role]))
+    group, _ = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
+    user.groups.add(group)
+    if previous != role:
+        security_event_record(
+            kind=Kind.ROLE_CHANGED,
+            user=user,
+            actor=actor,
+            detail=f"{Role(previous).label} → {Role(role).label}",
+        )
+    return user
+
+
+@transaction.atomic
+def staff_unlock(*, actor: User, user: User) -> int:
+    """Clear every sign-in lockout of this username, from any address. Returns how many."""
+    cleared = axes_reset(username=user.get_username())
+    security_event_record(
+        kind=Kind.UNLOCKED, user=user, actor=actor, detail=f"{cleared} locked-out address(es) cleared"
+    )
+    return cleared
+
+
+# --- Logging in and out ------------------------------------------------------------------
+
+
+def _session_store(session_key: str):
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+@transaction.atomic
+def active_session_start(*, actor: User, request) -> ActiveSession:
+    """Make this request's session the person's one live session.
+
+    A still-live older session is ended (deleted from the session store) and recorded as
+    a concurrent login with both sessions' details; an older session that had already
+    expired, or was replaced in this same browser, is simply forgotten.
+    """
+    now = timezone.now()
+    if not request.session.session_key:
+        request.session.save()
+    session_key = request.session.session_key
+    sessions.stamp(request.session, now)
+    # Lock the person's row: two logins at once must not both keep their sessions.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    previous = ActiveSession.objects.filter(user=actor).first()
+    if previous is not None and previous.session_key != session_key:
+        old = _session_store(previous.session_key)
+        # Live = still signed in as this person, not timed out, and not invalidated by a
+        # password change since (Django would refuse it on its next request anyway).
+        still_live = (
+            old.get(SESSION_KEY) == str(actor.pk)
+            and constant_time_compare(old.get(HASH_SESSION_KEY, ""), actor.get_session_auth_hash())
+            and sessions.expiry_reason(old, now) is None
+        )
+        if still_live:
+            security_event_record(
+                kind=Kind.CONCURRENT_LOGIN,
+                user=actor,
+                request=request,
+                other_ip_address=previous.ip_address,
+                other_user_agent=previous.user_agent,
+                other_started_at=previous.started_at,
+                ended_session_hash=sessions.key_hash(previous.session_key),
+            )
+        old.delete()
+    active, _ = ActiveSession.objects.update_or_create(
+        user=actor,
+        defaults={
+            "session_key": session_key,
+            "started_at": now,
+            "ip_address": request_ip(request),
+            "user_agent": request_user_agent(request),
+        },
+    )
+    security_event_record(kind=Kind.LOGIN, user=actor, request=request)
+    return active
+
+
+def active_session_rekey(*, actor: User, old_key: str, new_key: str) -> None:
+    """Follow a session whose key was rotated (e.g. after a password change)."""
+    ActiveSession.objects.filter(user=actor, session_key=old_key).update(session_key=new_key)
+
+
+@transaction.atomic
+def staff_change_password(*, actor: User, password: str, request) -> None:
+    """The person changes their own password and stays signed in here."""
+    actor.set_password(password)
+    actor.save(update_fields=["password"])
+    old_key = request.session.session_key
+    update_session_auth_hash(request, actor)  # rotates the session key
+    active_session_rekey(actor=actor, old_key=old_key, new_key=request.session.session_key)
+    security_event_record(kind=Kind.PASSWORD_CHANGED, user=actor, request=request)
+
+
+@transaction.atomic
+def password_reset_record(*, user: User, request) -> None:
+    """After a reset by e-mail link: any session of the old password is over."""
+    previous = ActiveSession.objects.filter(user=user).first()
+    if previous is not None:
+        _session_store(previous.session_key).delete()
+        previous.delete()
+    security_event_record(kind=Kind.PASSWORD_RESET, user=user, request=request)
+
+
+def session_end(*, request, kind: str = Kind.LOGOUT) -> None:
+    """Sign the person out of this browser: a logout, or a session that expired."""
+    user = request.user
+    with transaction.atomic():
+        ActiveSession.objects.filter(user=user, session_key=request.session.session_key).delete()
+        security_event_record(kind=kind, user=user, request=request)
+    logout(request)
+
+
+def login_failed_record(*, username: str, request) -> SecurityEvent:
+    user = User.objects.filter(username=username).first() if username else None
+    return security_event_record(kind=Kind.LOGIN_FAILED, user=user, username=username, request=request)
+
+
+def lockout_record(*, username: str, request) -> SecurityEvent | None:
+    """Record a lockout once, when it starts; further tries while locked are failed logins."""
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures > settings.AXES_FAILURE_LIMIT:
+        return None
+    user = User.objects.filter(username=username).first() if username else None
+    return security_event_record(kind=Kind.LOCKED_OUT, user=user, username=username, request=request)
+
+
+# --- Two-factor authentication --------------------------------------------------------
+
+
+def totp_device_start(*, actor: User) -> TOTPDevice:
+    """The unconfirmed device being enrolled; the same one until it is confirmed."""
+    device = TOTPDevice.objects.filter(user=actor, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=actor, name=AUTHENTICATOR_NAME, confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, actor: User, device: TOTPDevice, token: str, request) -> bool:
+    """Confirm enrolment with a code from the app. On success the session is verified."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=actor, confirmed=False)
+    if not device.verify_token(token):
+        security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request, detail="enrolment")
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    # One authenticator at a time: an older one stops working once the new one is confirmed.
+    TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()
+    otp_login(request, device)
+    request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+    security_event_record(kind=Kind.TWO_FACTOR_ENROLLED, user=actor, request=request)
+    return True
+
+
+def two_factor_verify(*, actor: User, token: str, request) -> tuple[bool, object]:
+    """Check a code against the person's confirmed device.
+
+    Returns (verified, locked_until): `locked_until` is set when too many wrong codes
+    mean the device refuses to check for a while.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=True).first()
+        if device is None:
+            return False, None
+        allowed, why = device.verify_is_allowed()
+        if allowed and device.verify_token(token):
+            otp_login(request, device)
+            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            return True, None
+    # Recorded outside the device transaction so the throttle count it saved stays saved.
+    security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request)
+    return False, (why or {}).get("locked_until")
+
+
+@transaction.atomic
+def totp_device_remove(*, actor: User, user: User, request=None) -> int:
+    """Turn two-factor off for `user` (their own choice, or an admin resetting a lost phone)."""
+    count, _ = TOTPDevice.objects.filter(user=user).delete()
+    security_event_record(
+        kind=Kind.TWO_FACTOR_REMOVED, user=user, actor=actor if actor != user else None, request=request
+    )
+    return count

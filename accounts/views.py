@@ -1,0 +1,237 @@
+"""Signing in and out, two-factor authentication, passwords, security events."""
+
+import base64
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from . import selectors, services, sessions
+from .forms import LoginForm, TokenForm
+
+ENDED_MESSAGES = {
+    sessions.Ended.IDLE: "You were signed out because you had not used the system for {idle} minutes. "
+    "Sign in again to carry on.",
+    sessions.Ended.LIFETIME: "Your session expired: sessions last at most {lifetime} hours. Sign in again to carry on.",
+    sessions.Ended.ELSEWHERE: "You were signed out because your account was used to sign in on another device "
+    "or browser. Each person may be signed in only once. If that was not you, tell your manager straight away.",
+    sessions.Ended.EXPIRED: "Your session expired. Sign in again to carry on.",
+}
+
+
+def _safe_next(request) -> str:
+    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return next_url
+    return ""
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}" if next_url else url
+
+
+def _ended_message(code: str) -> str:
+    text = ENDED_MESSAGES.get(code, "")
+    return text.format(
+        idle=int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
+        lifetime=int(settings.SESSION_ABSOLUTE_LIFETIME.total_seconds() // 3600),
+    )
+
+
+# --- Signing in and out ------------------------------------------------------------------
+
+
+@login_not_required
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request):
+    next_url = _safe_next(request)
+    if request.method == "POST":
+        form = LoginForm(request, data=request.POST)
+        if form.is_valid():
+            user = form.get_user()
+            login(request, user)
+            return redirect(_after_password(request, user, next_url))
+    else:
+        form = LoginForm(request)
+    context = {"form": form, "next": next_url, "ended_message": _ended_message(request.GET.get("ended", ""))}
+    return render(request, "accounts/login.html", context)
+
+
+def _after_password(request, user, next_url: str) -> str:
+    """The password was right: next comes the second factor, or the page they wanted."""
+    if selectors.has_confirmed_device(user):
+        request.session[sessions.SECOND_FACTOR_PENDING] = True
+        return _with_next(reverse("accounts:two_factor_verify"), next_url)
+    if user.requires_2fa:
+        return _with_next(reverse("accounts:two_factor_enrol"), next_url)
+    return next_url or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+# Open to everyone: a sign-out pressed on a page whose session already ended just lands on login.
+@login_not_required
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        services.session_end(request=request)
+        messages.success(request, "You have signed out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_not_required
+def admin_login(request, extra_context=None):
+    """The admin site signs people in through our login, so lockout and 2FA apply there too."""
+    next_url = _safe_next(request) or reverse("admin:index")
+    if request.user.is_authenticated:
+        if not request.user.is_staff:
+            raise PermissionDenied("Your account does not have access to the admin site.")
+        return redirect(next_url)
+    return redirect_to_login(next_url, reverse("accounts:login"))
+
+
+# --- Two-factor authentication -------------------------------------------------------------
+
+
+def two_factor(request):
+    """Status page: anyone can set up an authenticator; some roles must."""
+    device = selectors.confirmed_device_for(request.user)
+    return render(request, "accounts/two_factor.html", {"device": device})
+
+
+def _qr_svg(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=20, border=2)
+    svg = image.to_string(encoding="unicode")
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" ', 1)
+    # Markup generated here from the otpauth URL (itself URL-encoded); nothing user-typed.
+    return mark_safe(svg)  # noqa: S308
+
+
+@sensitive_post_parameters("token")
+@never_cache
+def two_factor_enrol(request):
+    user = request.user
+    if selectors.has_confirmed_device(user) and not user.is_verified():
+        # Replacing a device needs the current one first, or a password alone would do.
+        return redirect(_with_next(reverse("accounts:two_factor_verify"), _safe_next(request)))
+    device = services.totp_device_start(actor=user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_device_confirm(actor=user, device=device, token=form.cleaned_data["token"], request=request):
+            messages.success(request, "Two-factor authentication is set up. You will be asked for a code each time.")
+            return redirect(_safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+        form.add_error(
+            "token",
+            "That code did not match. Check the key was entered correctly and the time on your phone is right, "
+            "then enter the newest code.",
+        )
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "next": _safe_next(request),
+        "qr_svg": _qr_svg(device.config_url),
+        "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+        "required": user.requires_2fa,
+    }
+    return render(request, "accounts/two_factor_enrol.html", context)
+
+
+@sensitive_post_parameters("token")
+@never_cache
+def two_factor_verify(request):
+    user = request.user
+    next_url = _safe_next(request)
+    if user.is_verified():
+        return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+    if not selectors.has_confirmed_device(user):
+        return redirect(_with_next(reverse("accounts:two_factor_enrol"), next_url))
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        verified, locked_until = services.two_factor_verify(
+            actor=user, token=form.cleaned_data["token"], request=request
+        )
+        if verified:
+            return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+        if locked_until:
+            form.add_error(
+                "token",
+                "Too many wrong codes in a row, so codes are not being checked for a moment. "
+                f"Wait until {timezone.localtime(locked_until):%H:%M:%S} and enter the newest code.",
+            )
+        else:
+            form.add_error(
+                "token",
+                "That code is not right. Enter the newest code from your authenticator app; "
+                "if it keeps failing, check the time on your phone is set automatically.",
+            )
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def two_factor_remove(request):
+    user = request.user
+    if user.requires_2fa:
+        raise PermissionDenied("Your role must use two-factor authentication.")
+    services.totp_device_remove(actor=user, user=user, request=request)
+    messages.success(request, "Two-factor authentication is turned off for your account.")
+    return redirect("accounts:two_factor")
+
+
+# --- Passwords ---------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@never_cache
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.staff_change_password(actor=request.user, password=form.cleaned_data["new_password1"], request=request)
+        messages.success(request, "Your password has been changed.")
+        return redirect("home")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_record(user=form.user, request=self.request)
+        return response
+
+
+# --- Security events -----------------------------------------------------------------------
+
+
+def security_events(request):
+    """Concurrent logins (possible shared accounts) for a manager's teams, or all for the ISO."""
+    if not selectors.can_review_security_events(request.user):
+        raise PermissionDenied
+    events = Paginator(selectors.concurrent_logins_for(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/security_events.html", {"events": events})
