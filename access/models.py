@@ -50,6 +50,9 @@ class AccessEvent(models.Model):
             models.Index(fields=["client", "at"], name="accessevent_client_at"),
             models.Index(fields=["at"], name="accessevent_at"),
             models.Index(fields=["actor", "at"], name="accessevent_actor_at"),
+            # The access review's queues: break-the-glass openings and refusals, by time.
+            models.Index(fields=["at"], name="accessevent_break_glass_at", condition=models.Q(break_glass=True)),
+            models.Index(fields=["at"], name="accessevent_denied_at", condition=models.Q(outcome="denied")),
         ]
         # Append-only in the database itself: a trigger refuses UPDATE and DELETE.
         triggers = [
