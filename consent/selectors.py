@@ -1,0 +1,198 @@
+"""Reads: the answer for the gate, and the lists the consent pages and dashboard show.
+
+`basis_for_share` and `basis_for_meeting_share` are the API `sharing` and the gate call.
+Each runs two queries (consents, other bases), three for a meeting, whatever the
+selection's size. With `lock=True` they lock the candidate basis rows (SELECT ... FOR
+UPDATE) and must be called inside `transaction.atomic()`: a withdrawal that commits
+first is then seen, and one that comes later waits for the share to commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from clients.categories import Selection
+
+from .coverage import ShareAnswer, Status, answer, as_moment, status
+from .models import BasisPolicy, ConsentRecord, LawfulBasisRecord, MeetingGroup, Partner, Purpose
+
+REVIEW_WINDOW_DAYS = 14
+
+
+def _names_partner(model, partner: Partner):
+    through = model.partners.through
+    return Exists(through.objects.filter(**{f"{model._meta.model_name}_id": OuterRef("pk"), "partner_id": partner.pk}))
+
+
+def _for_purpose(model, purpose: Purpose):
+    through = model.purposes.through
+    return Exists(through.objects.filter(**{f"{model._meta.model_name}_id": OuterRef("pk"), "purpose_id": purpose.pk}))
+
+
+def _candidates(client, purpose: Purpose, recipient_filter, *, lock: bool) -> list:
+    consents = ConsentRecord.objects.filter(client=client).filter(_for_purpose(ConsentRecord, purpose))
+    bases = LawfulBasisRecord.objects.filter(client=client).filter(_for_purpose(LawfulBasisRecord, purpose))
+    consents = consents.filter(recipient_filter(ConsentRecord)).select_related("withdrawn_by")
+    bases = bases.filter(recipient_filter(LawfulBasisRecord))
+    if lock:
+        # of=("self",): lock the basis rows only (withdrawn_by is an outer join).
+        consents = consents.select_for_update(of=("self",))
+        bases = bases.select_for_update(of=("self",))
+    # Preference when several cover: the client's own most recent consent, then other bases.
+    return [*consents.order_by("-given_at", "-id"), *bases.order_by("-recorded_at", "-id")]
+
+
+def basis_for_share(
+    *,
+    client,
+    partner: Partner,
+    purpose: Purpose,
+    selection: Selection,
+    on: dt.datetime | dt.date | None = None,
+    lock: bool = False,
+) -> ShareAnswer:
+    """Is sharing `selection` about `client` with `partner` for `purpose` covered, and by what?
+
+    Only bases that name the partner itself count: a basis for a meeting group covers
+    sharing at that group's meetings (`basis_for_meeting_share`), not a direct referral.
+    """
+    records = _candidates(client, purpose, lambda model: _names_partner(model, partner), lock=lock)
+    return answer(records, recipient=partner.name, purpose=purpose.name, selection=selection, at=as_moment(on))
+
+
+def basis_for_meeting_share(
+    *,
+    client,
+    group: MeetingGroup,
+    present: Iterable[Partner],
+    purpose: Purpose,
+    selection: Selection,
+    on: dt.datetime | dt.date | None = None,
+    lock: bool = False,
+) -> ShareAnswer:
+    """Sharing at a meeting of `group` with the organisations `present`.
+
+    Covered only by a basis that names the group, and only when every organisation
+    present is a named member of it.
+    """
+    member_ids = set(group.members.values_list("pk", flat=True))
+    outsiders = [partner.name for partner in present if partner.pk not in member_ids]
+    records = _candidates(client, purpose, lambda model: Q(meeting_group=group), lock=lock)
+    return answer(
+        records,
+        recipient=group.name,
+        purpose=purpose.name,
+        selection=selection,
+        at=as_moment(on),
+        outsiders=sorted(outsiders),
+    )
+
+
+# --- Pages -----------------------------------------------------------------------------
+
+
+def _scope_prefetch(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("meeting_group").prefetch_related(
+        Prefetch("partners", queryset=Partner.objects.order_by("name")),
+        Prefetch("purposes", queryset=Purpose.objects.order_by("name")),
+    )
+
+
+def consents_for_client(client) -> list[ConsentRecord]:
+    """Every consent of a client with what the consent tab shows, in three queries."""
+    queryset = ConsentRecord.objects.filter(client=client).select_related(
+        "recorded_by", "withdrawn_by", "notice", "evidence"
+    )
+    return list(_scope_prefetch(queryset).order_by("-given_at", "-id"))
+
+
+def bases_for_client(client) -> list[LawfulBasisRecord]:
+    queryset = LawfulBasisRecord.objects.filter(client=client).select_related("recorded_by", "approved_by")
+    return list(_scope_prefetch(queryset).order_by("-recorded_at", "-id"))
+
+
+def group_by_status(records: Iterable, *, on: dt.datetime | dt.date | None = None) -> dict[Status, list]:
+    at = as_moment(on)
+    groups: dict[Status, list] = {state: [] for state in Status}
+    for record in records:
+        record.status = status(record, at)
+        groups[record.status].append(record)
+    return groups
+
+
+def status_now(record, *, on: dt.datetime | dt.date | None = None) -> Status:
+    return status(record, as_moment(on))
+
+
+def basis_policies() -> list[BasisPolicy]:
+    return list(BasisPolicy.objects.order_by("basis"))
+
+
+def consent_for_client(client, consent_id) -> ConsentRecord | None:
+    """One consent of this client (None for another client's or an unknown id)."""
+    try:
+        queryset = ConsentRecord.objects.filter(client=client, pk=int(consent_id))
+    except (TypeError, ValueError):
+        return None
+    queryset = queryset.select_related("recorded_by", "withdrawn_by", "notice", "evidence")
+    return _scope_prefetch(queryset).first()
+
+
+def basis_for_client(client, basis_id) -> LawfulBasisRecord | None:
+    try:
+        queryset = LawfulBasisRecord.objects.filter(client=client, pk=int(basis_id))
+    except (TypeError, ValueError):
+        return None
+    return _scope_prefetch(queryset.select_related("recorded_by", "approved_by")).first()
+
+
+def consent_history(consent: ConsentRecord) -> list:
+    return list(consent.history.select_related("history_user").order_by("history_date", "history_id"))
+
+
+def active_purposes() -> QuerySet[Purpose]:
+    return Purpose.objects.filter(is_active=True).order_by("name")
+
+
+def active_partners() -> QuerySet[Partner]:
+    return Partner.objects.filter(is_active=True).order_by("name")
+
+
+# --- Dashboard -------------------------------------------------------------------------
+
+
+def consents_due_for_review(*, clients: QuerySet, today: dt.date | None = None, limit: int = 50) -> list:
+    """Consents in force whose review is due within 14 days or overdue, for these clients."""
+    today = today or timezone.localdate()
+    queryset = (
+        ConsentRecord.objects.filter(
+            client__in=clients,
+            withdrawn_at__isnull=True,
+            review_due__isnull=False,
+            review_due__lte=today + dt.timedelta(days=REVIEW_WINDOW_DAYS),
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=today))
+        .select_related("client", "meeting_group")
+        .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))
+        .order_by("review_due", "id")
+    )
+    return list(queryset[:limit])
+
+
+def bases_awaiting_approval(*, clients: QuerySet, exclude_recorded_by=None, limit: int = 50) -> list:
+    """Other lawful bases that need a manager's approval before they cover anything."""
+    queryset = LawfulBasisRecord.objects.filter(
+        client__in=clients, requires_approval=True, approved_at__isnull=True
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=timezone.localdate()))
+    if exclude_recorded_by is not None:
+        queryset = queryset.exclude(recorded_by=exclude_recorded_by)
+    queryset = (
+        queryset.select_related("client", "meeting_group", "recorded_by")
+        .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))
+        .order_by("recorded_at", "id")
+    )
+    return list(queryset[:limit])

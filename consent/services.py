@@ -1,0 +1,299 @@
+"""Writes: recording and withdrawing consent, recording and approving other lawful bases.
+
+Each service runs in one transaction and leaves its audit trail there: a history row
+(django-simple-history) naming the actor. The views that call them have already passed
+the gate, which wrote the access row for the request.
+
+Withdrawal hooks. Apps above `consent` (sharing) need to act when a consent is withdrawn,
+e.g. to create "tell the recipient to stop using it" tasks for earlier referrals. They
+register a callback once, from their AppConfig.ready():
+
+    from consent.services import on_withdrawal
+    on_withdrawal(create_tell_recipient_tasks)   # callback(consent) -> None
+
+Callbacks run inside the withdrawal transaction, after the consent row is updated: if
+one raises, the withdrawal is rolled back and the caseworker sees the error, so a
+withdrawal never commits without its follow-up work. Keep them short (a few inserts);
+anything slow belongs in a Celery task enqueued with transaction.on_commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from clients.categories import REGISTRY, Selection
+
+from . import evidence as evidence_files
+from .models import (
+    BasisPolicy,
+    ConsentEvidence,
+    ConsentRecord,
+    LawfulBasis,
+    LawfulBasisRecord,
+    MeetingGroup,
+    Partner,
+    PrivacyNotice,
+    Purpose,
+    consent_history,
+    lawful_basis_history,
+)
+
+WithdrawalCallback = Callable[[ConsentRecord], None]
+_withdrawal_callbacks: list[WithdrawalCallback] = []
+
+
+def on_withdrawal(callback: WithdrawalCallback) -> WithdrawalCallback:
+    """Register `callback(consent)` to run inside every withdrawal's transaction. Idempotent."""
+    if callback not in _withdrawal_callbacks:
+        _withdrawal_callbacks.append(callback)
+    return callback
+
+
+NO_CAPACITY_MESSAGE = (
+    "Consent cannot be recorded when the client does not have capacity to consent to this. "
+    "Talk to your manager about a best-interests decision or another lawful basis, such as vital interests."
+)
+
+
+def _check_scope(
+    errors: dict, *, partners: list[Partner], meeting_group: MeetingGroup | None, purposes, selection: Selection
+) -> None:
+    if partners and meeting_group is not None:
+        errors["partners"] = "Name either organisations or a meeting group, not both."
+    elif not partners and meeting_group is None:
+        errors["partners"] = "Name the organisations the information may go to, or choose a meeting group."
+    if not purposes:
+        errors["purposes"] = "Choose at least one purpose."
+    if not selection:
+        errors["selection"] = "Choose at least one item of information."
+
+
+def _save_with_scope(record, *, history, actor, partners, purposes) -> None:
+    """Save a new record and its many-to-many scope, writing one creation history row."""
+    record.full_clean(exclude=["partners", "purposes"])
+    record.skip_history_when_saving = True
+    record.save()
+    record.partners.set(partners)
+    record.purposes.set(purposes)
+    del record.skip_history_when_saving
+    record._history_user = actor
+    history.create_historical_record(record, "+")
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor,
+    client,
+    partners: Iterable[Partner] = (),
+    meeting_group: MeetingGroup | None = None,
+    purposes: Iterable[Purpose],
+    selection: Selection,
+    method: str,
+    notice: PrivacyNotice,
+    given_at: dt.datetime,
+    has_capacity: bool,
+    evidence: evidence_files.CheckedUpload | None = None,
+    witness_name: str = "",
+    verbal_notes: str = "",
+    explicit_statement: str = "",
+    electronic_reference: str = "",
+    support_used: str = "",
+    review_due: dt.date | None = None,
+    expires_on: dt.date | None = None,
+) -> ConsentRecord:
+    """Record a client's consent. Raises ValidationError (keyed by field) and saves nothing."""
+    partners, purposes = list(partners), list(purposes)
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    if not has_capacity:
+        raise ValidationError({"has_capacity": NO_CAPACITY_MESSAGE})
+    _check_scope(errors, partners=partners, meeting_group=meeting_group, purposes=purposes, selection=selection)
+    if method == ConsentRecord.Method.WRITTEN and evidence is None:
+        errors["evidence"] = "Upload the signed consent form."
+    if method != ConsentRecord.Method.WRITTEN and evidence is not None:
+        errors["evidence"] = "Only written consent has a signed form to upload."
+    if method == ConsentRecord.Method.VERBAL:
+        if not witness_name.strip():
+            errors["witness_name"] = "Enter the name of the person who witnessed the client's consent."
+        if selection.sensitive_keys() and not explicit_statement.strip():
+            sensitive = ", ".join(REGISTRY[key].label.lower() for key in selection.sensitive_keys())
+            errors["explicit_statement"] = (
+                f"Verbal consent to share {sensitive} must be explicit: write down what the client said."
+            )
+    if given_at > now:
+        errors["given_at"] = "The date consent was given cannot be in the future."
+    given_on = timezone.localtime(given_at).date()
+    if review_due is not None and review_due <= given_on:
+        errors["review_due"] = "The review date must be after the date consent was given."
+    if expires_on is not None and expires_on <= given_on:
+        errors["expires_on"] = "The expiry date must be after the date consent was given."
+    if review_due is not None and expires_on is not None and review_due > expires_on:
+        errors["review_due"] = "The review date must be on or before the expiry date."
+    if errors:
+        raise ValidationError(errors)
+
+    stored_name = evidence_files.store(evidence, folder=ConsentEvidence.STORAGE_FOLDER) if evidence else ""
+    try:
+        evidence_row = None
+        if evidence is not None:
+            evidence_row = ConsentEvidence.from_checked(
+                evidence, stored_name=stored_name, uploaded_by=actor, client=client, uploaded_at=now
+            )
+            evidence_row.full_clean()
+            evidence_row.save()
+        consent = ConsentRecord(
+            client=client,
+            meeting_group=meeting_group,
+            selection=selection.to_json(),
+            method=method,
+            evidence=evidence_row,
+            witness_name=witness_name.strip(),
+            verbal_notes=verbal_notes.strip(),
+            explicit_statement=explicit_statement.strip(),
+            electronic_reference=electronic_reference.strip(),
+            notice=notice,
+            has_capacity=True,
+            support_used=support_used.strip(),
+            given_at=given_at,
+            recorded_by=actor,
+            recorded_at=now,
+            review_due=review_due,
+            expires_on=expires_on,
+        )
+        _save_with_scope(consent, history=consent_history, actor=actor, partners=partners, purposes=purposes)
+    except BaseException:
+        # Nothing half-saved: the rows roll back with the transaction; remove the file too.
+        evidence_files.remove(stored_name)
+        raise
+    return consent
+
+
+def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "", at: dt.datetime | None = None):
+    """Withdraw a consent, at once. Blocks any share that has not yet committed.
+
+    One UPDATE of the consent row in its own transaction, so a share that locks the row
+    (basis_for_share(lock=True)) either commits before it or sees the withdrawal.
+    """
+    now = timezone.now()
+    at = at or now
+    if how not in ConsentRecord.WithdrawalMethod.values:
+        raise ValidationError({"how": "Choose how the client told us."})
+    if at > now:
+        raise ValidationError({"at": "The withdrawal cannot be in the future."})
+    with transaction.atomic():
+        locked = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
+        if locked.withdrawn_at is not None:
+            raise ValidationError("This consent has already been withdrawn.", code="already_withdrawn")
+        if at < locked.given_at:
+            raise ValidationError({"at": "The withdrawal cannot be before the consent was given."})
+        locked.withdrawn_at = at
+        locked.withdrawal_method = how
+        locked.withdrawn_by = actor
+        locked.withdrawal_note = note.strip()
+        locked._history_user = actor
+        locked.save(update_fields=["withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"])
+        for callback in list(_withdrawal_callbacks):
+            callback(locked)
+    for name in ("withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"):
+        setattr(consent, name, getattr(locked, name))
+    return locked
+
+
+def basis_policy_for(basis: str) -> bool:
+    """Whether this lawful basis needs a manager's approval (BasisPolicy, else the default)."""
+    policy = BasisPolicy.objects.filter(basis=basis).first()
+    if policy is None:
+        return BasisPolicy.DEFAULTS.get(basis, True)
+    return policy.requires_approval
+
+
+@transaction.atomic
+def lawful_basis_record(
+    *,
+    actor,
+    client,
+    basis: str,
+    partners: Iterable[Partner] = (),
+    meeting_group: MeetingGroup | None = None,
+    purposes: Iterable[Purpose],
+    selection: Selection,
+    justification: str,
+    special_condition: str = "",
+    criminal_condition: str = "",
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> LawfulBasisRecord:
+    """Record a lawful basis other than consent. Raises ValidationError and saves nothing."""
+    partners, purposes = list(partners), list(purposes)
+    today = timezone.localdate()
+    starts_on = starts_on or today
+    errors: dict[str, str] = {}
+    if basis not in LawfulBasis.values:
+        errors["basis"] = "Choose the lawful basis."
+    _check_scope(errors, partners=partners, meeting_group=meeting_group, purposes=purposes, selection=selection)
+    if not justification.strip():
+        errors["justification"] = "Explain why this basis applies to this sharing."
+    special = [key for key in selection if REGISTRY[key].special]
+    criminal = [key for key in selection if REGISTRY[key].criminal]
+    if special and not special_condition:
+        labels = ", ".join(REGISTRY[key].label.lower() for key in special)
+        errors["special_condition"] = f"Choose the condition that allows sharing special-category data ({labels})."
+    if criminal and not criminal_condition:
+        errors["criminal_condition"] = "Choose the Schedule 1 condition that allows sharing offending history."
+    if ends_on is not None and ends_on <= starts_on:
+        errors["ends_on"] = "The end date must be after the start date."
+    if errors:
+        raise ValidationError(errors)
+    record = LawfulBasisRecord(
+        client=client,
+        basis=basis,
+        meeting_group=meeting_group,
+        selection=selection.to_json(),
+        justification=justification.strip(),
+        special_condition=special_condition if special else "",
+        criminal_condition=criminal_condition if criminal else "",
+        starts_on=starts_on,
+        ends_on=ends_on,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+        requires_approval=basis_policy_for(basis),
+    )
+    _save_with_scope(record, history=lawful_basis_history, actor=actor, partners=partners, purposes=purposes)
+    return record
+
+
+def can_approve(user, record: LawfulBasisRecord) -> bool:
+    """A service manager of the client's team, who did not record the basis themselves."""
+    return (
+        user.role == Role.SERVICE_MANAGER
+        and record.recorded_by_id != user.pk
+        and user.memberships.filter(team_id=record.client.team_id).exists()
+    )
+
+
+def lawful_basis_approve(*, actor, record: LawfulBasisRecord) -> LawfulBasisRecord:
+    """A manager approves a basis that needs it; from then on it can cover shares."""
+    if not can_approve(actor, record):
+        raise ValidationError(
+            "Only a service manager of the client's team, other than the person who recorded it, can approve this.",
+            code="not_allowed",
+        )
+    with transaction.atomic():
+        locked = LawfulBasisRecord.objects.select_for_update().get(pk=record.pk)
+        if not locked.requires_approval:
+            raise ValidationError("This basis does not need approval.", code="not_needed")
+        if locked.approved_at is not None:
+            raise ValidationError("This basis has already been approved.", code="already_approved")
+        locked.approved_by = actor
+        locked.approved_at = timezone.now()
+        locked._history_user = actor
+        locked.save(update_fields=["approved_by", "approved_at"])
+    record.approved_by, record.approved_at = locked.approved_by, locked.approved_at
+    return locked

@@ -1,0 +1,204 @@
+"""The consent tab of a client: consents and other lawful bases, recorded, withdrawn, approved.
+
+Every view reaches the client only through the gate (`access.gate.client_view`), which
+audits the request and answers 404 alike for unknown and forbidden ids. Objects inside the
+client are loaded filtered by that client, so another client's consent id is a 404 too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from access.gate import Action, client_view
+
+from . import evidence as evidence_files
+from . import selectors, services
+from .coverage import Status
+from .documents import consent_summary_pdf
+from .forms import ConsentForm, LawfulBasisForm, WithdrawForm
+from .models import ConsentEvidence
+
+IDENTITY = ["identity"]
+
+
+def _load_consent(client_id, consent_id, **_):
+    return selectors.consent_for_client(client_id, consent_id)
+
+
+def _load_basis(client_id, basis_id, **_):
+    return selectors.basis_for_client(client_id, basis_id)
+
+
+def _load_evidence(client_id, consent_id, **_):
+    return ConsentEvidence.objects.filter(client_id=client_id, consent__pk=consent_id).select_related("consent").first()
+
+
+def _page(access, **extra) -> dict:
+    """The context every consent page shares: the client, the gate's answer, the tab."""
+    return {"client": access.client, "access": access, "tab": "consent", "today": timezone.localdate(), **extra}
+
+
+def _apply_service_errors(form, exc: ValidationError) -> None:
+    """Put a service's errors beside the fields they name (the rest above the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY)
+def consent_tab(request, access):
+    client = access.client
+    consents = selectors.group_by_status(selectors.consents_for_client(client))
+    bases = selectors.group_by_status(selectors.bases_for_client(client))
+    return render(
+        request,
+        "consent/tab.html",
+        _page(
+            access,
+            active_consents=consents[Status.ACTIVE] + consents[Status.NOT_STARTED],
+            withdrawn_consents=consents[Status.WITHDRAWN],
+            expired_consents=consents[Status.EXPIRED],
+            active_bases=bases[Status.ACTIVE] + bases[Status.NOT_STARTED],
+            pending_bases=bases[Status.AWAITING_APPROVAL],
+            ended_bases=bases[Status.EXPIRED],
+            can_approve=access.is_team_manager,
+        ),
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY)
+def consent_record(request, access):
+    client = access.client
+    if request.method == "POST":
+        form = ConsentForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                consent = services.consent_record(actor=request.user, client=client, **form.service_kwargs())
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Consent recorded: {consent.recipients_text}.")
+                return redirect("consent:tab", client_id=client.pk)
+    else:
+        form = ConsentForm()
+    return render(
+        request,
+        "consent/record.html",
+        _page(access, form=form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, load=_load_consent)
+def consent_detail(request, access, consent_id):
+    consent = access.obj
+    consent.status = selectors.status_now(consent)
+    return render(
+        request,
+        "consent/detail.html",
+        _page(access, consent=consent, history=selectors.consent_history(consent)),
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, load=_load_consent)
+def consent_withdraw(request, access, consent_id):
+    consent = access.obj
+    if consent.withdrawn_at is not None:
+        messages.info(request, "This consent has already been withdrawn.")
+        return redirect("consent:tab", client_id=access.client.pk)
+    if request.method == "POST":
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.consent_withdraw(
+                    actor=request.user,
+                    consent=consent,
+                    how=form.cleaned_data["how"],
+                    note=form.cleaned_data["note"],
+                    at=form.cleaned_data["at"],
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Consent to {consent.recipients_text} withdrawn. It no longer covers any sharing."
+                )
+                return redirect("consent:tab", client_id=access.client.pk)
+    else:
+        form = WithdrawForm()
+    return render(
+        request,
+        "consent/withdraw.html",
+        _page(access, consent=consent, form=form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@client_view(action=Action.DOWNLOAD, categories=IDENTITY, purpose="signed consent form", load=_load_evidence)
+def evidence_download(request, access, consent_id):
+    return evidence_files.file_response(access.obj)
+
+
+@client_view(action=Action.DOWNLOAD, categories=IDENTITY, purpose="consent summary for the client")
+def summary_pdf(request, access):
+    client = access.client
+    pdf = consent_summary_pdf(
+        client=client,
+        consents=selectors.consents_for_client(client),
+        bases=selectors.bases_for_client(client),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="consent-summary-{client.reference}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY)
+def basis_record(request, access):
+    client = access.client
+    if request.method == "POST":
+        form = LawfulBasisForm(request.POST)
+        if form.is_valid():
+            try:
+                record = services.lawful_basis_record(actor=request.user, client=client, **form.service_kwargs())
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                note = " A manager must approve it before it covers any sharing." if record.awaiting_approval else ""
+                messages.success(request, f"{record.get_basis_display()} basis recorded.{note}")
+                return redirect("consent:tab", client_id=client.pk)
+    else:
+        form = LawfulBasisForm()
+    return render(
+        request,
+        "consent/basis_record.html",
+        _page(access, form=form, policies=selectors.basis_policies()),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, load=_load_basis, team_manager_only=True)
+def basis_approve(request, access, basis_id):
+    record = access.obj
+    error = ""
+    if request.method == "POST":
+        try:
+            services.lawful_basis_approve(actor=request.user, record=record)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{record.get_basis_display()} basis approved.")
+            return redirect("consent:tab", client_id=access.client.pk)
+    return render(
+        request,
+        "consent/basis_approve.html",
+        _page(access, record=record, error=error, can_approve=services.can_approve(request.user, record)),
+        status=400 if error else 200,
+    )
