@@ -1,0 +1,51 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from accounts.tests.factories import TeamFactory, UserFactory
+from breaches.clock import deadline_for
+from breaches.models import BreachAlert, BreachNotification, BreachReport
+
+
+class BreachReportFactory(factory.django.DjangoModelFactory):
+    """A breach row as it would be after `breach_report` (without its "reported" alert)."""
+
+    class Meta:
+        model = BreachReport
+        skip_postgeneration_save = True
+
+    team = factory.SubFactory(TeamFactory)
+    reported_by = factory.LazyAttribute(lambda o: UserFactory(teams=[o.team] if o.team else []))
+    reported_at = factory.LazyFunction(timezone.now)
+    became_aware_at = factory.LazyAttribute(lambda o: o.reported_at - datetime.timedelta(minutes=30))
+    deadline_at = factory.LazyAttribute(lambda o: deadline_for(o.became_aware_at))
+    what_happened = "A notebook with visit notes was left on the number 42 bus."
+    categories = factory.LazyFunction(lambda: ["identity", "housing_history", "mental_health"])
+
+    @factory.post_generation
+    def affected_clients(self, create, extracted, **kwargs):
+        if extracted:
+            self.affected_clients.set(extracted)
+
+
+class BreachAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BreachAlert
+
+    breach = factory.SubFactory(BreachReportFactory)
+    threshold_hours = 48
+    due_at = factory.LazyAttribute(lambda o: o.breach.deadline_at - datetime.timedelta(hours=o.threshold_hours))
+    raised_at = factory.LazyFunction(timezone.now)
+
+
+class BreachNotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BreachNotification
+
+    breach = factory.SubFactory(BreachReportFactory)
+    kind = BreachNotification.Kind.INITIAL
+    notified_at = factory.LazyFunction(timezone.now)
+    reference = factory.Sequence(lambda n: f"IC-{400000 + n}")
+    recorded_by = factory.SubFactory(UserFactory)
+    recorded_at = factory.LazyFunction(timezone.now)
