@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Role
 from clients.categories import Selection
 
 from .coverage import ShareAnswer, Status, answer, as_moment, status
@@ -196,3 +197,16 @@ def bases_awaiting_approval(*, clients: QuerySet, exclude_recorded_by=None, limi
         .order_by("recorded_at", "id")
     )
     return list(queryset[:limit])
+
+
+def dashboard_panel(*, user, clients: QuerySet, today: dt.date | None = None) -> dict:
+    """What the dashboard's consent panel shows `user`, for the clients the gate lists for them."""
+    today = today or timezone.localdate()
+    awaiting = []
+    if getattr(user, "role", None) == Role.SERVICE_MANAGER:
+        awaiting = bases_awaiting_approval(clients=clients, exclude_recorded_by=user)
+    return {
+        "today": today,
+        "consents_due": consents_due_for_review(clients=clients, today=today),
+        "bases_awaiting": awaiting,
+    }

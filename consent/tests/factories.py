@@ -13,6 +13,8 @@ from consent.models import (
     Partner,
     PrivacyNotice,
     Purpose,
+    consent_history,
+    lawful_basis_history,
 )
 
 # A minimal, complete PDF (header, one empty page, xref, trailer, %%EOF).
@@ -85,11 +87,29 @@ class MeetingGroupFactory(factory.django.DjangoModelFactory):
 
 
 class ScopeFactory(factory.django.DjangoModelFactory):
-    """partners=[...] and purposes=[...] set the many-to-many scope (defaults: Riverside, housing)."""
+    """partners=[...] and purposes=[...] set the many-to-many scope (defaults: Riverside, housing).
+
+    Like the services, it writes one creation history row that includes the scope.
+    """
 
     class Meta:
         abstract = True
         skip_postgeneration_save = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        instance = model_class(*args, **kwargs)
+        instance.skip_history_when_saving = True
+        instance.save()
+        return instance
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            del instance.skip_history_when_saving
+            instance._history_user = instance.recorded_by
+            history = consent_history if isinstance(instance, ConsentRecord) else lawful_basis_history
+            history.create_historical_record(instance, "+")
 
     selection = factory.LazyFunction(lambda: Selection({"housing_history": "detail"}).to_json())
 
