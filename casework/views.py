@@ -5,10 +5,16 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from access.gate import clients_visible_to
+from consent.selectors import dashboard_panel as consent_dashboard_panel
+
 
 def home(request):
     """The landing page after login: what needs this person's attention, by role."""
-    return render(request, "home.html", {})
+    context = {
+        "consent_panel": consent_dashboard_panel(user=request.user, clients=clients_visible_to(request.user)),
+    }
+    return render(request, "home.html", context)
 
 
 @login_not_required
