@@ -63,7 +63,8 @@ def test_it_refuses_another_type_renamed_to_pdf(content):
     error = refusal("consent.pdf", content)
     assert error.code == "wrong_type"
     assert error.messages == [
-        "The file is not a PDF or an image, whatever its name says. Upload a PDF, or a photo or scan saved as JPEG or PNG."
+        "The file is not a PDF or an image, whatever its name says. "
+        "Upload a PDF, or a photo or scan saved as JPEG or PNG."
     ]
 
 
