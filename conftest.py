@@ -2,8 +2,9 @@
 
 team_a holds `caseworker` and `manager`; team_b holds `other_caseworker` and
 `other_manager`. `own_client` is on caseworker's caseload in team_a; `team_client` is in
-team_a on nobody's caseload; `other_team_client` is in team_b; `closed_client` is
-caseworker's but closed.
+team_a on nobody's caseload; `other_team_client` is in team_b (other_caseworker's);
+`closed_client` is caseworker's but closed. They are made through clients.services, so
+the access rows the gate reads exist.
 """
 
 import pytest
@@ -56,6 +57,48 @@ def admin_user(db):
     return UserFactory(
         username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True, is_superuser=True
     )
+
+
+# --- Standing clients (made through clients.services, so access rows exist) -------------
+
+
+@pytest.fixture
+def own_client(team_a, caseworker, manager):
+    from clients import services
+
+    return services.client_create(
+        actor=caseworker, team=team_a, first_name="Olivia", last_name="Owens", reference="OWN-001"
+    )
+
+
+@pytest.fixture
+def team_client(team_a, manager):
+    """In team_a, on nobody's caseload."""
+    from clients import services
+
+    return services.client_create(
+        actor=manager, team=team_a, first_name="Tariq", last_name="Teale", reference="TEAM-001"
+    )
+
+
+@pytest.fixture
+def other_team_client(team_b, other_caseworker, other_manager):
+    from clients import services
+
+    return services.client_create(
+        actor=other_caseworker, team=team_b, first_name="Bethan", last_name="Brooks", reference="OTHER-001"
+    )
+
+
+@pytest.fixture
+def closed_client(team_a, caseworker, manager):
+    """caseworker's client, but the case is closed."""
+    from clients import services
+
+    client = services.client_create(
+        actor=caseworker, team=team_a, first_name="Connor", last_name="Close", reference="CLOSED-001"
+    )
+    return services.client_close(actor=manager, client=client, reason="Moved out of area")
 
 
 # --- Logging in -------------------------------------------------------------------------
@@ -142,12 +185,20 @@ def browser_login(page):
     """Sign in through the real login form. 2FA roles get a TOTP device and enter a code."""
 
     def _login(user, password=None, target=None):
-        from accounts.tests.factories import PASSWORD
+        from accounts.tests.factories import PASSWORD, unused_totp_code
 
+        device = None
+        if user.requires_2fa:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Test phone", defaults={"confirmed": True})
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password or PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        if device is not None:
+            page.get_by_label("Code").fill(unused_totp_code(device))
+            page.get_by_role("button", name="Verify").click()
         return page
 
     return _login

@@ -1,35 +1,122 @@
 """THE GATE: the one permission check every read of client data passes.
 
-Every page, fragment, download and admin view that shows client information calls
-`open_client` (or, for lists, `clients_visible_to` + `record_list`). Each decision,
-allowed or denied, writes one AccessEvent in the same transaction as the work it guards;
-if that row cannot be written, the caller gets an exception and shows nothing.
+Every page, fragment, download and admin view that shows client information calls the
+gate; nothing else fetches a client for display, export or sharing.
+
+The rule
+--------
+A person may open a client when a guardian permission row says so — their own row
+(an open caseload assignment, `ClientUserObjectPermission`) or a row of a group they are
+in (their team's manager group, `ClientGroupObjectPermission`) — and the case is open.
+Anything else (outside the caseload, a closed case, the information security officer,
+admins) opens only with a typed reason: "break the glass". It is audited as such and shows
+up in the managers' access review. Nobody browses freely. `clients_visible_to(user)` is the
+same rule as one EXISTS, so a list and a record can never disagree. Nothing is cached
+between requests: ending an assignment denies the very next request.
+
+Every decision, allowed or denied, writes exactly one `AccessEvent`. If that row cannot
+be written the gate raises `AuditUnavailable` and the caller shows nothing (fail closed).
+
+Using it from a view (the one road)
+-----------------------------------
+For a view whose URL carries `client_id`, decorate it; the view receives the `Access`::
+
+    from access.gate import Action, client_view
+
+    @client_view(action=Action.VIEW, categories=["identity"])
+    def consent_tab(request, access):
+        client = access.client          # the only way to the Client
+        ...
+
+`client_view` runs the check and the view in one transaction (so the audit row and the
+work commit or roll back together), keeps the denied row when it refuses, sends a person
+who needs a reason to the reason page (`access:reason`, back to this page afterwards),
+answers 404 otherwise — the same for an unknown id as for a forbidden one — and answers
+503 with nothing shown when the audit cannot be written. Unsafe methods (POST, …) are
+audited as `post_action` (EDIT by default). `team_manager_only=True` admits only the
+client's own team managers (assignments, closing a case): a reason does not replace that.
+
+For a view that reaches the client through another object (a referral, a download), call
+`gate_client` with the object; `access.middleware.GateMiddleware` turns a refusal into the
+reason-page redirect or a 404 and an audit failure into a 503::
+
+    referral = Referral.objects.filter(pk=pk).first()
+    access = gate_client(request, referral.client_id if referral else None,
+                         action=Action.DOWNLOAD, obj=referral, categories=[...])
+
+Call it before opening a `transaction.atomic()` of your own, or catch `AccessDenied`
+inside it: a refusal that escapes an atomic block rolls back its own denied row.
+The reason a person gave on the reason page is kept in their session for
+`BREAK_GLASS_MINUTES` for that client and used by every gated request for it
+(each one audited as break-the-glass with the reason).
+
+Lists and searches audit the query, not every row: `record_list(user, action=Action.LIST,
+request=request, detail="sort=name q=smith")` over `clients_visible_to(user)`.
+`open_client_log` admits the client's team managers and the information security officer
+to "who accessed this record" (audited as HISTORY).
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from clients.models import Assignment, Client
+from clients.models import Client, ClientGroupObjectPermission, ClientUserObjectPermission
 
 from .models import AccessEvent
 
 Action = AccessEvent.Action
+Outcome = AccessEvent.Outcome
+
+OPEN_CLIENT = "open_client"
+
+# How long a reason given on the reason page opens that client for, in this session.
+BREAK_GLASS_MINUTES = 30
+SESSION_KEY = "access.break_glass"
+
+REASON_CATEGORIES = [
+    ("safeguarding", "Safeguarding concern"),
+    ("covering", "Covering for a colleague"),
+    ("duty", "Duty / triage"),
+    ("data_protection", "Data-protection request"),
+    ("other", "Other"),
+]
+REASON_LABELS = dict(REASON_CATEGORIES)
+
+# Why a reason was needed; stored in AccessEvent.detail and read by the access review.
+OUTSIDE_CASELOAD = "outside caseload"
+CLOSED_CASE = "closed case"
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AccessDenied(Http404):
-    """Raised for a client the user may not open. Looks like "not found" to outsiders."""
+    """Raised for a client the user may not open. Looks like "not found" to outsiders.
 
-    def __init__(self, message: str = "No client found.", *, needs_reason: bool = False):
+    `needs_reason` is set when a break-the-glass reason would let the person in; views
+    then send them to `reason_url(client_id, next)`.
+    """
+
+    def __init__(self, message: str = "No client found.", *, needs_reason: bool = False, client_id=None):
         super().__init__(message)
         self.needs_reason = needs_reason
+        self.client_id = client_id
+
+
+class AuditUnavailable(Exception):
+    """The audit row could not be written, so nothing may be shown or shared."""
 
 
 @dataclass
@@ -39,26 +126,71 @@ class Access:
     user: object
     client: Client
     event: AccessEvent
-    relationship: str
+    relationship: str  # "caseload", "team" or "outside"
     break_glass: bool = False
     categories: list[str] = field(default_factory=list)
+    reason: str = ""
+    reason_category: str = ""
+    obj: object = None
+
+    @property
+    def is_team_manager(self) -> bool:
+        """Whether the person manages the client's team (holds the team group's permission)."""
+        return self.relationship == "team" or getattr(self.client, "team_row", False)
+
+    @property
+    def reason_label(self) -> str:
+        return REASON_LABELS.get(self.reason_category, self.reason_category)
 
 
-def relationship(user, client: Client) -> str:
-    """'caseload', 'team' or 'outside' — how this person stands to this client."""
-    if Assignment.objects.filter(client=client, caseworker=user, ended_on__isnull=True).exists():
+# --- The rule ------------------------------------------------------------------------------
+
+
+def _own_row(user):
+    return ClientUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user_id=user.pk, permission__codename=OPEN_CLIENT
+    )
+
+
+def _group_row(user):
+    return ClientGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), group__user=user.pk, permission__codename=OPEN_CLIENT
+    )
+
+
+def permitted(user) -> Q:
+    """The permission half of the rule, as a filter: an own row OR a row of one of the user's groups."""
+    if not getattr(user, "pk", None):
+        return Q(pk__in=[])
+    return Q(Exists(_own_row(user))) | Q(Exists(_group_row(user)))
+
+
+def clients_visible_to(user) -> QuerySet[Client]:
+    """The list counterpart of `open_client`: the clients it opens without a reason."""
+    return Client.objects.filter(permitted(user), status=Client.Status.OPEN)
+
+
+def _with_relationship(user, queryset: QuerySet[Client]) -> QuerySet[Client]:
+    if not getattr(user, "pk", None):
+        return queryset.none()
+    return queryset.annotate(own_row=Exists(_own_row(user)), team_row=Exists(_group_row(user)))
+
+
+def _relationship_of(client: Client) -> str:
+    if client.own_row:
         return "caseload"
-    if user.role == Role.SERVICE_MANAGER and user.memberships.filter(team_id=client.team_id).exists():
+    if client.team_row:
         return "team"
     return "outside"
 
 
-def clients_visible_to(user) -> QuerySet[Client]:
-    """The list counterpart of `open_client`: the same rule, as one EXISTS."""
-    open_assignment = Assignment.objects.filter(client=OuterRef("pk"), caseworker=user, ended_on__isnull=True)
-    if user.role == Role.SERVICE_MANAGER:
-        return Client.objects.filter(team__memberships__user=user) | Client.objects.filter(Exists(open_assignment))
-    return Client.objects.filter(Exists(open_assignment))
+def relationship(user, client: Client) -> str:
+    """'caseload', 'team' or 'outside' — how this person stands to this client."""
+    annotated = _with_relationship(user, Client.objects.filter(pk=client.pk)).first()
+    return _relationship_of(annotated) if annotated is not None else "outside"
+
+
+# --- The audit row -------------------------------------------------------------------------
 
 
 def _request_meta(request) -> dict:
@@ -87,24 +219,47 @@ def record(
     basis: str = "",
     detail: str = "",
 ) -> AccessEvent:
-    """Write one audit row. Any failure propagates: the caller must show nothing."""
-    return AccessEvent.objects.create(
-        at=timezone.now(),
-        actor=user if getattr(user, "pk", None) else None,
-        action=action,
-        outcome=outcome,
-        client=client,
-        object_type=obj._meta.label if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        categories=list(categories),
-        purpose=purpose,
-        reason=reason,
-        reason_category=reason_category,
-        break_glass=break_glass,
-        basis=basis,
-        detail=detail,
-        **_request_meta(request),
-    )
+    """Write one audit row. If it cannot be written, raise AuditUnavailable: show nothing."""
+    try:
+        # A savepoint, so a caller's transaction is still usable to report the failure.
+        with transaction.atomic():
+            return AccessEvent.objects.create(
+                at=timezone.now(),
+                actor=user if getattr(user, "pk", None) else None,
+                action=action,
+                outcome=outcome,
+                client=client,
+                object_type=obj._meta.label if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None else "",
+                categories=list(categories),
+                purpose=purpose[:200],
+                reason=reason,
+                reason_category=reason_category[:40],
+                break_glass=break_glass,
+                basis=basis[:200],
+                detail=detail,
+                **_request_meta(request),
+            )
+    except DatabaseError as exc:
+        raise AuditUnavailable("The access could not be recorded.") from exc
+
+
+def record_list(user, *, action: str = Action.LIST, request=None, detail: str = "") -> AccessEvent:
+    """Audit a list or a search once — the query, not every row it returns."""
+    return record(user, action=action, outcome=Outcome.ALLOWED, request=request, detail=detail)
+
+
+# --- Opening a client ----------------------------------------------------------------------
+
+
+def _client_pk(client_id) -> int | None:
+    if isinstance(client_id, Client):
+        return client_id.pk
+    try:
+        pk = int(client_id)
+    except (TypeError, ValueError):
+        return None
+    return pk if pk > 0 else None
 
 
 def open_client(
@@ -118,39 +273,243 @@ def open_client(
     purpose: str = "",
     reason: str = "",
     reason_category: str = "",
+    team_manager_only: bool = False,
+    object_missing: bool = False,
 ) -> Access:
-    try:
-        client = Client.objects.select_related("team").get(pk=client_id)
-    except (Client.DoesNotExist, ValueError, TypeError):
-        raise AccessDenied() from None
-    rel = relationship(user, client)
-    needs_reason = rel == "outside" or client.is_closed
-    if needs_reason and not reason.strip():
+    """Decide whether `user` may open the client, write the audit row, return `Access`.
+
+    Raises AccessDenied (after writing a denied row) or AuditUnavailable (nothing written).
+    With `request`, a reason given on the reason page in this session is used.
+    `object_missing` says the thing asked for inside the client (an entry, a note) does
+    not exist: the answer is then a refusal that looks like any other.
+    """
+    categories = list(categories)
+    pk = _client_pk(client_id)
+    if not reason.strip() and request is not None and pk is not None:
+        reason_category, reason = session_reason(request, pk)
+    has_reason = bool(reason.strip())
+    client = None
+    if pk is not None:
+        client = _with_relationship(user, Client.objects.select_related("team").filter(pk=pk)).first()
+
+    def deny(detail: str, *, needs_reason: bool, about: Client | None = client):
         record(
             user,
             action=action,
-            outcome=AccessEvent.Outcome.DENIED,
-            client=client,
+            outcome=Outcome.DENIED,
+            client=about,
             request=request,
             obj=obj,
             categories=categories,
             purpose=purpose,
-            detail="outside caseload without a reason",
+            reason=reason,
+            reason_category=reason_category if has_reason else "",
+            detail=detail,
         )
-        raise AccessDenied(needs_reason=True)
+        raise AccessDenied(needs_reason=needs_reason, client_id=pk)
+
+    if client is None:
+        # To someone without a reason, an unknown id must look like a forbidden one.
+        deny(f"no client with id {str(client_id)[:40]!r}", needs_reason=not has_reason and not team_manager_only)
+
+    rel = _relationship_of(client)
+    if team_manager_only and not client.team_row:
+        deny("only the client's team managers may do this", needs_reason=False)
+
+    why = []
+    if rel == "outside":
+        why.append(OUTSIDE_CASELOAD)
+    if client.is_closed:
+        why.append(CLOSED_CASE)
+    break_glass = bool(why)
+    if break_glass and not has_reason:
+        deny("reason required: " + ", ".join(why), needs_reason=True)
+    if object_missing:
+        deny("no such record for this client", needs_reason=False)
+
     event = record(
         user,
         action=action,
-        outcome=AccessEvent.Outcome.ALLOWED,
+        outcome=Outcome.ALLOWED,
         client=client,
         request=request,
         obj=obj,
         categories=categories,
         purpose=purpose,
-        reason=reason,
-        reason_category=reason_category,
-        break_glass=needs_reason,
+        reason=reason if break_glass else "",
+        reason_category=reason_category if break_glass else "",
+        break_glass=break_glass,
+        detail=", ".join(why),
     )
     return Access(
-        user=user, client=client, event=event, relationship=rel, break_glass=needs_reason, categories=list(categories)
+        user=user,
+        client=client,
+        event=event,
+        relationship=rel,
+        break_glass=break_glass,
+        categories=categories,
+        reason=reason if break_glass else "",
+        reason_category=reason_category if break_glass else "",
+        obj=obj,
     )
+
+
+def open_client_log(user, client_id, *, request=None) -> Access:
+    """ "Who accessed this record": for the client's team managers and the information
+    security officer only (subject access requests). Audited as HISTORY; no reason is
+    needed, since the page shows the access log, not the record.
+    """
+    pk = _client_pk(client_id)
+    client = None
+    if pk is not None:
+        client = _with_relationship(user, Client.objects.select_related("team").filter(pk=pk)).first()
+    allowed = client is not None and (
+        getattr(user, "role", None) == Role.INFORMATION_SECURITY_OFFICER or bool(client.team_row)
+    )
+    if not allowed:
+        record(
+            user,
+            action=Action.HISTORY,
+            outcome=Outcome.DENIED,
+            client=client,
+            request=request,
+            detail="only the team's managers and the information security officer see who accessed a record"
+            if client
+            else f"no client with id {str(client_id)[:40]!r}",
+        )
+        raise AccessDenied(client_id=pk)
+    event = record(user, action=Action.HISTORY, outcome=Outcome.ALLOWED, client=client, request=request)
+    return Access(user=user, client=client, event=event, relationship=_relationship_of(client))
+
+
+# --- Break the glass: the reason kept in the session --------------------------------------
+
+
+def session_reason_store(request, client_id: int, *, category: str, text: str) -> None:
+    """Remember the reason given for opening this client, for BREAK_GLASS_MINUTES."""
+    grants = dict(request.session.get(SESSION_KEY, {}))
+    now = timezone.now()
+    # Drop expired grants so the session does not grow.
+    grants = {key: grant for key, grant in grants.items() if _fresh(grant, now)}
+    grants[str(int(client_id))] = {"category": category, "text": text, "at": now.isoformat()}
+    request.session[SESSION_KEY] = grants
+
+
+def _fresh(grant: dict, now: datetime.datetime) -> bool:
+    try:
+        given_at = datetime.datetime.fromisoformat(grant["at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return now - given_at < datetime.timedelta(minutes=BREAK_GLASS_MINUTES)
+
+
+def session_reason(request, client_id: int) -> tuple[str, str]:
+    """(category, text) of a fresh reason given in this session for this client, or ("", "")."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return "", ""
+    grant = session.get(SESSION_KEY, {}).get(str(client_id))
+    if not grant or not _fresh(grant, timezone.now()):
+        return "", ""
+    return str(grant.get("category", "")), str(grant.get("text", ""))
+
+
+def reason_url(client_id, next_url: str = "") -> str:
+    url = reverse("access:reason", args=[client_id])
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+# --- Helpers for views ---------------------------------------------------------------------
+
+
+def gate_client(
+    request,
+    client_id,
+    *,
+    action: str = Action.VIEW,
+    obj=None,
+    categories: Iterable[str] = (),
+    purpose: str = "",
+    team_manager_only: bool = False,
+    object_missing: bool = False,
+) -> Access:
+    """`open_client` for the signed-in person of `request`, with their session's reason."""
+    return open_client(
+        request.user,
+        client_id,
+        action=action,
+        request=request,
+        obj=obj,
+        categories=categories,
+        purpose=purpose,
+        team_manager_only=team_manager_only,
+        object_missing=object_missing,
+    )
+
+
+def denied_response(request, exc: AccessDenied):
+    """What a refusal looks like: the reason page for GETs that a reason would open, else 404."""
+    if exc.needs_reason and exc.client_id is not None and request.method in SAFE_METHODS:
+        return HttpResponseRedirect(reason_url(exc.client_id, request.get_full_path()))
+    raise Http404("No client found.")
+
+
+def audit_unavailable_response(request):
+    return render(request, "access/audit_unavailable.html", status=503)
+
+
+def _categories_for(categories, obj) -> list[str]:
+    if callable(categories):
+        return list(categories(obj)) if obj is not None else []
+    return categories
+
+
+def client_view(
+    action: str = Action.VIEW,
+    *,
+    post_action: str = Action.EDIT,
+    categories: Iterable[str] = (),
+    purpose: str = "",
+    team_manager_only: bool = False,
+    load=None,
+):
+    """Decorate a view taking `client_id`: it is called as `view(request, access, **kwargs)`.
+
+    `load(client_id, **kwargs)` fetches the object inside the client that the URL names
+    (filtered by the client, e.g. `Entry.objects.filter(pk=entry_id, client_id=client_id).first()`);
+    it is audited as the object and passed on as `access.obj`. A missing one is refused like
+    a forbidden client. `categories` may be a callable of the loaded object (e.g. its category).
+    """
+    if not callable(categories):
+        categories = list(categories)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, client_id, *args, **kwargs):
+            denied = None
+            try:
+                with transaction.atomic():
+                    obj = load(client_id, **kwargs) if load is not None else None
+                    try:
+                        access = gate_client(
+                            request,
+                            client_id,
+                            action=action if request.method in SAFE_METHODS else post_action,
+                            obj=obj,
+                            categories=_categories_for(categories, obj),
+                            purpose=purpose,
+                            team_manager_only=team_manager_only,
+                            object_missing=load is not None and obj is None,
+                        )
+                    except AccessDenied as exc:
+                        denied = exc  # caught inside the block, so the denied row commits
+                    else:
+                        return view(request, access, *args, **kwargs)
+            except AuditUnavailable:
+                return audit_unavailable_response(request)
+            return denied_response(request, denied)
+
+        wrapped.gated = True
+        return wrapped
+
+    return decorator

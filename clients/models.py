@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -54,6 +55,9 @@ class Client(models.Model):
 
     def __str__(self):
         return f"{self.display_name} ({self.reference})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:record", args=[self.pk])
 
     @property
     def display_name(self) -> str:

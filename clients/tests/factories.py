@@ -1,8 +1,14 @@
+"""Factories that leave the database as the services would: a client's team managers are
+granted access when the client is made, and an assignment grants its caseworker access.
+"""
+
 import datetime
 
 import factory
 
+from accounts.models import TeamMembership
 from accounts.tests.factories import TeamFactory, UserFactory
+from clients import services
 from clients.models import Assignment, CaseNote, Client, InformationEntry
 
 
@@ -17,6 +23,12 @@ class ClientFactory(factory.django.DjangoModelFactory):
     date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=80)
     phone = factory.Faker("phone_number", locale="en_GB")
     opened_on = factory.LazyFunction(lambda: datetime.date(2026, 1, 5))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        client = super()._create(model_class, *args, **kwargs)
+        services.team_grant(client=client)
+        return client
 
 
 class InformationEntryFactory(factory.django.DjangoModelFactory):
@@ -41,7 +53,10 @@ class CaseNoteFactory(factory.django.DjangoModelFactory):
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
-    """Note: creating the row does not grant access; use clients.services.assignment_start."""
+    """Made through clients.services.assignment_start, so the caseworker gains access.
+
+    The caseworker is made a member of the client's team first if they are not one.
+    """
 
     class Meta:
         model = Assignment
@@ -50,3 +65,11 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     caseworker = factory.SubFactory(UserFactory)
     started_on = factory.LazyFunction(lambda: datetime.date(2026, 1, 5))
     started_by = factory.SelfAttribute("caseworker")
+    is_key_worker = True
+
+    @classmethod
+    def _create(cls, model_class, *, client, caseworker, started_on, started_by, is_key_worker=True, **kwargs):
+        TeamMembership.objects.get_or_create(user=caseworker, team=client.team)
+        return services.assignment_start(
+            actor=started_by, client=client, caseworker=caseworker, started_on=started_on, is_key_worker=is_key_worker
+        )

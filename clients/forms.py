@@ -1,0 +1,150 @@
+"""Forms validate input only; the services in clients.services do the writing."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import Role, Team
+
+from .categories import CATEGORY_CHOICES, REGISTRY
+from .models import Assignment, CaseNote, Client, InformationEntry
+from .selectors import CASELOAD_SORTS
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _category_choices():
+    """Data categories in registry order, special-category ones marked."""
+    return [("", "Choose a category")] + [
+        (key, f"{label} (special category)" if REGISTRY[key].special else label) for key, label in CATEGORY_CHOICES
+    ]
+
+
+class CaseloadFilterForm(forms.Form):
+    q = forms.CharField(label="Name or reference", required=False, max_length=100)
+    sort = forms.ChoiceField(choices=[(key, key) for key in CASELOAD_SORTS], required=False)
+
+    def cleaned_or_defaults(self) -> tuple[str, str]:
+        if self.is_valid():
+            return self.cleaned_data["q"].strip(), self.cleaned_data["sort"] or "name"
+        return "", "name"
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Name or reference",
+        min_length=2,
+        max_length=100,
+        help_text="At least two letters. Search every team to see whether a person is already known.",
+    )
+    year_of_birth = forms.IntegerField(label="Year of birth (optional)", required=False, min_value=1900)
+
+    def clean_year_of_birth(self):
+        year = self.cleaned_data.get("year_of_birth")
+        if year and year > timezone.localdate().year:
+            raise forms.ValidationError("The year of birth cannot be in the future.")
+        return year
+
+
+class ClientDetailsForm(forms.ModelForm):
+    """Identity and contact details."""
+
+    class Meta:
+        model = Client
+        fields = [
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "date_of_birth",
+            "gender",
+            "pronouns",
+            "national_insurance_number",
+            "nhs_number",
+            "phone",
+            "email",
+            "address",
+            "preferred_contact",
+        ]
+        widgets = {"date_of_birth": DATE_WIDGET, "address": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "nhs_number": "NHS number",
+            "preferred_contact": "How the client prefers to be contacted",
+        }
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        if born and born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return born
+
+
+class ClientCreateForm(ClientDetailsForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team")
+
+    class Meta(ClientDetailsForm.Meta):
+        fields = ["team", *ClientDetailsForm.Meta.fields]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.filter(memberships__user=user, is_active=True).order_by("name")
+        self.fields["team"].queryset = teams
+        self.fields["team"].help_text = "The service that will work with this client."
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0].pk
+        self.order_fields(["team"])
+
+
+class EntryForm(forms.ModelForm):
+    category = forms.ChoiceField(label="Data category", choices=())
+
+    class Meta:
+        model = InformationEntry
+        fields = ["category", "summary", "detail"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 2}), "detail": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, fixed_category: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _category_choices()
+        if fixed_category:
+            # Moving information between categories is a new entry, not an edit.
+            del self.fields["category"]
+
+
+class NoteForm(forms.ModelForm):
+    category = forms.ChoiceField(label="Data category", choices=())
+
+    class Meta:
+        model = CaseNote
+        fields = ["category", "text", "held_in_confidence"]
+        labels = {"text": "Note", "held_in_confidence": "Held in confidence (counselling or welfare)"}
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _category_choices()
+
+
+class AssignmentStartForm(forms.Form):
+    caseworker = forms.ModelChoiceField(queryset=None, empty_label="Choose a caseworker")
+    is_key_worker = forms.BooleanField(label="Make them the key worker", required=False, initial=True)
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        already = Assignment.objects.filter(client=client, ended_on__isnull=True).values("caseworker_id")
+        self.fields["caseworker"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__team_id=client.team_id, is_active=True, role=Role.CASEWORKER)
+            .exclude(pk__in=already)
+            .order_by("first_name", "last_name", "username")
+        )
+
+
+class CloseCaseForm(forms.Form):
+    closure_reason = forms.CharField(label="Why is the case closing?", max_length=200)
+    closed_on = forms.DateField(label="Closing date", widget=DATE_WIDGET, required=False)
+
+    def clean_closed_on(self):
+        closed_on = self.cleaned_data.get("closed_on")
+        if closed_on and closed_on > timezone.localdate():
+            raise forms.ValidationError("The closing date cannot be in the future.")
+        return closed_on

@@ -1,0 +1,44 @@
+"""Keep team manager groups in step with roles and team memberships.
+
+`accounts` sits below `clients` and cannot call it, so the groups follow its changes
+through signals. Each receiver only calls `clients.services.manager_groups_sync`, which
+holds the rule. Bulk updates that bypass signals are repaired by `team_managers_sync`.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from accounts.models import Team, TeamMembership
+
+from . import services
+
+_SYNC_FIELDS = {"role", "is_active"}
+
+
+def user_saved(sender, instance, created, update_fields=None, **kwargs):
+    if update_fields is not None and not _SYNC_FIELDS.intersection(update_fields):
+        return  # e.g. the last_login update on every sign-in
+    services.manager_groups_sync(user=instance)
+
+
+def membership_changed(sender, instance, **kwargs):
+    user = get_user_model().objects.filter(pk=instance.user_id).first()
+    if user is not None:
+        services.manager_groups_sync(user=user)
+
+
+def teams_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if isinstance(instance, Team):
+        services.team_managers_sync(team=instance)
+    else:
+        services.manager_groups_sync(user=instance)
+
+
+def connect() -> None:
+    User = get_user_model()
+    post_save.connect(user_saved, sender=User, dispatch_uid="clients.manager_groups.user")
+    post_save.connect(membership_changed, sender=TeamMembership, dispatch_uid="clients.manager_groups.join")
+    post_delete.connect(membership_changed, sender=TeamMembership, dispatch_uid="clients.manager_groups.leave")
+    m2m_changed.connect(teams_changed, sender=User.teams.through, dispatch_uid="clients.manager_groups.m2m")

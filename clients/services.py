@@ -1,0 +1,356 @@
+"""Writes for clients, their information, notes, caseload assignments and case status.
+
+Access to a client is held in guardian's direct foreign-key permission rows, and only
+here are those rows written:
+
+- a caseworker's row (ClientUserObjectPermission) exists exactly while they have an open
+  assignment to the client: `assignment_start` grants it, `assignment_end` revokes it;
+- each team has one Django group for its service managers (`manager_group_name`), granted
+  the permission on every client of the team (ClientGroupObjectPermission) when the client
+  is created in or moved to the team; `manager_groups_sync` keeps the group's members in
+  step with each person's role and team memberships.
+
+The gate (access.gate) reads those rows on every request and caches nothing, so a revoked
+row is a denied request the very next time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, Team
+
+from .categories import REGISTRY
+from .models import (
+    Assignment,
+    CaseNote,
+    Client,
+    ClientGroupObjectPermission,
+    ClientUserObjectPermission,
+    InformationEntry,
+)
+
+OPEN_CLIENT = "open_client"
+MANAGER_GROUP_PATTERN = re.compile(r"^team-(\d+)-managers$")
+
+# Fields of Client a caseworker edits on the "details" form (identity and contact).
+DETAIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "pronouns",
+    "national_insurance_number",
+    "nhs_number",
+    "phone",
+    "email",
+    "address",
+    "preferred_contact",
+)
+
+# Unambiguous characters only (no 0/O, 1/I/L), so a reference read over the phone is not misheard.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def _open_client_permission() -> Permission:
+    return Permission.objects.get(content_type__app_label="clients", codename=OPEN_CLIENT)
+
+
+def _as_of(instance, actor):
+    """Tell simple-history who made this change, also outside a request (tasks, seeding)."""
+    instance._history_user = actor
+    return instance
+
+
+# --- Team manager groups -----------------------------------------------------------------
+
+
+def manager_group_name(team_id: int) -> str:
+    """The Django group of one team's service managers. Derived from the id, so renames are safe."""
+    return f"team-{team_id}-managers"
+
+
+def manager_group(team: Team) -> Group:
+    group, _ = Group.objects.get_or_create(name=manager_group_name(team.pk))
+    return group
+
+
+def manager_groups_sync(*, user) -> None:
+    """Put a person in exactly the manager groups their role and team memberships call for.
+
+    Called whenever a role or a team membership changes (see clients.apps). Idempotent.
+    """
+    if user.pk is None:
+        return
+    wanted_team_ids: set[int] = set()
+    if user.is_active and user.role == Role.SERVICE_MANAGER:
+        wanted_team_ids = set(user.memberships.values_list("team_id", flat=True))
+    held = {
+        int(match.group(1)): group
+        for group in user.groups.filter(name__startswith="team-", name__endswith="-managers")
+        if (match := MANAGER_GROUP_PATTERN.match(group.name))
+    }
+    stale = [group for team_id, group in held.items() if team_id not in wanted_team_ids]
+    if stale:
+        user.groups.remove(*stale)
+    missing = [manager_group(team) for team in Team.objects.filter(pk__in=wanted_team_ids - held.keys())]
+    if missing:
+        user.groups.add(*missing)
+
+
+def team_managers_sync(*, team: Team) -> None:
+    """Rebuild one team's manager group from roles and memberships (a safety net for bulk changes)."""
+    User = get_user_model()
+    group = manager_group(team)
+    group.user_set.set(User.objects.filter(is_active=True, role=Role.SERVICE_MANAGER, memberships__team=team))
+
+
+def _grant_team(client: Client, team: Team, permission: Permission) -> None:
+    ClientGroupObjectPermission.objects.get_or_create(
+        group=manager_group(team), permission=permission, content_object=client
+    )
+
+
+def team_grant(*, client: Client) -> None:
+    """Grant the client's team managers access (idempotent; client_create and client_move do this)."""
+    _grant_team(client, client.team, _open_client_permission())
+
+
+def _revoke_team(client: Client, team_id: int, permission: Permission) -> None:
+    ClientGroupObjectPermission.objects.filter(
+        group__name=manager_group_name(team_id), permission=permission, content_object=client
+    ).delete()
+
+
+# --- Clients -----------------------------------------------------------------------------
+
+
+def _check_details(client: Client) -> None:
+    client.full_clean()
+    if client.date_of_birth and client.date_of_birth > timezone.localdate():
+        raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+
+
+def _new_reference() -> str:
+    while True:
+        reference = "CL-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+        if not Client.objects.filter(reference=reference).exists():
+            return reference
+
+
+@transaction.atomic
+def client_create(
+    *,
+    actor,
+    team: Team,
+    first_name: str,
+    last_name: str,
+    reference: str = "",
+    opened_on: datetime.date | None = None,
+    assign_to=None,
+    **details,
+) -> Client:
+    """Open a case for a new client in `team`.
+
+    The team's managers can see it at once; `assign_to` (by default the creator, when they
+    are a caseworker) gets it on their caseload.
+    """
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"client_create() got unexpected fields {sorted(unknown)}")
+    client = Client(
+        team=team,
+        reference=reference or _new_reference(),
+        first_name=first_name,
+        last_name=last_name,
+        opened_on=opened_on or timezone.localdate(),
+        **details,
+    )
+    _check_details(client)
+    _as_of(client, actor).save()
+    _grant_team(client, team, _open_client_permission())
+    if assign_to is None and getattr(actor, "role", None) == Role.CASEWORKER:
+        assign_to = actor
+    if assign_to is not None:
+        assignment_start(actor=actor, client=client, caseworker=assign_to, started_on=client.opened_on)
+    return client
+
+
+@transaction.atomic
+def client_update(*, actor, client: Client, **changes) -> Client:
+    """Change identity and contact details. Other fields have services of their own."""
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"client_update() cannot change {sorted(unknown)}")
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    for name, value in changes.items():
+        setattr(client, name, value)
+    _check_details(client)
+    _as_of(client, actor).save()
+    return client
+
+
+@transaction.atomic
+def client_move(*, actor, client: Client, team: Team) -> Client:
+    """Move a client to another team: the new team's managers gain access, the old team's lose it.
+
+    Caseworkers keep their assignments until a manager ends them.
+    """
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.team_id == team.pk:
+        return client
+    permission = _open_client_permission()
+    _revoke_team(client, client.team_id, permission)
+    client.team = team
+    _as_of(client, actor).save()
+    _grant_team(client, team, permission)
+    return client
+
+
+@transaction.atomic
+def client_close(*, actor, client: Client, reason: str, closed_on: datetime.date | None = None) -> Client:
+    """Close the case. From then on everyone, the key worker included, needs a reason to open it."""
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.is_closed:
+        raise ValidationError("This case is already closed.")
+    if not reason.strip():
+        raise ValidationError({"closure_reason": "Say why the case is being closed."})
+    closed_on = closed_on or timezone.localdate()
+    if closed_on < client.opened_on:
+        raise ValidationError({"closed_on": "A case cannot close before it opened."})
+    if closed_on > timezone.localdate():
+        raise ValidationError({"closed_on": "The closing date cannot be in the future."})
+    client.status = Client.Status.CLOSED
+    client.closed_on = closed_on
+    client.closure_reason = reason.strip()
+    client.full_clean()
+    _as_of(client, actor).save()
+    return client
+
+
+@transaction.atomic
+def client_reopen(*, actor, client: Client) -> Client:
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if not client.is_closed:
+        raise ValidationError("This case is already open.")
+    client.status = Client.Status.OPEN
+    client.closed_on = None
+    client.closure_reason = ""
+    client.full_clean()
+    _as_of(client, actor).save()
+    return client
+
+
+# --- Assignments (the caseload) -----------------------------------------------------------
+
+
+@transaction.atomic
+def assignment_start(
+    *, actor, client: Client, caseworker, is_key_worker: bool = True, started_on: datetime.date | None = None
+) -> Assignment:
+    """Put `client` on `caseworker`'s caseload and grant them access to the record."""
+    if not caseworker.is_active:
+        raise ValidationError({"caseworker": "This person's account is not active."})
+    if not caseworker.memberships.filter(team_id=client.team_id).exists():
+        raise ValidationError({"caseworker": f"{caseworker} is not a member of {client.team}."})
+    # Lock the client so two managers assigning at once cannot both make a key worker.
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    if Assignment.objects.filter(client=client, caseworker=caseworker, ended_on__isnull=True).exists():
+        raise ValidationError({"caseworker": f"{client.display_name} is already on {caseworker}'s caseload."})
+    if is_key_worker:
+        for previous in Assignment.objects.filter(client=client, ended_on__isnull=True, is_key_worker=True):
+            previous.is_key_worker = False
+            _as_of(previous, actor).save(update_fields=["is_key_worker"])
+    assignment = Assignment(
+        client=client,
+        caseworker=caseworker,
+        is_key_worker=is_key_worker,
+        started_on=started_on or timezone.localdate(),
+        started_by=actor,
+    )
+    assignment.full_clean()
+    _as_of(assignment, actor).save()
+    ClientUserObjectPermission.objects.get_or_create(
+        user=caseworker, permission=_open_client_permission(), content_object=client
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, actor, assignment: Assignment, ended_on: datetime.date | None = None) -> Assignment:
+    """Take the client off the caseworker's caseload. Their next request for it is denied."""
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.ended_on is not None:
+        raise ValidationError("This assignment has already ended.")
+    ended_on = ended_on or timezone.localdate()
+    if ended_on < assignment.started_on:
+        raise ValidationError({"ended_on": "An assignment cannot end before it started."})
+    assignment.ended_on = ended_on
+    assignment.ended_by = actor
+    _as_of(assignment, actor).save(update_fields=["ended_on", "ended_by"])
+    ClientUserObjectPermission.objects.filter(
+        user_id=assignment.caseworker_id, permission__codename=OPEN_CLIENT, content_object_id=assignment.client_id
+    ).delete()
+    return assignment
+
+
+# --- Information entries and case notes ---------------------------------------------------
+
+
+def _check_category(category: str) -> None:
+    if category not in REGISTRY:
+        raise ValidationError({"category": "Choose a data category."})
+
+
+@transaction.atomic
+def entry_create(*, actor, client: Client, category: str, summary: str, detail: str = "") -> InformationEntry:
+    _check_category(category)
+    entry = InformationEntry(
+        client=client, category=category, summary=summary.strip(), detail=detail.strip(), recorded_by=actor
+    )
+    entry.full_clean()
+    _as_of(entry, actor).save()
+    return entry
+
+
+@transaction.atomic
+def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = "") -> InformationEntry:
+    """Change what an entry says. Its category is fixed: move information by adding a new entry."""
+    entry = InformationEntry.objects.select_for_update().get(pk=entry.pk)
+    entry.summary = summary.strip()
+    entry.detail = detail.strip()
+    entry.full_clean()
+    _as_of(entry, actor).save(update_fields=["summary", "detail", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def note_create(*, actor, client: Client, category: str, text: str, held_in_confidence: bool = False) -> CaseNote:
+    _check_category(category)
+    note = CaseNote(
+        client=client, category=category, text=text.strip(), held_in_confidence=held_in_confidence, author=actor
+    )
+    note.full_clean()
+    _as_of(note, actor).save()
+    return note
+
+
+@transaction.atomic
+def note_update(*, actor, note: CaseNote, category: str, text: str, held_in_confidence: bool = False) -> CaseNote:
+    _check_category(category)
+    note = CaseNote.objects.select_for_update().get(pk=note.pk)
+    note.category = category
+    note.text = text.strip()
+    note.held_in_confidence = held_in_confidence
+    note.full_clean()
+    _as_of(note, actor).save(update_fields=["category", "text", "held_in_confidence", "updated_at"])
+    return note

@@ -1,0 +1,344 @@
+"""Caseworker pages. Every page about one client goes through the gate (`client_view`);
+lists go through `clients_visible_to` and are audited once per query.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from access.gate import (
+    Action,
+    AuditUnavailable,
+    audit_unavailable_response,
+    clients_visible_to,
+    gate_client,
+    record_list,
+)
+from access.gate import client_view as gated
+from accounts.models import Role
+
+from . import selectors, services
+from .categories import CATEGORIES
+from .forms import (
+    AssignmentStartForm,
+    CaseloadFilterForm,
+    ClientCreateForm,
+    ClientDetailsForm,
+    CloseCaseForm,
+    EntryForm,
+    NoteForm,
+    SearchForm,
+)
+from .models import Assignment, CaseNote, InformationEntry
+
+PAGE_SIZE = 25
+ALL_CATEGORIES = [category.key for category in CATEGORIES]
+IDENTITY_AND_CONTACT = ["identity", "contact"]
+CASEWORK_ROLES = {Role.CASEWORKER, Role.SERVICE_MANAGER}
+SORT_COLUMNS = [("name", "Name"), ("reference", "Reference"), ("opened", "Opened")]
+
+
+def _form_error(form, error: ValidationError) -> None:
+    """Put a service's ValidationError beside the fields it names, or at the top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _client_context(access, tab: str, **extra) -> dict:
+    return {"access": access, "client": access.client, "tab": tab, **extra}
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+
+def caseload(request):
+    """My caseload: the clients the gate opens for me without a reason."""
+    form = CaseloadFilterForm(request.GET or None)
+    query, sort = form.cleaned_or_defaults()
+    try:
+        with transaction.atomic():
+            clients = selectors.caseload(clients_visible_to(request.user), query=query, sort=sort)
+            page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+            record_list(
+                request.user,
+                action=Action.LIST,
+                request=request,
+                detail=f"caseload sort={sort} page={page.number} q={query!r}",
+            )
+            return render(
+                request,
+                "clients/caseload.html",
+                {"form": form, "page": page, "query": query, "sort": sort, "sort_columns": SORT_COLUMNS},
+            )
+    except AuditUnavailable:
+        return audit_unavailable_response(request)
+
+
+def search(request):
+    """ "Is this person already known?": name, year of birth, team and key worker only."""
+    form = SearchForm(request.GET or None)
+    results = None
+    if request.GET and form.is_valid():
+        query, year = form.cleaned_data["q"], form.cleaned_data["year_of_birth"]
+        try:
+            with transaction.atomic():
+                results = selectors.search_known(query=query, year_of_birth=year)
+                record_list(
+                    request.user,
+                    action=Action.SEARCH,
+                    request=request,
+                    detail=f"search q={query!r}" + (f" born={year}" if year else ""),
+                )
+        except AuditUnavailable:
+            return audit_unavailable_response(request)
+    too_many = results is not None and len(results) > selectors.SEARCH_LIMIT
+    rows = [
+        {
+            "client": client,
+            "name": client.display_name,
+            "year_of_birth": client.date_of_birth.year if client.date_of_birth else None,
+            "key_worker": selectors.key_worker(client),
+        }
+        for client in (results or [])[: selectors.SEARCH_LIMIT]
+    ]
+    return render(
+        request,
+        "clients/search.html",
+        {"form": form, "rows": rows, "searched": results is not None, "too_many": too_many},
+    )
+
+
+def client_create(request):
+    if request.user.role not in CASEWORK_ROLES:
+        raise PermissionDenied("Only caseworkers and service managers open cases.")
+    form = ClientCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        team = data.pop("team")
+        try:
+            with transaction.atomic():
+                client = services.client_create(actor=request.user, team=team, **data)
+                # Creating is the first edit of the record, audited like any other.
+                gate_client(request, client.pk, action=Action.EDIT, categories=IDENTITY_AND_CONTACT, purpose="created")
+        except ValidationError as error:
+            _form_error(form, error)
+        except AuditUnavailable:
+            return audit_unavailable_response(request)
+        else:
+            messages.success(request, f"{client.display_name} was added with reference {client.reference}.")
+            return redirect("clients:record", client_id=client.pk)
+    return render(request, "clients/client_form.html", {"form": form})
+
+
+# --- One client ----------------------------------------------------------------------------
+
+
+@gated(Action.VIEW, categories=ALL_CATEGORIES)
+def record(request, access):
+    client = access.client
+    return render(
+        request,
+        "clients/record.html",
+        _client_context(
+            access,
+            "record",
+            sections=selectors.record_sections(client),
+            key_worker=selectors.current_key_worker(client),
+        ),
+    )
+
+
+@gated(Action.VIEW, categories=IDENTITY_AND_CONTACT)
+def details_edit(request, access):
+    client = access.client
+    form = ClientDetailsForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            with transaction.atomic():
+                services.client_update(actor=request.user, client=client, **changes)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect("clients:record", client_id=client.pk)
+    return render(request, "clients/details_form.html", _client_context(access, "record", form=form))
+
+
+@gated(Action.VIEW)
+def entry_add(request, access):
+    client = access.client
+    form = EntryForm(request.POST or None, initial={"category": request.GET.get("category", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                entry = services.entry_create(
+                    actor=request.user,
+                    client=client,
+                    category=form.cleaned_data["category"],
+                    summary=form.cleaned_data["summary"],
+                    detail=form.cleaned_data["detail"],
+                )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"{entry.category_label} information added.")
+            return redirect(f"{client.get_absolute_url()}#{entry.category}")
+    return render(request, "clients/entry_form.html", _client_context(access, "record", form=form, entry=None))
+
+
+def _load_entry(client_id, entry_id, **kwargs):
+    return InformationEntry.objects.filter(pk=entry_id, client_id=client_id).first()
+
+
+@gated(Action.VIEW, load=_load_entry, categories=lambda entry: [entry.category])
+def entry_edit(request, access, entry_id):
+    entry = access.obj
+    form = EntryForm(request.POST or None, instance=entry, fixed_category=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.entry_update(
+                    actor=request.user,
+                    entry=entry,
+                    summary=form.cleaned_data["summary"],
+                    detail=form.cleaned_data["detail"],
+                )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"{entry.category_label} information saved.")
+            return redirect(f"{access.client.get_absolute_url()}#{entry.category}")
+    return render(request, "clients/entry_form.html", _client_context(access, "record", form=form, entry=entry))
+
+
+@gated(Action.VIEW)
+def note_add(request, access):
+    client = access.client
+    form = NoteForm(request.POST or None, initial={"category": request.GET.get("category", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                note = services.note_create(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Note added.")
+            return redirect(f"{client.get_absolute_url()}#{note.category}")
+    return render(request, "clients/note_form.html", _client_context(access, "record", form=form, note=None))
+
+
+def _load_note(client_id, note_id, **kwargs):
+    return CaseNote.objects.filter(pk=note_id, client_id=client_id).first()
+
+
+@gated(Action.VIEW, load=_load_note, categories=lambda note: [note.category])
+def note_edit(request, access, note_id):
+    note = access.obj
+    form = NoteForm(request.POST or None, instance=note)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.note_update(actor=request.user, note=note, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Note saved.")
+            return redirect(f"{access.client.get_absolute_url()}#{form.cleaned_data['category']}")
+    return render(request, "clients/note_form.html", _client_context(access, "record", form=form, note=note))
+
+
+@gated(Action.VIEW, categories=ALL_CATEGORIES)
+def changes(request, access):
+    return render(
+        request,
+        "clients/changes.html",
+        _client_context(access, "changes", changes=selectors.change_history(access.client)),
+    )
+
+
+# --- Managers: caseload assignments and case status -----------------------------------------
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=["identity"])
+def assignments(request, access):
+    client = access.client
+    form = AssignmentStartForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                assignment = services.assignment_start(
+                    actor=request.user,
+                    client=client,
+                    caseworker=form.cleaned_data["caseworker"],
+                    is_key_worker=form.cleaned_data["is_key_worker"],
+                )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"{client.display_name} is now on {assignment.caseworker}'s caseload.")
+            return redirect("clients:assignments", client_id=client.pk)
+    return render(
+        request,
+        "clients/assignments.html",
+        _client_context(access, "assignments", form=form, assignments=selectors.assignments_of(client)),
+    )
+
+
+def _load_open_assignment(client_id, assignment_id, **kwargs):
+    return (
+        Assignment.objects.filter(pk=assignment_id, client_id=client_id, ended_on__isnull=True)
+        .select_related("caseworker")
+        .first()
+    )
+
+
+@require_POST
+@gated(Action.EDIT, team_manager_only=True, load=_load_open_assignment, categories=["identity"])
+def assignment_end(request, access, assignment_id):
+    assignment = services.assignment_end(actor=request.user, assignment=access.obj)
+    messages.success(request, f"{access.client.display_name} is no longer on {assignment.caseworker}'s caseload.")
+    return redirect("clients:assignments", client_id=access.client.pk)
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=["identity"])
+def case_close(request, access):
+    client = access.client
+    if client.is_closed:
+        messages.info(request, "This case is already closed.")
+        return redirect("clients:record", client_id=client.pk)
+    form = CloseCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.client_close(
+                    actor=request.user,
+                    client=client,
+                    reason=form.cleaned_data["closure_reason"],
+                    closed_on=form.cleaned_data["closed_on"],
+                )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"The case of {client.display_name} is closed.")
+            return redirect("clients:caseload")
+    return render(request, "clients/close_form.html", _client_context(access, "record", form=form))
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=["identity"])
+def case_reopen(request, access):
+    client = access.client
+    if not client.is_closed:
+        messages.info(request, "This case is open.")
+        return redirect("clients:record", client_id=client.pk)
+    if request.method == "POST":
+        services.client_reopen(actor=request.user, client=client)
+        messages.success(request, f"The case of {client.display_name} is open again.")
+        return redirect("clients:record", client_id=client.pk)
+    return render(request, "clients/reopen_form.html", _client_context(access, "record"))
