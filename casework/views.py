@@ -12,6 +12,7 @@ from consent.selectors import dashboard_panel as consent_dashboard_panel
 def home(request):
     """The landing page after login: what needs this person's attention, by role."""
     context = {
+        "caseload_count": clients_visible_to(request.user).count(),
         "consent_panel": consent_dashboard_panel(user=request.user, clients=clients_visible_to(request.user)),
     }
     return render(request, "home.html", context)
