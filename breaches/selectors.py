@@ -83,19 +83,19 @@ def breach_register(user) -> QuerySet[BreachReport]:
     )
 
 
-def due_alerts(now: datetime, thresholds: list[int]) -> list[tuple[int, datetime]]:
+def due_alerts(now: datetime, thresholds: list[int]) -> QuerySet:
     """(breach id, deadline) of breaches with at least one due threshold that has no alert yet.
 
     One query: a range scan of the partial index on deadline_at (breaches whose clock is
     running), anti-joined to BreachAlert once per threshold through its unique index.
     """
     if not thresholds:
-        return []
+        return BreachReport.objects.none().values_list("pk", "deadline_at")
     missing = Q()
     for hours in thresholds:
         alerted = BreachAlert.objects.filter(breach=OuterRef("pk"), threshold_hours=hours)
         missing |= Q(Q(deadline_at__lte=now + timedelta(hours=hours)), ~Exists(alerted))
-    return list(
+    return (
         BreachReport.objects.filter(
             status__in=ALERTING_STATUSES, deadline_at__lte=now + timedelta(hours=max(thresholds))
         )

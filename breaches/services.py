@@ -464,7 +464,7 @@ def breach_deadlines_sweep() -> dict:
     now = timezone.now()
     thresholds = alert_thresholds()
     with transaction.atomic():
-        due = selectors.due_alerts(now, thresholds)
+        due = list(selectors.due_alerts(now, thresholds))
         candidates = [
             BreachAlert(
                 breach_id=breach_id,

@@ -16,7 +16,8 @@ class BreachReportFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     team = factory.SubFactory(TeamFactory)
-    reported_by = factory.LazyAttribute(lambda o: UserFactory(teams=[o.team] if o.team else []))
+    # "!" is an unusable password: no slow hashing for people who never log in.
+    reported_by = factory.LazyAttribute(lambda o: UserFactory(teams=[o.team] if o.team else [], password="!"))
     reported_at = factory.LazyFunction(timezone.now)
     became_aware_at = factory.LazyAttribute(lambda o: o.reported_at - datetime.timedelta(minutes=30))
     deadline_at = factory.LazyAttribute(lambda o: deadline_for(o.became_aware_at))
@@ -47,5 +48,5 @@ class BreachNotificationFactory(factory.django.DjangoModelFactory):
     kind = BreachNotification.Kind.INITIAL
     notified_at = factory.LazyFunction(timezone.now)
     reference = factory.Sequence(lambda n: f"IC-{400000 + n}")
-    recorded_by = factory.SubFactory(UserFactory)
+    recorded_by = factory.SubFactory(UserFactory, password="!")
     recorded_at = factory.LazyFunction(timezone.now)
