@@ -222,6 +222,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casework@localhost")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file per connection).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Redis and Celery. The web app never needs Redis to answer a request.
