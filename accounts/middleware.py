@@ -85,7 +85,9 @@ class SessionSecurityMiddleware:
         if not user.is_authenticated:
             return None
         match = request.resolver_match
-        in_admin = "admin" in match.namespaces
+        # The admin site asks staff for a second factor whatever their role; it turns
+        # everyone else away itself.
+        in_admin = user.is_staff and "admin" in match.namespaces
         owes_second_factor = user.requires_2fa or request.session.get(sessions.SECOND_FACTOR_PENDING) or in_admin
         if not owes_second_factor or user.is_verified() or match.view_name in OPEN_UNTIL_VERIFIED:
             return None

@@ -89,9 +89,10 @@ def staff_set_role(*, actor: User | None, user: User, role: str) -> User:
 def staff_unlock(*, actor: User, user: User) -> int:
     """Clear every sign-in lockout of this username, from any address. Returns how many."""
     cleared = axes_reset(username=user.get_username())
-    security_event_record(
-        kind=Kind.UNLOCKED, user=user, actor=actor, detail=f"{cleared} locked-out address(es) cleared"
-    )
+    if cleared:
+        security_event_record(
+            kind=Kind.UNLOCKED, user=user, actor=actor, detail=f"{cleared} failed-login record(s) cleared"
+        )
     return cleared
 
 
@@ -211,21 +212,25 @@ def totp_device_start(*, actor: User) -> TOTPDevice:
     return device
 
 
-@transaction.atomic
-def totp_device_confirm(*, actor: User, device: TOTPDevice, token: str, request) -> bool:
-    """Confirm enrolment with a code from the app. On success the session is verified."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=actor, confirmed=False)
-    if not device.verify_token(token):
-        security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request, detail="enrolment")
-        return False
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    # One authenticator at a time: an older one stops working once the new one is confirmed.
-    TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()
-    otp_login(request, device)
-    request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
-    security_event_record(kind=Kind.TWO_FACTOR_ENROLLED, user=actor, request=request)
-    return True
+def totp_device_confirm(*, actor: User, device: TOTPDevice, token: str, request) -> tuple[bool, object]:
+    """Confirm enrolment with a code from the app. On success the session is verified.
+
+    Returns (confirmed, locked_until), as `two_factor_verify` does.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=actor, confirmed=False)
+        allowed, why = device.verify_is_allowed()
+        if allowed and device.verify_token(token):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            # One authenticator at a time: an older one stops working once the new one is confirmed.
+            TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()
+            otp_login(request, device)
+            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            security_event_record(kind=Kind.TWO_FACTOR_ENROLLED, user=actor, request=request)
+            return True, None
+    security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request, detail="enrolment")
+    return False, (why or {}).get("locked_until")
 
 
 def two_factor_verify(*, actor: User, token: str, request) -> tuple[bool, object]:

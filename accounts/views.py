@@ -118,11 +118,18 @@ def two_factor(request):
 
 
 def _qr_svg(text: str) -> str:
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=20, border=2)
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=12, border=2)
     svg = image.to_string(encoding="unicode")
     svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" ', 1)
     # Markup generated here from the otpauth URL (itself URL-encoded); nothing user-typed.
     return mark_safe(svg)  # noqa: S308
+
+
+def _too_many_codes(locked_until) -> str:
+    return (
+        "Too many wrong codes in a row, so codes are not being checked for a moment. "
+        f"Wait until {timezone.localtime(locked_until):%H:%M:%S} and enter the newest code."
+    )
 
 
 @sensitive_post_parameters("token")
@@ -135,13 +142,18 @@ def two_factor_enrol(request):
     device = services.totp_device_start(actor=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.totp_device_confirm(actor=user, device=device, token=form.cleaned_data["token"], request=request):
+        confirmed, locked_until = services.totp_device_confirm(
+            actor=user, device=device, token=form.cleaned_data["token"], request=request
+        )
+        if confirmed:
             messages.success(request, "Two-factor authentication is set up. You will be asked for a code each time.")
             return redirect(_safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
         form.add_error(
             "token",
-            "That code did not match. Check the key was entered correctly and the time on your phone is right, "
-            "then enter the newest code.",
+            _too_many_codes(locked_until)
+            if locked_until
+            else "That code did not match. Check the key was entered correctly and the time on your phone is "
+            "right, then enter the newest code.",
         )
     secret = base64.b32encode(device.bin_key).decode()
     context = {
@@ -170,18 +182,13 @@ def two_factor_verify(request):
         )
         if verified:
             return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
-        if locked_until:
-            form.add_error(
-                "token",
-                "Too many wrong codes in a row, so codes are not being checked for a moment. "
-                f"Wait until {timezone.localtime(locked_until):%H:%M:%S} and enter the newest code.",
-            )
-        else:
-            form.add_error(
-                "token",
-                "That code is not right. Enter the newest code from your authenticator app; "
-                "if it keeps failing, check the time on your phone is set automatically.",
-            )
+        form.add_error(
+            "token",
+            _too_many_codes(locked_until)
+            if locked_until
+            else "That code is not right. Enter the newest code from your authenticator app; "
+            "if it keeps failing, check the time on your phone is set automatically.",
+        )
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
 
 

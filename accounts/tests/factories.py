@@ -45,10 +45,24 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
 
 def totp_code(device, *, steps_ahead: int = 0) -> str:
     """The code an authenticator app would show now (or `steps_ahead` steps later)."""
+    return totp_code_for_key(device.bin_key, steps_ahead=steps_ahead, step=device.step, digits=device.digits)
+
+
+def totp_code_for_key(key: bytes, *, steps_ahead: int = 0, step: int = 30, digits: int = 6) -> str:
     import time
 
     from django_otp.oath import TOTP
 
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + steps_ahead * device.step
-    return f"{totp.token():0{device.digits}d}"
+    totp = TOTP(key, step=step, digits=digits)
+    totp.time = time.time() + steps_ahead * step
+    return f"{totp.token():0{digits}d}"
+
+
+def unused_totp_code(device) -> str:
+    """A code the device will still accept: codes are single-use, so after one was used
+    in this time step, the next step's code (within the device's tolerance) is given."""
+    import time
+
+    device.refresh_from_db()
+    current_t = int(time.time() - device.t0) // device.step
+    return totp_code(device, steps_ahead=1 if device.last_t >= current_t else 0)
