@@ -1,0 +1,31 @@
+"""The referral PDF, rendered with WeasyPrint from the disclosure's snapshot.
+
+It is built from `Disclosure.snapshot` — exactly what was sent — never from the live
+record, so a later edit of the client's information does not change what the PDF says
+was disclosed. The footer names the basis, the reference and the date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.template.loader import render_to_string
+from weasyprint import HTML, URLFetcher
+
+from .models import Disclosure
+
+
+def referral_context(disclosure: Disclosure) -> dict:
+    snapshot = disclosure.snapshot
+    return {
+        "snapshot": snapshot,
+        "sections": snapshot.get("sections", []),
+        "sent_at": dt.datetime.fromisoformat(snapshot["sent_at"]),
+        "sha256": disclosure.snapshot_sha256,
+    }
+
+
+def referral_pdf(disclosure: Disclosure) -> bytes:
+    html = render_to_string("sharing/referral_pdf.html", referral_context(disclosure))
+    # Nothing is fetched: the template is self-contained.
+    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()

@@ -1,0 +1,289 @@
+"""Data-sharing agreements, purpose templates, referrals, the disclosure log and the
+"tell the recipient to stop" tasks that follow a withdrawal.
+
+Partners, meeting groups and purposes are `consent`'s (docs/decisions/0003): an agreement,
+a referral and a disclosure all point at the same `consent.Partner` and `consent.Purpose`
+rows a consent names, so one comparison decides whether a share is covered.
+
+`Disclosure` is the log of everything that left the organisation. A row is written once,
+in the transaction that shares, and never changed: a PostgreSQL trigger refuses UPDATE and
+DELETE, like the audit log. Its `snapshot` is exactly what was sent, so a later edit of the
+client's record does not change what the log (or the referral PDF) says was disclosed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from clients.categories import REGISTRY, Selection
+from consent.evidence import StoredFile
+
+
+class AgreementDocument(StoredFile):
+    """The signed data-sharing agreement, stored privately (consent's evidence storage)."""
+
+    STORAGE_FOLDER = "agreements"
+
+
+class DataSharingAgreement(models.Model):
+    """What a partner organisation has agreed to receive, for which purposes, and when.
+
+    An agreement does not replace the client's consent or another lawful basis: it is the
+    organisations' framework for sharing. A referral to a partner with an agreement in
+    force may carry only what the agreement allows; a partner with none can still receive
+    a consent-based referral, which managers then see listed.
+    """
+
+    partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="sharing_agreements")
+    reference = models.CharField(max_length=60, unique=True, help_text="e.g. DSA-2026-04")
+    purposes = models.ManyToManyField("consent.Purpose", related_name="+")
+    # clients.categories.Selection.to_json(): the most the partner may receive.
+    selection = models.JSONField("information allowed", default=dict)
+    starts_on = models.DateField()
+    # The first day on which the agreement no longer covers anything.
+    ends_on = models.DateField(null=True, blank=True)
+    document = models.OneToOneField(
+        AgreementDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="agreement"
+    )
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=["purposes"])
+
+    class Meta:
+        ordering = ["partner__name", "-starts_on"]
+        indexes = [models.Index(fields=["partner", "starts_on"], name="agreement_partner_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
+                name="agreement_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def selection_obj(self) -> Selection:
+        return Selection.from_json(self.selection)
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.starts_on <= on and (self.ends_on is None or on < self.ends_on)
+
+
+class PurposeTemplate(models.Model):
+    """The selection a referral for this purpose usually needs; a caseworker narrows or widens it."""
+
+    purpose = models.OneToOneField("consent.Purpose", on_delete=models.PROTECT, related_name="sharing_template")
+    selection = models.JSONField("suggested information", default=dict)
+    note = models.TextField(blank=True, help_text="Shown on the referral: why these items are usually necessary.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["purpose__name"]
+
+    def __str__(self):
+        return f"Template for {self.purpose}"
+
+    @property
+    def selection_obj(self) -> Selection:
+        return Selection.from_json(self.selection)
+
+
+class Disclosure(models.Model):
+    """One share that left the organisation. Append-only: written once, never changed."""
+
+    class Kind(models.TextChoices):
+        REFERRAL = "referral", "Referral"
+        MEETING = "meeting", "Multi-agency meeting"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reference = models.CharField(max_length=30, unique=True)
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    # The recipient: one partner (a referral), or a meeting and the organisations present.
+    partner = models.ForeignKey(
+        "consent.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    meeting_group = models.ForeignKey(
+        "consent.MeetingGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    meeting_on = models.DateField(null=True, blank=True)
+    organisations_present = models.ManyToManyField(
+        "consent.Partner", through="MeetingAttendance", related_name="+", blank=True
+    )
+    recipient_label = models.CharField(max_length=500)
+    purpose = models.ForeignKey("consent.Purpose", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purpose_label = models.CharField(max_length=200)
+    # The basis that covered the whole share (one basis covers a share: consent.coverage).
+    consent = models.ForeignKey(
+        "consent.ConsentRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    lawful_basis = models.ForeignKey(
+        "consent.LawfulBasisRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    basis_label = models.CharField(max_length=300)
+    # The data-sharing agreement in force when it was sent; none is allowed but listed.
+    agreement = models.ForeignKey(
+        DataSharingAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    selection = models.JSONField()
+    # Why each special-category or criminal-offence item was necessary: {key: text}.
+    reasons = models.JSONField(default=dict, blank=True)
+    disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    disclosed_at = models.DateTimeField()
+    # Exactly what was sent (sharing.snapshot), and SHA-256 over its canonical JSON.
+    snapshot = models.JSONField()
+    snapshot_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-disclosed_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "-disclosed_at"], name="disclosure_client_at"),
+            models.Index(fields=["-disclosed_at"], name="disclosure_no_agreement", condition=Q(agreement__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(consent__isnull=False) & Q(lawful_basis__isnull=False)), name="disclosure_one_basis"
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="disclosure_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"{self.reference}: {self.get_kind_display()} to {self.recipient_label}"
+
+    @property
+    def selection_obj(self) -> Selection:
+        return Selection.from_json(self.selection)
+
+    @property
+    def basis(self):
+        return self.consent or self.lawful_basis
+
+    @property
+    def reason_items(self) -> list[tuple[str, str]]:
+        """(category label, why it was necessary), in registry order."""
+        return [(REGISTRY[key].label, self.reasons[key]) for key in self.selection_obj if key in self.reasons]
+
+
+class MeetingAttendance(models.Model):
+    """An organisation present when a client was discussed at a meeting. Append-only too."""
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="attendances")
+    partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["disclosure", "partner"], name="one_attendance_per_partner")]
+        triggers = [
+            pgtrigger.Protect(name="attendance_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"{self.partner_id} at {self.disclosure_id}"
+
+
+class Referral(models.Model):
+    """A referral to a partner: a draft the caseworker shapes, then sent once (a Disclosure)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="referrals")
+    purpose = models.ForeignKey("consent.Purpose", on_delete=models.PROTECT, related_name="+")
+    selection = models.JSONField(default=dict, blank=True)
+    reasons = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    disclosure = models.OneToOneField(
+        Disclosure, null=True, blank=True, on_delete=models.PROTECT, related_name="referral"
+    )
+    # E-mail of the PDF, only ever to the partner's registered secure address.
+    email_requested_at = models.DateTimeField(null=True, blank=True)
+    email_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_to = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["client", "-created_at"], name="referral_client_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft", disclosure__isnull=True) | Q(status="sent", disclosure__isnull=False),
+                name="referral_sent_has_disclosure",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} to {self.partner_id}"
+
+    @property
+    def reference(self) -> str:
+        return f"REF-{self.pk:06d}" if self.pk else "REF-new"
+
+    @property
+    def selection_obj(self) -> Selection:
+        return Selection.from_json(self.selection)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class RecipientNotice(models.Model):
+    """A task: tell a recipient to stop using information shared on a consent since withdrawn."""
+
+    class How(models.TextChoices):
+        EMAIL = "email", "Secure e-mail to the registered address"
+        PHONE = "phone", "Phone call"
+        LETTER = "letter", "Letter"
+        IN_PERSON = "in_person", "In person"
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="notices")
+    consent = models.ForeignKey("consent.ConsentRecord", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recipient_notices"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # The partner's registered secure address when the task was made: never a typed one.
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=200)
+    message = models.TextField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_how = models.CharField(max_length=20, choices=How.choices, blank=True)
+    done_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["disclosure", "consent", "partner"], name="one_notice_per_recipient"),
+            models.CheckConstraint(condition=Q(done_at__isnull=True) | ~Q(done_how=""), name="notice_done_has_how"),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "created_at"], name="notice_open_by_worker", condition=Q(done_at=None)),
+        ]
+
+    def __str__(self):
+        return f"Tell {self.partner_id} to stop using {self.disclosure_id}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

@@ -1,0 +1,71 @@
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from clients.categories import Selection
+from consent.models import Partner, Purpose
+from consent.tests.factories import PartnerFactory
+from sharing.models import DataSharingAgreement, PurposeTemplate, Referral
+
+
+def purpose(key: str) -> Purpose:
+    """One of the standard purposes every database has (consent's data migration)."""
+    return Purpose.objects.get(key=key)
+
+
+class SubstanceUseServiceFactory(PartnerFactory):
+    name = "Northside Drug and Alcohol Service"
+    kind = Partner.Kind.SUBSTANCE_USE
+
+
+class DomesticAbuseServiceFactory(PartnerFactory):
+    name = "Safe Haven Domestic Abuse Service"
+    kind = Partner.Kind.DOMESTIC_ABUSE
+
+
+class DataSharingAgreementFactory(factory.django.DjangoModelFactory):
+    """purposes=[...] sets the purposes (default: referral to a substance-use service)."""
+
+    class Meta:
+        model = DataSharingAgreement
+        skip_postgeneration_save = True
+
+    partner = factory.SubFactory(SubstanceUseServiceFactory)
+    reference = factory.Sequence(lambda n: f"DSA-{n:03d}")
+    selection = factory.LazyFunction(
+        lambda: Selection({"identity": "summary", "contact": "summary", "substance_use": "detail"}).to_json()
+    )
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+
+    @factory.post_generation
+    def purposes(self, create, extracted, **kwargs):
+        self.purposes.set(extracted if extracted is not None else [purpose("referral-substance-use")])
+
+
+class PurposeTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PurposeTemplate
+        django_get_or_create = ("purpose",)
+
+    purpose = factory.LazyFunction(lambda: purpose("referral-substance-use"))
+    selection = factory.LazyFunction(
+        lambda: Selection(
+            {"identity": "summary", "contact": "summary", "substance_use": "detail", "domestic_abuse": "summary"}
+        ).to_json()
+    )
+    note = "Substance-use services need the pattern of use and to know about safety needs, not the account of abuse."
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A draft. Pass client= (required), and partner/purpose/selection/reasons as needed."""
+
+    class Meta:
+        model = Referral
+
+    client = None
+    partner = factory.SubFactory(SubstanceUseServiceFactory)
+    purpose = factory.LazyFunction(lambda: purpose("referral-substance-use"))
+    selection = factory.LazyFunction(lambda: Selection({"identity": "summary"}).to_json())
+    reasons = factory.LazyFunction(dict)
+    created_by = None

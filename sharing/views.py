@@ -1,0 +1,290 @@
+"""The sharing pages of a client: the sharing history, referrals, meetings, the disclosure
+log and the tasks after a withdrawal; and the managers' list of referrals sent without a
+data-sharing agreement.
+
+Every client page reaches the client only through the gate (`access.gate.client_view`),
+which audits the request and answers 404 alike for unknown and forbidden ids; objects
+inside the client (a referral, a disclosure, a task) are loaded filtered by that client.
+`client_view` runs the gate and the view in one transaction, so the gate's row, the
+locked re-check, the disclosure and the SHARE audit row of a send commit together.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from access.gate import Action, client_view, record_list
+from consent.coverage import Status, status
+
+from . import selectors, services
+from .documents import referral_pdf
+from .forms import MeetingForm, NoticeDoneForm, ReferralForm, ReferralStartForm
+from .models import Disclosure
+
+IDENTITY = ["identity"]
+MEETING_PURPOSE = "multi-agency-risk-meeting"
+
+
+def _load_referral(client_id, referral_id, **_):
+    return selectors.referral_for_client(client_id, referral_id)
+
+
+def _load_sent_referral(client_id, referral_id, **_):
+    return selectors.referral_for_client(client_id, referral_id, sent_only=True)
+
+
+def _load_disclosure(client_id, disclosure_id, **_):
+    return selectors.disclosure_for_client(client_id, disclosure_id)
+
+
+def _load_notice(client_id, notice_id, **_):
+    return selectors.notice_for_client(client_id, notice_id)
+
+
+def _selected(obj) -> list[str]:
+    return list(obj.selection_obj)
+
+
+def _page(access, **extra) -> dict:
+    return {"client": access.client, "access": access, "tab": "sharing", **extra}
+
+
+def _withdrawal(disclosure: Disclosure | None):
+    """The consent a disclosure relied on, when it has since been withdrawn."""
+    consent = disclosure.consent if disclosure is not None else None
+    if consent is not None and status(consent, timezone.now()) is Status.WITHDRAWN:
+        return consent
+    return None
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, purpose="sharing history")
+def history(request, access):
+    return render(request, "sharing/history.html", _page(access, **selectors.sharing_history(access.client)))
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, purpose="referral")
+def referral_new(request, access):
+    client = access.client
+    form = ReferralStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.referral_start(
+                actor=request.user,
+                client=client,
+                partner=form.cleaned_data["partner"],
+                purpose=form.cleaned_data["purpose"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("sharing:referral", client_id=client.pk, referral_id=referral.pk)
+    return render(request, "sharing/referral_new.html", _page(access, form=form), status=400 if form.is_bound else 200)
+
+
+@client_view(action=Action.VIEW, categories=_selected, purpose="referral", load=_load_referral)
+def referral(request, access, referral_id):
+    referral = access.obj
+    if not referral.is_draft:
+        return _sent_referral(request, access, referral)
+    client = access.client
+    status_code, decision = 200, None
+    form = ReferralForm(request.POST or None, selection=referral.selection_obj, reasons=referral.reasons)
+    if request.method == "POST":
+        status_code = 400
+        if form.is_valid():
+            selection, reasons = form.selection_and_reasons()
+            try:
+                services.referral_update(actor=request.user, referral=referral, selection=selection, reasons=reasons)
+                if request.POST.get("action") == "send":
+                    services.referral_send(actor=request.user, referral=referral, request=request)
+            except ValidationError as exc:
+                form.apply_errors(exc)
+            except services.ShareRefused as exc:
+                decision = exc.decision  # the panel below shows every reason
+            else:
+                if referral.is_draft:
+                    messages.success(request, "Draft saved. Check the panel, then send it.")
+                else:
+                    messages.success(
+                        request, f"Referral sent to {referral.partner.name}. It is in the client's sharing history."
+                    )
+                return redirect("sharing:referral", client_id=client.pk, referral_id=referral.pk)
+    if decision is None:
+        decision = selectors.decide_referral(
+            client=client,
+            partner=referral.partner,
+            purpose=referral.purpose,
+            selection=referral.selection_obj,
+            reasons=referral.reasons,
+        )
+    return render(
+        request,
+        "sharing/referral_draft.html",
+        _page(
+            access,
+            referral=referral,
+            form=form,
+            decision=decision,
+            template=selectors.template_for(referral.purpose),
+            tried_to_send=request.method == "POST" and request.POST.get("action") == "send",
+        ),
+        status=status_code,
+    )
+
+
+def _sent_referral(request, access, referral):
+    disclosure = referral.disclosure
+    notices = selectors.notices_for_disclosures([disclosure])
+    return render(
+        request,
+        "sharing/referral_sent.html",
+        _page(access, referral=referral, disclosure=disclosure, withdrawn=_withdrawal(disclosure), notices=notices),
+    )
+
+
+@client_view(action=Action.DOWNLOAD, categories=_selected, purpose="referral PDF", load=_load_sent_referral)
+def referral_download(request, access, referral_id):
+    disclosure = access.obj.disclosure
+    response = HttpResponse(referral_pdf(disclosure), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="referral-{disclosure.reference}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@client_view(
+    action=Action.VIEW,
+    post_action=Action.SHARE,
+    categories=_selected,
+    purpose="e-mail referral PDF",
+    load=_load_sent_referral,
+)
+def referral_email(request, access, referral_id):
+    referral = access.obj
+    try:
+        services.referral_email_request(actor=request.user, referral=referral)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"The referral will be e-mailed to {referral.partner.name}'s registered secure address, "
+            f"{referral.partner.secure_email}.",
+        )
+    return redirect("sharing:referral", client_id=access.client.pk, referral_id=referral.pk)
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, purpose="multi-agency meeting")
+def meeting_new(request, access):
+    client = access.client
+    initial = {"meeting_on": timezone.localdate()}
+    purpose = selectors.active_purposes().filter(key=MEETING_PURPOSE).first()
+    if purpose is not None:
+        initial["purpose"] = purpose.pk
+    form = MeetingForm(request.POST or None, initial=initial)
+    refused = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        selection, reasons = form.selection_and_reasons()
+        try:
+            disclosure = services.meeting_disclosure_record(
+                actor=request.user,
+                client=client,
+                group=data["meeting_group"],
+                meeting_on=data["meeting_on"],
+                present=data["present"],
+                purpose=data["purpose"],
+                selection=selection,
+                reasons=reasons,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        except services.ShareRefused as exc:
+            refused = exc.decision
+        else:
+            messages.success(request, f"Recorded in the disclosure log as {disclosure.reference}.")
+            return redirect("sharing:disclosure", client_id=client.pk, disclosure_id=disclosure.pk)
+    return render(
+        request,
+        "sharing/meeting_new.html",
+        _page(access, form=form, decision=refused),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@client_view(action=Action.VIEW, categories=_selected, purpose="disclosure log", load=_load_disclosure)
+def disclosure(request, access, disclosure_id):
+    disclosure = access.obj
+    return render(
+        request,
+        "sharing/disclosure.html",
+        _page(
+            access,
+            disclosure=disclosure,
+            sections=disclosure.snapshot.get("sections", []),
+            withdrawn=_withdrawal(disclosure),
+            notices=selectors.notices_for_disclosures([disclosure]),
+            breach_url=_breach_url(disclosure),
+        ),
+    )
+
+
+def _breach_url(disclosure: Disclosure) -> str:
+    params = [("disclosure", disclosure.pk), ("client", disclosure.client_id)]
+    params += [("categories", key) for key in disclosure.selection_obj]
+    params.append(
+        (
+            "what_happened",
+            f"About disclosure {disclosure.reference} ({disclosure.get_kind_display().lower()} to "
+            f"{disclosure.recipient_label}, {timezone.localtime(disclosure.disclosed_at):%d %b %Y}): ",
+        )
+    )
+    return f"{reverse('breaches:report')}?{urlencode(params)}"
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, purpose="tell the recipient to stop", load=_load_notice)
+def notice(request, access, notice_id):
+    notice = access.obj
+    form = NoticeDoneForm(request.POST or None)
+    if request.method == "POST" and not notice.is_done and form.is_valid():
+        try:
+            services.recipient_notice_done(
+                actor=request.user,
+                notice=notice,
+                how=form.cleaned_data["how"],
+                at=form.cleaned_data["at"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Marked done: {notice.partner.name} has been told.")
+            return redirect("sharing:history", client_id=access.client.pk)
+    return render(
+        request,
+        "sharing/notice.html",
+        _page(access, notice=notice, form=form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+def without_agreement(request):
+    """Managers: referrals sent to partners with no data-sharing agreement in force."""
+    if not selectors.can_review_unagreed(request.user):
+        raise PermissionDenied
+    disclosures = list(selectors.referrals_without_agreement(request.user)[:200])
+    # A list of clients: audit the query, not every row.
+    record_list(request.user, action=Action.LIST, request=request, detail="referrals without a data-sharing agreement")
+    return render(request, "sharing/without_agreement.html", {"disclosures": disclosures})
