@@ -155,7 +155,10 @@ class NoticeChoiceField(forms.ModelChoiceField):
 
 class ConsentForm(ScopeFields):
     method = forms.ChoiceField(
-        choices=ConsentRecord.Method.choices, widget=forms.RadioSelect, label="How the client gave consent"
+        choices=ConsentRecord.Method.choices,
+        widget=forms.RadioSelect,
+        label="How the client gave consent",
+        error_messages={"required": "Choose how the client gave consent."},
     )
     evidence = forms.FileField(
         required=False,
@@ -182,12 +185,17 @@ class ConsentForm(ScopeFields):
         widget=forms.RadioSelect,
         empty_label=None,
         label="Privacy notice the client was given",
+        error_messages={
+            "required": "Choose the privacy notice the client was given.",
+            "invalid_choice": "Choose one of the privacy notices listed.",
+        },
     )
     has_capacity = forms.TypedChoiceField(
         choices=[("yes", "Yes"), ("no", "No")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
         label="Did the client have capacity to consent to this?",
+        error_messages={"required": "Say whether the client had capacity to consent."},
     )
     support_used = forms.CharField(
         required=False,
@@ -195,7 +203,15 @@ class ConsentForm(ScopeFields):
         label="Support or interpreter used",
         help_text="For example an interpreter (name the language), an advocate, or easy-read materials.",
     )
-    given_at = forms.DateTimeField(label="When consent was given", widget=DateTimeInput, input_formats=DATETIME_FORMATS)
+    given_at = forms.DateTimeField(
+        label="When consent was given",
+        widget=DateTimeInput,
+        input_formats=DATETIME_FORMATS,
+        error_messages={
+            "required": "Enter when consent was given.",
+            "invalid": "Enter a date and time, for example 3 May 2026 at 14:30.",
+        },
+    )
     review_due = forms.DateField(
         required=False, label="Review by", widget=DateInput, help_text="Check with the client that it still stands."
     )
@@ -263,7 +279,10 @@ class ConsentForm(ScopeFields):
 
 class WithdrawForm(forms.Form):
     how = forms.ChoiceField(
-        choices=ConsentRecord.WithdrawalMethod.choices, widget=forms.RadioSelect, label="How the client told us"
+        choices=ConsentRecord.WithdrawalMethod.choices,
+        widget=forms.RadioSelect,
+        label="How the client told us",
+        error_messages={"required": "Choose how the client told us."},
     )
     note = forms.CharField(required=False, widget=forms.Textarea, label="Note")
     at = forms.DateTimeField(
@@ -276,11 +295,17 @@ class WithdrawForm(forms.Form):
 
 
 class LawfulBasisForm(ScopeFields):
-    basis = forms.ChoiceField(choices=LawfulBasis.choices, widget=forms.RadioSelect, label="Lawful basis")
+    basis = forms.ChoiceField(
+        choices=LawfulBasis.choices,
+        widget=forms.RadioSelect,
+        label="Lawful basis",
+        error_messages={"required": "Choose the lawful basis."},
+    )
     justification = forms.CharField(
         widget=forms.Textarea,
         label="Why this basis applies",
         help_text="Say why sharing is necessary and why consent is not the right basis here.",
+        error_messages={"required": "Explain why this basis applies to this sharing."},
     )
     special_condition = forms.ChoiceField(
         choices=[("", "Not needed: no special-category data"), *SpecialCondition.choices],

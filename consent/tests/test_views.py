@@ -5,6 +5,8 @@ import io
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -14,7 +16,13 @@ from clients.categories import Selection
 from consent.models import ConsentRecord, LawfulBasis, LawfulBasisRecord
 from consent.services import consent_withdraw
 
-from .factories import ConsentRecordFactory, LawfulBasisRecordFactory, PartnerFactory, client_on_caseload
+from .factories import (
+    ConsentRecordFactory,
+    LawfulBasisRecordFactory,
+    PartnerFactory,
+    PurposeFactory,
+    client_on_caseload,
+)
 
 NOW = dt.datetime(2026, 5, 3, 10, 0, tzinfo=dt.UTC)
 
@@ -57,6 +65,7 @@ def test_it_lists_active_withdrawn_and_expired_consents_and_other_bases(
     assert "Consent to Northside Drug and Alcohol Service" in withdrawn_part
     assert "by phone, recorded by Casey Worker" in withdrawn_part
     assert "Consent to St Mary&#x27;s GP Surgery" in expired
+    assert 'aria-current="page">Consent</a>' in html
 
 
 def test_the_tab_is_audited_once_as_a_view_of_the_client(client, login, caseworker, jordan):
@@ -82,6 +91,21 @@ def test_the_tab_costs_the_same_number_of_queries_however_many_consents(
         LawfulBasisRecordFactory(client=jordan, partners=[northside], requires_approval=bool(n % 2))
     with django_assert_num_queries(few):
         assert client.get(tab_url(jordan)).status_code == 200
+
+
+def test_the_detail_page_costs_the_same_number_of_queries_however_wide_the_consent(
+    client, login, caseworker, jordan, riverside, northside, housing, django_assert_num_queries
+):
+    narrow = ConsentRecordFactory(client=jordan, partners=[riverside])
+    login(caseworker)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("consent:detail", args=[jordan.pk, narrow.pk])).status_code == 200
+    others = [PartnerFactory(name=f"Partner {n}") for n in range(5)]
+    drugs = PurposeFactory(key="referral-substance-use", name="Referral to a substance-use service")
+    wide = ConsentRecordFactory(client=jordan, partners=[riverside, northside, *others], purposes=[housing, drugs])
+    consent_withdraw(actor=caseworker, consent=wide, how="phone")
+    with django_assert_num_queries(len(captured)):
+        assert client.get(reverse("consent:detail", args=[jordan.pk, wide.pk])).status_code == 200
 
 
 def test_someone_outside_the_caseload_is_sent_to_give_a_reason(client, login, other_caseworker, jordan):
