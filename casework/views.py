@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from access.gate import clients_visible_to
 from consent.selectors import dashboard_panel as consent_dashboard_panel
+from sharing.selectors import dashboard_panel as sharing_dashboard_panel
 
 
 def home(request):
@@ -14,6 +15,7 @@ def home(request):
     context = {
         "caseload_count": clients_visible_to(request.user).count(),
         "consent_panel": consent_dashboard_panel(user=request.user, clients=clients_visible_to(request.user)),
+        "sharing_panel": sharing_dashboard_panel(user=request.user),
     }
     return render(request, "home.html", context)
 

@@ -320,3 +320,11 @@ def active_purposes() -> QuerySet[Purpose]:
 
 def active_groups() -> QuerySet[MeetingGroup]:
     return MeetingGroup.objects.filter(is_active=True).order_by("name")
+
+
+def dashboard_panel(*, user) -> dict:
+    """The dashboard's sharing panel: this person's open tasks; for managers, the unagreed referrals."""
+    panel = {"notices": open_notices_for(user), "can_review_unagreed": can_review_unagreed(user)}
+    if panel["can_review_unagreed"]:
+        panel["unagreed_count"] = referrals_without_agreement(user).count()
+    return panel
