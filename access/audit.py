@@ -39,7 +39,6 @@ FINGERPRINT_BYTES = 4
 # Key of the PostgreSQL advisory lock that lets one sealer work at a time. It is taken by
 # sealers only: inserts of audit rows never wait for it.
 SEALER_LOCK_KEY = 7_306_231_042
-MAX_ID = 2**63 - 1
 MIN_ID = -(2**63)
 DIGEST_CATCH_UP_DAYS = 7
 
@@ -52,7 +51,7 @@ def event_columns() -> list[str]:
     return [f.column for f in AccessEvent._meta.concrete_fields]
 
 
-def _rows_sql(columns: list[str], *, limit: bool = False) -> str:
+def _rows_sql(columns: list[str]) -> str:
     """SELECT id and the row's canonical text, in id order, for ids in (%s, %s].
 
     The canonical text is the database's own rendering of the whole row — PostgreSQL's
@@ -72,8 +71,7 @@ def _rows_sql(columns: list[str], *, limit: bool = False) -> str:
         raise ImproperlyConfigured(f"Audit sealing supports PostgreSQL and SQLite, not {connection.vendor}.")
     pk = qn(AccessEvent._meta.pk.column)
     table = qn(AccessEvent._meta.db_table)
-    sql = f"SELECT {pk}, {row} FROM {table} WHERE {pk} > %s AND {pk} <= %s ORDER BY {pk}"  # noqa: S608 (names checked)
-    return sql + " LIMIT %s" if limit else sql
+    return f"SELECT {pk}, {row} FROM {table} WHERE {pk} > %s AND {pk} <= %s ORDER BY {pk}"  # noqa: S608 (names checked)
 
 
 def _canonical_session(cursor) -> None:
@@ -87,15 +85,15 @@ def _canonical_session(cursor) -> None:
         )
 
 
-def _hash_rows(rows) -> tuple[list[int], list[bytes]]:
+def _rows_digest(rows) -> str:
+    """sha256 over the rows' canonical texts joined by NUL, which neither rendering contains."""
+    return hashlib.sha256("\0".join([text for _, text in rows]).encode()).hexdigest()
+
+
+def _fingerprints(rows) -> dict[int, bytes]:
+    """Each row's id and the first bytes of its own hash: what locates a bad row."""
     sha256 = hashlib.sha256
-    ids = [row_id for row_id, _ in rows]
-    hashes = [sha256(text.encode()).digest() for _, text in rows]
-    return ids, hashes
-
-
-def _rows_digest(hashes: list[bytes]) -> str:
-    return hashlib.sha256(b"".join(hashes)).hexdigest()
+    return {row_id: sha256(text.encode()).digest()[:FINGERPRINT_BYTES] for row_id, text in rows}
 
 
 def seal_hash_of(*, previous_hash: str, rows_digest: str, after_id: int, last_id: int, row_count: int) -> str:
@@ -134,7 +132,7 @@ def seal_audit(*, batch_size: int = BATCH_SIZE, max_seals: int | None = None) ->
     seals: list[AuditSeal] = []
     while max_seals is None or len(seals) < max_seals:
         try:
-            seal, full = _seal_next_batch(batch_size)
+            seal, more = _seal_next_batch(batch_size)
         except IntegrityError:
             # Another sealer committed a seal from the same starting id first; it wins.
             break
@@ -142,28 +140,37 @@ def seal_audit(*, batch_size: int = BATCH_SIZE, max_seals: int | None = None) ->
             break
         seals.append(seal)
         _append_to_seal_file(seal)
-        if not full:
+        if not more:
             break
     return seals
 
 
 def _seal_next_batch(batch_size: int) -> tuple[AuditSeal | None, bool]:
+    """Seal the next batch; returns it (or None) and whether more rows may be ready."""
     with transaction.atomic():
         if not _take_sealer_lock():
             return None, False
         head = AuditSeal.objects.order_by("-last_id").values_list("last_id", "seal_hash").first()
         after_id, previous_hash = head or (0, GENESIS_HASH)
-        boundary = _first_unsettled_id(after_id)
+        first_id = AccessEvent.objects.filter(id__gt=after_id).order_by("id").values_list("id", flat=True).first()
+        if first_id is None:
+            return None, False
+        # Every query below stays within at most batch_size ids, so the work per seal is
+        # bounded whatever the planner thinks of the table.
+        upper = first_id + batch_size - 1
+        unsettled = _first_unsettled_id(after_id, upper)
+        if unsettled is not None:
+            upper = unsettled - 1
         columns = event_columns()
         with connection.cursor() as cursor:
             _canonical_session(cursor)
-            upper = boundary - 1 if boundary is not None else MAX_ID
-            cursor.execute(_rows_sql(columns, limit=True), [after_id, upper, batch_size])
+            cursor.execute(_rows_sql(columns), [after_id, upper])
             rows = cursor.fetchall()
         if not rows:
             return None, False
-        ids, hashes = _hash_rows(rows)
-        rows_digest = _rows_digest(hashes)
+        rows_digest = _rows_digest(rows)
+        fingerprints = _fingerprints(rows)
+        ids = list(fingerprints)
         last_id = ids[-1]
         seal = AuditSeal.objects.create(
             after_id=after_id,
@@ -181,9 +188,9 @@ def _seal_next_batch(batch_size: int) -> tuple[AuditSeal | None, bool]:
             sealed_at=timezone.now(),
             columns=columns,
             gaps=_gaps(after_id, ids),
-            row_fingerprints=b"".join(h[:FINGERPRINT_BYTES] for h in hashes),
+            row_fingerprints=b"".join(fingerprints.values()),
         )
-    return seal, len(ids) == batch_size
+    return seal, unsettled is None
 
 
 def _take_sealer_lock() -> bool:
@@ -194,8 +201,8 @@ def _take_sealer_lock() -> bool:
         return cursor.fetchone()[0]
 
 
-def _first_unsettled_id(after_id: int) -> int | None:
-    """The lowest id past `after_id` that must wait for a later run, or None.
+def _first_unsettled_id(after_id: int, upper: int) -> int | None:
+    """The lowest id in (after_id, upper] that must wait for a later run, or None.
 
     A row is settled — every lower id is committed or rolled back for good — once it is
     older than the safety window, measured back from the start of the oldest transaction
@@ -204,9 +211,12 @@ def _first_unsettled_id(after_id: int) -> int | None:
     cutoff = timezone.now()
     oldest = _oldest_open_write()
     if oldest is not None:
+        if oldest < cutoff - timedelta(hours=1):
+            logger.warning("Audit sealing is held back by a database transaction open since %s.", oldest)
         cutoff = min(cutoff, oldest)
     cutoff -= timedelta(seconds=settings.AUDIT_SEAL_SAFETY_SECONDS)
-    return AccessEvent.objects.filter(id__gt=after_id, at__gte=cutoff).aggregate(first=Min("id"))["first"]
+    young = AccessEvent.objects.filter(id__gt=after_id, id__lte=upper, at__gte=cutoff)
+    return young.aggregate(first=Min("id"))["first"]
 
 
 def _oldest_open_write() -> datetime | None:
@@ -381,10 +391,10 @@ def verify_audit(*, seal_file: Path | None = None, since_seal: int | None = None
                 # The first seal also answers for any row below its range, e.g. a slipped-in id 0.
                 lower = MIN_ID if previous is None and since_seal is None else seal.after_id
                 cursor.execute(_rows_sql(seal.columns), [lower, seal.last_id])
-                ids, hashes = _hash_rows(cursor.fetchall())
-                result.rows += len(ids)
-                if len(ids) != seal.row_count or _rows_digest(hashes) != seal.rows_digest:
-                    result.problems += _locate(seal, ids, hashes)
+                rows = cursor.fetchall()
+                result.rows += len(rows)
+                if len(rows) != seal.row_count or _rows_digest(rows) != seal.rows_digest:
+                    result.problems += _locate(seal, rows)
             previous = seal
         head = seals[-1].last_id if seals else 0
         result.unsealed_rows = AccessEvent.objects.filter(id__gt=head).count()
@@ -416,7 +426,7 @@ def _check_link(seal: AuditSeal, previous: AuditSeal | None, *, from_start: bool
     return problems
 
 
-def _locate(seal: AuditSeal, ids: list[int], hashes: list[bytes]) -> list[str]:
+def _locate(seal: AuditSeal, rows) -> list[str]:
     """Name the rows that differ from what the seal recorded, in id order."""
     fingerprints = bytes(AuditSeal.objects.values_list("row_fingerprints", flat=True).get(pk=seal.pk))
     expected = list(_sealed_ids(seal))
@@ -425,14 +435,14 @@ def _locate(seal: AuditSeal, ids: list[int], hashes: list[bytes]) -> list[str]:
     sealed = {
         row_id: fingerprints[n * FINGERPRINT_BYTES : (n + 1) * FINGERPRINT_BYTES] for n, row_id in enumerate(expected)
     }
-    found = dict(zip(ids, hashes, strict=True))
+    found = _fingerprints(rows)
     problems = []
     for row_id in sorted(sealed.keys() | found.keys()):
         if row_id not in found:
             problems.append(f"Row {row_id} has been removed since {_describe(seal)} sealed it.")
         elif row_id not in sealed:
             problems.append(f"Row {row_id} was slipped into the range of {_describe(seal)} after it was sealed.")
-        elif found[row_id][:FINGERPRINT_BYTES] != sealed[row_id]:
+        elif found[row_id] != sealed[row_id]:
             problems.append(f"Row {row_id} has been altered since {_describe(seal)} sealed it.")
     return problems or [f"{_describe(seal)} does not match its rows (the altered row could not be located)."]
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from access.audit import GENESIS_HASH, event_columns, seal_audit, seal_hash_of, verify_audit
 from access.models import AccessEvent, AuditSeal
+from access.tasks import seal_audit as seal_audit_task
+from casework.celery import app as celery_app
 
 # --- Helpers ------------------------------------------------------------------------------
 
@@ -462,3 +464,12 @@ def test_verify_audit_returns_a_report(db):
     seal_audit(batch_size=5)
     result = verify_audit()
     assert (result.intact, result.seals, result.rows, result.unsealed_rows) == (True, 3, 12, 0)
+
+
+def test_the_beat_schedule_runs_the_audit_tasks(db):
+    ours = {"access.tasks.seal_audit", "access.tasks.email_seal_digest"}
+    assert ours <= {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert ours <= set(celery_app.tasks)
+    make_events(3)
+    assert seal_audit_task() == 1
+    assert seal_audit_task() == 0
