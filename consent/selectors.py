@@ -10,9 +10,13 @@ first is then seen, and one that comes later waits for the share to commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import Role
@@ -24,27 +28,84 @@ from .models import BasisPolicy, ConsentRecord, LawfulBasisRecord, MeetingGroup,
 REVIEW_WINDOW_DAYS = 14
 
 
-def _names_partner(model, partner: Partner):
-    through = model.partners.through
-    return Exists(through.objects.filter(**{f"{model._meta.model_name}_id": OuterRef("pk"), "partner_id": partner.pk}))
+@functools.cache
+def _candidates_sql(model, *, by: str, lock: bool) -> str:
+    """Hand-written SQL for the candidate bases: the ORM's query compilation alone costs more
+    than the whole answer may (decide_share has a 5 ms budget). Built once per shape, from
+    the models' metadata, so it follows field and table names."""
+    qn = connection.ops.quote_name
+    meta = model._meta
+    owner = meta.model_name
+    pk = qn(meta.pk.column)
+    purposes = model.purposes.through._meta
+    partners = model.partners.through._meta
+    columns = ", ".join(f"b.{qn(field.column)}" for field in meta.concrete_fields)
+    joins = ""
+    if model is ConsentRecord:
+        user = get_user_model()._meta
+        names = ", ".join(f"u.{qn(name)} AS {qn('withdrawn_by_' + name)}" for name in _USER_NAME_FIELDS)
+        columns += f", {names}"
+        joins = (
+            f" LEFT OUTER JOIN {qn(user.db_table)} u"
+            f" ON u.{qn(user.pk.column)} = b.{qn(meta.get_field('withdrawn_by').column)}"
+        )
+    client_col, group_col = qn(meta.get_field("client").column), qn(meta.get_field("meeting_group").column)
+    p_table, p_owner, p_purpose = (
+        qn(purposes.db_table),
+        qn(purposes.get_field(owner).column),
+        qn(purposes.get_field("purpose").column),
+    )
+    r_table, r_owner, r_partner = (
+        qn(partners.db_table),
+        qn(partners.get_field(owner).column),
+        qn(partners.get_field("partner").column),
+    )
+    if by == "partner":
+        recipient = f"EXISTS (SELECT 1 FROM {r_table} r WHERE r.{r_owner} = b.{pk} AND r.{r_partner} = %s)"  # noqa: S608
+    else:
+        recipient = f"b.{group_col} = %s"
+    newest = qn("given_at" if model is ConsentRecord else "recorded_at")
+    # Only identifiers from model metadata are interpolated; every value is a parameter.
+    sql = " ".join(
+        [
+            f"SELECT {columns} FROM {qn(meta.db_table)} b{joins}",  # noqa: S608
+            f"WHERE b.{client_col} = %s",
+            f"AND EXISTS (SELECT 1 FROM {p_table} p WHERE p.{p_owner} = b.{pk} AND p.{p_purpose} = %s)",  # noqa: S608
+            f"AND {recipient}",
+            f"ORDER BY b.{newest} DESC, b.{pk} DESC",
+        ]
+    )
+    if lock and connection.features.has_select_for_update:
+        # Lock the basis rows only (withdrawn_by is an outer join).
+        sql += " FOR UPDATE OF b" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    return sql
 
 
-def _for_purpose(model, purpose: Purpose):
-    through = model.purposes.through
-    return Exists(through.objects.filter(**{f"{model._meta.model_name}_id": OuterRef("pk"), "purpose_id": purpose.pk}))
+_USER_NAME_FIELDS = ("first_name", "last_name", "username")
 
 
-def _candidates(client, purpose: Purpose, recipient_filter, *, lock: bool) -> list:
-    consents = ConsentRecord.objects.filter(client=client).filter(_for_purpose(ConsentRecord, purpose))
-    bases = LawfulBasisRecord.objects.filter(client=client).filter(_for_purpose(LawfulBasisRecord, purpose))
-    consents = consents.filter(recipient_filter(ConsentRecord)).select_related("withdrawn_by")
-    bases = bases.filter(recipient_filter(LawfulBasisRecord))
-    if lock:
-        # of=("self",): lock the basis rows only (withdrawn_by is an outer join).
-        consents = consents.select_for_update(of=("self",))
-        bases = bases.select_for_update(of=("self",))
-    # Preference when several cover: the client's own most recent consent, then other bases.
-    return [*consents.order_by("-given_at", "-id"), *bases.order_by("-recorded_at", "-id")]
+def _attach_withdrawn_by(consent: ConsentRecord) -> ConsentRecord:
+    """Give the consent its withdrawn_by user (names only), loaded by the same query."""
+    if consent.withdrawn_by_id is not None:
+        User = get_user_model()
+        # from_db takes values in the model's field order.
+        names = [f.attname for f in User._meta.concrete_fields if f.attname in ("id", *_USER_NAME_FIELDS)]
+        values = [consent.withdrawn_by_id if n == "id" else getattr(consent, f"withdrawn_by_{n}") for n in names]
+        consent.withdrawn_by = User.from_db(connection.alias, names, values)
+    return consent
+
+
+def _candidates(client, purpose: Purpose, *, by: str, recipient_id: int, lock: bool) -> list:
+    """Consents then other bases naming this recipient and purpose, newest first.
+
+    Preference when several cover: the client's own most recent consent, then other bases.
+    """
+    if lock and not connection.in_atomic_block:
+        raise TransactionManagementError("lock=True locks basis rows: call it inside transaction.atomic().")
+    params = [getattr(client, "pk", client), purpose.pk, recipient_id]
+    consents = ConsentRecord.objects.raw(_candidates_sql(ConsentRecord, by=by, lock=lock), params)
+    bases = LawfulBasisRecord.objects.raw(_candidates_sql(LawfulBasisRecord, by=by, lock=lock), params)
+    return [*(_attach_withdrawn_by(consent) for consent in consents), *bases]
 
 
 def basis_for_share(
@@ -61,7 +122,7 @@ def basis_for_share(
     Only bases that name the partner itself count: a basis for a meeting group covers
     sharing at that group's meetings (`basis_for_meeting_share`), not a direct referral.
     """
-    records = _candidates(client, purpose, lambda model: _names_partner(model, partner), lock=lock)
+    records = _candidates(client, purpose, by="partner", recipient_id=partner.pk, lock=lock)
     return answer(records, recipient=partner.name, purpose=purpose.name, selection=selection, at=as_moment(on))
 
 
@@ -82,7 +143,7 @@ def basis_for_meeting_share(
     """
     member_ids = set(group.members.values_list("pk", flat=True))
     outsiders = [partner.name for partner in present if partner.pk not in member_ids]
-    records = _candidates(client, purpose, lambda model: Q(meeting_group=group), lock=lock)
+    records = _candidates(client, purpose, by="group", recipient_id=group.pk, lock=lock)
     return answer(
         records,
         recipient=group.name,

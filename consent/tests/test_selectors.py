@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
@@ -176,7 +177,13 @@ def test_lock_selects_the_candidate_rows_for_update(jordan, riverside, housing):
     ConsentRecordFactory(client=jordan, selection={"identity": "detail"})
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         assert ask(jordan, riverside, housing, {"identity": "summary"}, lock=True).covered
-    assert all('FOR UPDATE OF "consent_' in query["sql"] for query in queries.captured_queries)
+    assert len(queries) == 2
+    assert all(query["sql"].endswith(" FOR UPDATE OF b") for query in queries.captured_queries)
+
+
+def test_locking_outside_a_transaction_is_refused(jordan, riverside, housing):
+    with pytest.raises(TransactionManagementError):
+        ask(jordan, riverside, housing, {"identity": "summary"}, lock=True)
 
 
 # --- Meetings -------------------------------------------------------------------------------
