@@ -181,7 +181,7 @@ def test_lock_selects_the_candidate_rows_for_update(jordan, riverside, housing):
     assert all(query["sql"].endswith(" FOR UPDATE OF b") for query in queries.captured_queries)
 
 
-def test_locking_outside_a_transaction_is_refused(jordan, riverside, housing):
+def test_locking_outside_a_transaction_is_refused(transactional_db, jordan, riverside, housing):
     with pytest.raises(TransactionManagementError):
         ask(jordan, riverside, housing, {"identity": "summary"}, lock=True)
 
