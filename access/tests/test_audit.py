@@ -10,8 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from access.audit import GENESIS_HASH, event_columns, seal_audit, seal_hash_of, verify_audit
+from access.audit import GENESIS_HASH, _rows_sql, event_columns, seal_audit, seal_hash_of, verify_audit
 from access.models import AccessEvent, AuditSeal
 from access.tasks import seal_audit as seal_audit_task
 from casework.celery import app as celery_app
@@ -473,3 +476,24 @@ def test_the_beat_schedule_runs_the_audit_tasks(db):
     make_events(3)
     assert seal_audit_task() == 1
     assert seal_audit_task() == 0
+
+
+# --- The canonical form is unambiguous --------------------------------------------------------------
+
+free_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.tuples(free_text, free_text, free_text), second=st.tuples(free_text, free_text, free_text))
+def test_different_rows_never_share_a_canonical_form(db, first, second):
+    # Commas, quotes, brackets, backslashes, newlines and empty strings must not let the
+    # text of one row read as another's.
+    columns = ["reason", "detail", "purpose"]
+    rows = AccessEvent.objects.bulk_create(
+        AccessEvent(at=timezone.now(), action="view", outcome="allowed", **dict(zip(columns, values, strict=True)))
+        for values in (first, second)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_rows_sql(columns), [rows[0].pk - 1, rows[1].pk])
+        texts = [text for _, text in cursor.fetchall()]
+    assert (texts[0] == texts[1]) == (first == second)
