@@ -167,11 +167,14 @@ def decide_referral(
     on: dt.datetime | None = None,
     lock: bool = False,
 ) -> ShareDecision:
-    """May `selection` about `client` go to `partner` for `purpose`? Three queries."""
-    at = on or timezone.now()
-    answer = basis_for_share(client=client, partner=partner, purpose=purpose, selection=selection, on=at, lock=lock)
+    """May `selection` about `client` go to `partner` for `purpose`? Three queries.
+
+    With `on=None` the basis is judged as of the moment its rows were read — after the
+    lock was granted, when locking — so a withdrawal that committed first is in effect.
+    """
+    answer = basis_for_share(client=client, partner=partner, purpose=purpose, selection=selection, on=on, lock=lock)
     agreement = check_agreement(
-        agreements_in_force(partner, purpose, on=timezone.localtime(at).date()),
+        agreements_in_force(partner, purpose, on=timezone.localdate(on)),
         partner=partner,
         purpose=purpose,
         selection=selection,

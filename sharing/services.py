@@ -68,6 +68,20 @@ def _check_reasons(selection: Selection, reasons: Mapping[str, str]) -> None:
         raise ValidationError({selectors.reason_field(key): selectors.missing_reason_message(key) for key in missing})
 
 
+def _locked_decision(decide, **kwargs) -> selectors.ShareDecision:
+    """Decide with the basis rows locked, as of the moment the lock was granted.
+
+    A withdrawal that committed before the lock is in effect even if the clock of the
+    server that recorded it runs ahead of this one: the share is then judged as of the
+    latest withdrawal time among the candidates.
+    """
+    decision = decide(lock=True, **kwargs)
+    withdrawals = [w for w in (getattr(r, "withdrawn_at", None) for r in decision.answer.candidates) if w]
+    if withdrawals and max(withdrawals) > timezone.now():
+        decision = decide(lock=True, on=max(withdrawals), **kwargs)
+    return decision
+
+
 def _new_reference(now) -> str:
     return f"D-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(3).upper()}"
 
@@ -205,16 +219,15 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
         if not selection:
             raise ValidationError({"selection": "Choose at least one item of information to share."})
         _check_reasons(selection, locked.reasons)
-        now = timezone.now()
-        decision = selectors.decide_referral(
+        decision = _locked_decision(
+            selectors.decide_referral,
             client=client,
             partner=partner,
             purpose=purpose,
             selection=selection,
             reasons=locked.reasons,
-            on=now,
-            lock=True,
         )
+        now = timezone.now()
         share_purpose = f"{purpose.name}: referral {locked.reference} to {partner.name}"
         if not decision.allowed:
             # Written, and committed, even though nothing is shared: every decision is audited.
@@ -363,17 +376,16 @@ def meeting_disclosure_record(
     share_purpose = f"{purpose.name}: {group.name} on {format_date(meeting_on)}"
     refused = None
     with transaction.atomic():
-        now = timezone.now()
-        decision = selectors.decide_meeting(
+        decision = _locked_decision(
+            selectors.decide_meeting,
             client=client,
             group=group,
             present=present,
             purpose=purpose,
             selection=selection,
             reasons=reasons,
-            on=now,
-            lock=True,
         )
+        now = timezone.now()
         if not decision.allowed:
             _audit_share(
                 actor,
