@@ -99,6 +99,8 @@ class PrivacyNotice(models.Model):
     effective_on = models.DateField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-effective_on", "-id"]
         triggers = [pgtrigger.Protect(name="privacynotice_immutable", operation=pgtrigger.Update)]
@@ -111,6 +113,8 @@ class ConsentEvidence(StoredFile):
     """A signed consent form, stored privately and downloadable only through the gate."""
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords()
 
     STORAGE_FOLDER = "consent"
 

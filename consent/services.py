@@ -147,6 +147,7 @@ def consent_record(
                 evidence, stored_name=stored_name, uploaded_by=actor, client=client, uploaded_at=now
             )
             evidence_row.full_clean()
+            evidence_row._history_user = actor
             evidence_row.save()
         consent = ConsentRecord(
             client=client,
