@@ -123,24 +123,33 @@ class ShareDecision:
     missing_reasons: tuple[str, ...]
 
     @property
-    def allowed(self) -> bool:
+    def covered(self) -> bool:
+        """A basis covers it and the agreement (if any) allows it; reasons aside."""
         agreement_ok = self.agreement is None or self.agreement.allowed
-        return bool(self.selection) and self.answer.covered and agreement_ok and not self.missing_reasons
+        return bool(self.selection) and self.answer.covered and agreement_ok
+
+    @property
+    def allowed(self) -> bool:
+        return self.covered and not self.missing_reasons
 
     @property
     def basis(self):
         return self.answer.basis
 
     @property
-    def refusals(self) -> list[str]:
-        """The explanations shown when it may not be sent, basis first."""
+    def cover_refusals(self) -> list[str]:
+        """Why no basis or agreement covers it, basis first."""
         out = []
         if not self.answer.covered:
             out.append(self.answer.explanation)
         if self.agreement is not None and not self.agreement.allowed:
             out.append(self.agreement.explanation)
-        out.extend(missing_reason_message(key) for key in self.missing_reasons)
         return out
+
+    @property
+    def refusals(self) -> list[str]:
+        """Every reason it may not be sent."""
+        return self.cover_refusals + [missing_reason_message(key) for key in self.missing_reasons]
 
     @property
     def rows(self) -> list[PanelRow]:

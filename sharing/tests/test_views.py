@@ -281,7 +281,7 @@ def test_no_basis_is_refused_with_the_explanation(su_referral, caseworker, login
         "There is no consent or other lawful basis for sharing with Northside Drug and Alcohol Service "
         "for referral to a substance-use service.",
     )
-    assert shows(response, "This cannot be sent yet")
+    assert shows(response, "This cannot be sent")
     assert not Disclosure.objects.exists()
 
 
@@ -345,7 +345,10 @@ def test_a_special_category_item_without_a_reason_is_refused_beside_that_categor
     body = response.content.decode()
     assert response.status_code == 400
     message = escape("Say why domestic abuse is necessary for this share: it is special-category data.")
-    error_beside = f'<p class="error-message" id="id_reason_domestic_abuse_error"><span class="visually-hidden">Error:</span> {message}</p>'
+    error_beside = (
+        '<p class="error-message" id="id_reason_domestic_abuse_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    )
     assert error_beside in body
     # In the error summary too, linking to the field.
     assert f'<a href="#id_reason_domestic_abuse">Why domestic abuse is necessary: {message}</a>' in body
