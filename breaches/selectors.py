@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Role, User
 
@@ -144,3 +145,15 @@ class HeartbeatState:
 def heartbeat_state(now: datetime) -> HeartbeatState:
     last = SweepHeartbeat.objects.filter(pk=1).values_list("last_sweep_at", flat=True).first()
     return HeartbeatState(last_sweep_at=last, stale=last is None or last < now - stale_after())
+
+
+def dashboard_panel(*, user) -> dict:
+    """The dashboard's breach panel, for managers and the ISO: open breaches, the next deadline, the timer."""
+    if not can_manage_breaches(user):
+        return {"show": False}
+    now = timezone.now()
+    open_breaches = breaches_managed_by(user).filter(status__in=ALERTING_STATUSES)
+    counts = open_breaches.aggregate(
+        running=Count("pk"), overdue=Count("pk", filter=Q(deadline_at__lte=now)), next_deadline=Min("deadline_at")
+    )
+    return {"show": True, **counts, "heartbeat": heartbeat_state(now)}

@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from access.gate import clients_visible_to
+from breaches.selectors import dashboard_panel as breach_dashboard_panel
 from consent.selectors import dashboard_panel as consent_dashboard_panel
 from sharing.selectors import dashboard_panel as sharing_dashboard_panel
 
@@ -16,6 +17,7 @@ def home(request):
         "caseload_count": clients_visible_to(request.user).count(),
         "consent_panel": consent_dashboard_panel(user=request.user, clients=clients_visible_to(request.user)),
         "sharing_panel": sharing_dashboard_panel(user=request.user),
+        "breach_panel": breach_dashboard_panel(user=request.user),
     }
     return render(request, "home.html", context)
 

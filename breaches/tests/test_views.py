@@ -486,3 +486,25 @@ def test_breaches_of_other_teams_stay_hidden_from_a_manager_of_two_teams(login, 
     response = login(manager).get(reverse("breaches:queue"))
 
     assert [row["breach"] for row in response.context["rows"]] == [mine]
+
+
+# --- The dashboard panel --------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_a_manager_the_breaches_awaiting_a_decision(login, manager, team_a, fresh_heartbeat):
+    BreachReportFactory(team=team_a, became_aware_at=timezone.now() - datetime.timedelta(hours=80))
+    BreachReportFactory(team=team_a)
+    BreachReportFactory(team=team_a, status="notified")
+
+    page = login(manager).get(reverse("home")).content.decode()
+
+    assert "2 breaches awaiting an ICO decision or notification" in page
+    assert "1 overdue" in page
+
+
+def test_the_dashboard_has_no_breach_panel_for_a_caseworker(login, caseworker, team_a):
+    BreachReportFactory(team=team_a)
+
+    page = login(caseworker).get(reverse("home")).content.decode()
+
+    assert "breach-panel-heading" not in page
