@@ -169,6 +169,31 @@ def _open_assignment(client, fx):
     return {"client_id": client.pk, "assignment_id": AssignmentFactory(client=client, caseworker=worker).pk}
 
 
+def _consent(client, fx):
+    from consent.tests.factories import ConsentRecordFactory
+
+    consent = ConsentRecordFactory(client=client, recorded_by=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "consent_id": consent}
+
+
+def _consent_with_evidence(client, fx):
+    from consent.tests.factories import consent_with_evidence
+
+    consent = consent_with_evidence(client=client, actor=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "consent_id": consent}
+
+
+def _lawful_basis(client, fx):
+    from consent.tests.factories import LawfulBasisRecordFactory
+
+    basis = (
+        LawfulBasisRecordFactory(client=client, recorded_by=fx.caseworker, requires_approval=True).pk
+        if client
+        else MISSING
+    )
+    return {"client_id": pk(client), "basis_id": basis}
+
+
 def _admin_object(client, fx):
     return {"object_id": str(pk(client))}
 
@@ -219,6 +244,14 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "access:client_log": ClientUrl(CLIENT_LOG),
     "admin:clients_client_change": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "admin:clients_client_history": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
+    "consent:tab": ClientUrl(RECORD),
+    "consent:record": ClientUrl(RECORD),
+    "consent:summary_pdf": ClientUrl(RECORD),
+    "consent:detail": ClientUrl(RECORD, kwargs=_consent),
+    "consent:withdraw": ClientUrl(RECORD, kwargs=_consent),
+    "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
+    "consent:basis_record": ClientUrl(RECORD),
+    "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),
 }
 
 

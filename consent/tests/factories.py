@@ -147,3 +147,24 @@ class LawfulBasisRecordFactory(ScopeFactory):
     justification = "Our housing duty contract requires the referral."
     starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
     recorded_by = factory.SubFactory(UserFactory)
+
+
+def consent_with_evidence(*, client, actor) -> ConsentRecord:
+    """A written consent whose signed form is stored, as the record-consent page leaves it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from consent.evidence import check_upload
+    from consent.services import consent_record
+
+    return consent_record(
+        actor=actor,
+        client=client,
+        partners=[PartnerFactory()],
+        purposes=[PurposeFactory()],
+        selection=Selection({"housing_history": "summary"}),
+        method=ConsentRecord.Method.WRITTEN,
+        evidence=check_upload(SimpleUploadedFile("signed.pdf", PDF_BYTES)),
+        notice=PrivacyNoticeFactory(),
+        given_at=timezone.now() - dt.timedelta(hours=1),
+        has_capacity=True,
+    )
