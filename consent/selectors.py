@@ -23,7 +23,7 @@ from accounts.models import Role
 from clients.categories import Selection
 
 from .coverage import ShareAnswer, Status, answer, as_moment, status
-from .models import BasisPolicy, ConsentRecord, LawfulBasisRecord, MeetingGroup, Partner, Purpose
+from .models import BasisPolicy, ConsentEvidence, ConsentRecord, LawfulBasisRecord, MeetingGroup, Partner, Purpose
 
 REVIEW_WINDOW_DAYS = 14
 
@@ -210,6 +210,11 @@ def basis_for_client(client, basis_id) -> LawfulBasisRecord | None:
     except (TypeError, ValueError):
         return None
     return _scope_prefetch(queryset.select_related("recorded_by", "approved_by")).first()
+
+
+def evidence_for_client(client, consent_id) -> ConsentEvidence | None:
+    """The signed form of one of this client's consents (None for anyone else's)."""
+    return ConsentEvidence.objects.filter(client=client, consent__pk=consent_id).first()
 
 
 def consent_history(consent: ConsentRecord) -> list:

@@ -20,7 +20,6 @@ from . import selectors, services
 from .coverage import Status
 from .documents import consent_summary_pdf
 from .forms import ConsentForm, LawfulBasisForm, WithdrawForm
-from .models import ConsentEvidence
 
 IDENTITY = ["identity"]
 
@@ -34,7 +33,7 @@ def _load_basis(client_id, basis_id, **_):
 
 
 def _load_evidence(client_id, consent_id, **_):
-    return ConsentEvidence.objects.filter(client_id=client_id, consent__pk=consent_id).select_related("consent").first()
+    return selectors.evidence_for_client(client_id, consent_id)
 
 
 def _page(access, **extra) -> dict:
