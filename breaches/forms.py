@@ -106,7 +106,10 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, clients, teams, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clients"].queryset = clients
+        if clients is None:  # nobody on their caseload: nothing to choose from
+            del self.fields["clients"]
+        else:
+            self.fields["clients"].queryset = clients
         self.fields["became_aware_at"].initial = now_local_minute
         if len(teams) == 1:
             del self.fields["team"]

@@ -83,14 +83,13 @@ def report(request):
     """The short report any member of staff can make, from the header link on every page."""
     user = request.user
     visible = clients_visible_to(user).distinct().order_by("last_name", "first_name", "pk")
+    visible_ids = set(visible.values_list("pk", flat=True))
     teams = list(user.teams.filter(is_active=True).order_by("name"))
     form = forms.ReportForm(
         request.POST or None,
-        clients=visible,
+        clients=visible if visible_ids else None,
         teams=teams,
-        initial=_report_initial(request.GET, visible_client_ids=set(visible.values_list("pk", flat=True)))
-        if request.method == "GET"
-        else None,
+        initial=_report_initial(request.GET, visible_client_ids=visible_ids) if request.method == "GET" else None,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -102,7 +101,7 @@ def report(request):
                 occurred_at=data["occurred_at"],
                 occurred_note=data["occurred_note"],
                 categories=data["categories"],
-                clients=data["clients"],
+                clients=data.get("clients", ()),
                 client_references=data["client_references"],
                 team=data.get("team"),
             )
@@ -110,14 +109,15 @@ def report(request):
             _apply_errors(form, error)
         else:
             return redirect("breaches:reported", pk=breach.pk)
-    # The list of the reporter's clients is client data: audit the list, not each row.
-    record(
-        user,
-        action=Action.LIST,
-        outcome=AccessEvent.Outcome.ALLOWED,
-        request=request,
-        purpose="breach report: choosing affected clients",
-    )
+    if visible_ids:
+        # The list of the reporter's clients is client data: audit the list, not each row.
+        record(
+            user,
+            action=Action.LIST,
+            outcome=AccessEvent.Outcome.ALLOWED,
+            request=request,
+            purpose="breach report: choosing affected clients",
+        )
     return render(request, "breaches/report.html", {"form": form})
 
 
