@@ -194,6 +194,34 @@ def _lawful_basis(client, fx):
     return {"client_id": pk(client), "basis_id": basis}
 
 
+def _referral(client, fx):
+    from sharing.tests.factories import ReferralFactory
+
+    referral = ReferralFactory(client=client, created_by=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "referral_id": referral}
+
+
+def _sent_referral(client, fx):
+    from sharing.tests.factories import sent_referral
+
+    referral = sent_referral(client=client, actor=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "referral_id": referral}
+
+
+def _disclosure(client, fx):
+    from sharing.tests.factories import sent_referral
+
+    disclosure = sent_referral(client=client, actor=fx.manager).disclosure_id if client else MISSING
+    return {"client_id": pk(client), "disclosure_id": disclosure}
+
+
+def _recipient_notice(client, fx):
+    from sharing.tests.factories import recipient_notice
+
+    notice = recipient_notice(client=client, actor=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "notice_id": notice}
+
+
 def _admin_object(client, fx):
     return {"object_id": str(pk(client))}
 
@@ -225,6 +253,7 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "access:review": RoleUrl(MANAGERS_AND_ISO),
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
+    "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
 }
 
 CLIENT_URLS: dict[str, ClientUrl] = {
@@ -252,6 +281,15 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),
+    "sharing:history": ClientUrl(RECORD),
+    "sharing:referral_new": ClientUrl(RECORD),
+    "sharing:meeting_new": ClientUrl(RECORD),
+    "sharing:referral": ClientUrl(RECORD, kwargs=_referral),
+    "sharing:referral_pdf": ClientUrl(RECORD, kwargs=_sent_referral),
+    # Queues the e-mail to the partner's registered address and sends the person back to the referral.
+    "sharing:referral_email": ClientUrl(RECORD, kwargs=_sent_referral, method="post", ok_status=(302,)),
+    "sharing:disclosure": ClientUrl(RECORD, kwargs=_disclosure),
+    "sharing:notice": ClientUrl(RECORD, kwargs=_recipient_notice),
 }
 
 

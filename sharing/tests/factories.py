@@ -69,3 +69,26 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     selection = factory.LazyFunction(lambda: Selection({"identity": "summary"}).to_json())
     reasons = factory.LazyFunction(dict)
     created_by = None
+
+
+def sent_referral(*, client, actor) -> Referral:
+    """A referral sent through the service on a consent that covers it (identity summary)."""
+    from consent.tests.factories import ConsentRecordFactory
+    from sharing import services
+
+    partner = SubstanceUseServiceFactory()
+    su = purpose("referral-substance-use")
+    selection = Selection({"identity": "summary"}).to_json()
+    ConsentRecordFactory(client=client, partners=[partner], purposes=[su], selection=selection, recorded_by=actor)
+    referral = ReferralFactory(client=client, partner=partner, purpose=su, selection=selection, created_by=actor)
+    return services.referral_send(actor=actor, referral=referral)
+
+
+def recipient_notice(*, client, actor):
+    """A tell-the-recipient task: a referral sent, then its consent withdrawn."""
+    from consent.models import ConsentRecord
+    from consent.services import consent_withdraw
+
+    referral = sent_referral(client=client, actor=actor)
+    consent_withdraw(actor=actor, consent=referral.disclosure.consent, how=ConsentRecord.WithdrawalMethod.PHONE)
+    return referral.disclosure.notices.get()
