@@ -43,7 +43,7 @@ def test_a_caseworker_records_written_consent_then_withdraws_it(
     page.get_by_role("group", name="Housing history").get_by_role("radio", name=re.compile("^Detail")).check()
     page.get_by_role("group", name="Support needs").get_by_role("radio", name=re.compile("^Summary")).check()
     page.get_by_label("Written, with the signed form").check()
-    assert not page.get_by_label("Witness").is_visible()  # only the fields for written consent are shown
+    assert not page.get_by_label("Witness", exact=True).is_visible()  # only the fields for written consent are shown
     page.get_by_label("Signed consent form").set_input_files(str(signed_form))
     page.get_by_role("group", name="Did the client have capacity to consent to this?").get_by_label("Yes").check()
     page.get_by_role("button", name="Record consent").click()
