@@ -163,11 +163,13 @@ def breach_report(
     clients: Iterable[Client] = (),
     client_references: str = "",
     team=None,
+    disclosures: Iterable = (),
 ) -> BreachReport:
     """Record a suspected breach, start its clock and alert the team's managers and the ISO.
 
     `clients` must already be limited to clients the reporter may see (the report form
     offers only `clients_visible_to(actor)`); `client_references` may name any client.
+    `disclosures` (sharing.Disclosure rows, likewise limited) link it to the disclosure log.
     """
     now = timezone.now()
     if not (what_happened or "").strip():
@@ -187,6 +189,9 @@ def breach_report(
     )
     _save(breach, actor=actor, reason="Reported")
     _set_affected_clients(breach, clients=clients, references=client_references)
+    disclosures = list(disclosures)
+    if disclosures:
+        breach.disclosures.set(disclosures)
     alert = BreachAlert.objects.create(
         breach=breach,
         threshold_hours=CLOCK_STARTED_HOURS,
@@ -524,7 +529,7 @@ def breach_alert_send(*, alert_id: int) -> bool:
 
 
 def _absolute(path: str) -> str:
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def heartbeat_check_stale() -> selectors.HeartbeatState:

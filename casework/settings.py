@@ -53,6 +53,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Name shown in the header, e-mails and documents.
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Casework")
+# The address people use to reach the app, for links in e-mails sent without a request
+# (e.g. "https://casework.example.org"); links are relative when it is empty.
+SITE_URL = env_str("SITE_URL")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

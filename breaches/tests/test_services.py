@@ -493,3 +493,12 @@ def test_a_breach_factory_breach_belongs_to_its_reporters_team(db):
 
     assert breach.reported_by.teams.get() == team
     assert timezone.is_aware(breach.deadline_at)
+
+
+def test_an_alert_email_links_to_the_breach_at_the_site_address(caseworker, manager, mailoutbox, settings):
+    settings.SITE_URL = "https://casework.example.org/"
+    breach = report(caseworker)
+
+    services.breach_alert_send(alert_id=breach.alerts.get().pk)
+
+    assert f"https://casework.example.org/breaches/{breach.pk}/" in mailoutbox[0].body
