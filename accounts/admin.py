@@ -14,6 +14,7 @@ from .models import SecurityEvent, Team, TeamMembership, User
 
 admin.site.login = views.admin_login
 admin.site.logout = views.logout_view
+admin.site.password_change = views.keeps_active_session(admin.site.password_change)
 
 
 class TeamsOfStaffInline(admin.TabularInline):
@@ -94,6 +95,9 @@ class StaffAdmin(UserAdmin):
         if getattr(obj, "is_locked_out", False):
             return "Locked out after repeated wrong passwords. Use “Unlock sign-in” on the staff list to clear it."
         return "Not locked out."
+
+    def user_change_password(self, request, id, form_url=""):
+        return views.keeps_active_session(super().user_change_password)(request, id, form_url)
 
     def save_model(self, request, obj, form, change):
         # The role goes through staff_set_role, which also moves the group and is_staff

@@ -9,7 +9,9 @@ from . import services
 
 @receiver(user_logged_in, dispatch_uid="accounts.session_start")
 def on_login(sender, request, user, **kwargs):
-    if request is not None and hasattr(request, "session"):
+    # Only real sessions: a login without one (e.g. a bare request in a unit test) has
+    # nothing to keep single.
+    if hasattr(getattr(request, "session", None), "session_key"):
         services.active_session_start(actor=user, request=request)
 
 

@@ -1,6 +1,7 @@
 """Signing in and out, two-factor authentication, passwords, security events."""
 
 import base64
+import functools
 from urllib.parse import urlencode
 
 import qrcode
@@ -203,6 +204,22 @@ def two_factor_remove(request):
 
 
 # --- Passwords ---------------------------------------------------------------------------
+
+
+def keeps_active_session(view):
+    """For views that rotate the session key (Django's password changes): follow the new key,
+    or the next request would look like a session replaced by a login elsewhere."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        old_key = request.session.session_key
+        response = view(request, *args, **kwargs)
+        new_key = request.session.session_key
+        if request.user.is_authenticated and old_key and new_key and new_key != old_key:
+            services.active_session_rekey(actor=request.user, old_key=old_key, new_key=new_key)
+        return response
+
+    return wrapper
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")

@@ -214,3 +214,25 @@ def test_a_signed_in_page_costs_a_fixed_number_of_queries(client, caseworker, dj
 def test_anonymous_pages_cost_no_session_check(client, db, django_assert_num_queries):
     with django_assert_num_queries(0):
         client.get(LOGIN)
+
+
+def test_changing_the_password_in_the_admin_keeps_this_session(client, login, admin_user):
+    login(admin_user)
+    new = "another long passphrase"
+    response = client.post(
+        "/admin/password_change/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert ActiveSession.objects.get(user=admin_user).session_key == client.session.session_key
+
+
+def test_an_admin_setting_their_own_password_in_the_staff_admin_stays_signed_in(client, login, admin_user):
+    login(admin_user)
+    new = "another long passphrase"
+    response = client.post(
+        f"/admin/accounts/user/{admin_user.pk}/password/",
+        {"usable_password": "true", "password1": new, "password2": new},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
