@@ -222,6 +222,18 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _team_a_breach(fx):
+    from breaches.tests.factories import BreachReportFactory
+
+    return {"pk": BreachReportFactory(team=fx.team_a).pk}
+
+
+def _own_breach_report(fx):
+    from breaches.tests.factories import BreachReportFactory
+
+    return {"pk": BreachReportFactory(team=fx.team_a, reported_by=fx.caseworker).pk}
+
+
 def _admin_object(client, fx):
     return {"object_id": str(pk(client))}
 
@@ -245,6 +257,7 @@ LOGIN_ONLY = {
     "accounts:password_change",
     "clients:caseload",
     "clients:search",
+    "breaches:report",
 }
 
 ROLE_ONLY: dict[str, RoleUrl] = {
@@ -254,6 +267,15 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
     "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
+    "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
+    "breaches:export": RoleUrl(MANAGERS_AND_ISO),
+    # The reporter's confirmation page: the reporter only (404 for anyone else).
+    "breaches:reported": RoleUrl(frozenset({"caseworker"}), kwargs=_own_breach_report, denied_status=(404,)),
+    # A team_a breach: its manager and the ISO; other roles 403, another team's manager 404.
+    **{
+        f"breaches:{page}": RoleUrl(frozenset({"manager", "iso"}), kwargs=_team_a_breach, denied_status=(403, 404))
+        for page in ("detail", "triage", "assess", "decide", "notify", "close", "history", "ico_report")
+    },
 }
 
 CLIENT_URLS: dict[str, ClientUrl] = {
