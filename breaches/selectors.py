@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
+from sharing.models import Disclosure
 
 from .models import (
     ALERTING_STATUSES,
@@ -48,6 +49,7 @@ def breach_for_manager(user, breach_id) -> BreachReport | None:
             Prefetch("notifications", queryset=BreachNotification.objects.select_related("recorded_by")),
             Prefetch("staff_involvements", queryset=StaffInvolvement.objects.select_related("user")),
             "affected_clients",
+            Prefetch("disclosures", queryset=Disclosure.objects.order_by("disclosed_at", "pk")),
         )
         .filter(pk=breach_id)
         .first()
@@ -133,7 +135,7 @@ def security_officer_emails() -> list[str]:
 
 
 def stale_after() -> timedelta:
-    return timedelta(minutes=getattr(settings, "BREACH_SWEEP_STALE_MINUTES", 15))
+    return timedelta(minutes=settings.BREACH_SWEEP_STALE_MINUTES)
 
 
 @dataclass(frozen=True)

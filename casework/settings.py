@@ -212,6 +212,8 @@ AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
 
 # Breach alert thresholds, in hours left before the 72-hour ICO deadline (0 = overdue).
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
+# The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
+BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
 
 # E-mail.
 EMAIL_BACKEND = env_str(
