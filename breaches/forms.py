@@ -64,6 +64,14 @@ class ClientReferencesField(forms.CharField):
         return " ".join(refs)
 
 
+class DisclosureChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return (
+            f"{obj.reference}: {obj.get_kind_display().lower()} to {obj.recipient_label}, "
+            f"{timezone.localtime(obj.disclosed_at):%d %b %Y}"
+        )
+
+
 class ReportForm(forms.Form):
     """The short form any member of staff fills in. The clock starts at became_aware_at."""
 
@@ -103,13 +111,24 @@ class ReportForm(forms.Form):
         required=False,
         help_text="Its managers are alerted.",
     )
+    disclosures = DisclosureChoiceField(
+        label="Disclosures this is about",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="From the client's sharing history.",
+    )
 
-    def __init__(self, *args, clients, teams, **kwargs):
+    def __init__(self, *args, clients, teams, disclosures=None, **kwargs):
         super().__init__(*args, **kwargs)
         if clients is None:  # nobody on their caseload: nothing to choose from
             del self.fields["clients"]
         else:
             self.fields["clients"].queryset = clients
+        if disclosures is None:  # not started from a disclosure
+            del self.fields["disclosures"]
+        else:
+            self.fields["disclosures"].queryset = disclosures
         self.fields["became_aware_at"].initial = now_local_minute
         if len(teams) == 1:
             del self.fields["team"]

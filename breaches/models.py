@@ -95,9 +95,9 @@ class BreachReport(models.Model):
     # References the reporter or manager typed that match no client. Kept for the manager
     # to resolve; never shown to the reporter (it would tell them which references exist).
     unresolved_client_references = models.TextField(blank=True)
-    # Linked disclosures: the sharing app's disclosure log is added here later as
-    # `disclosures = models.ManyToManyField("sharing.Disclosure", blank=True, related_name="breach_reports")`
-    # by a migration of this app (a breach may concern several disclosures and vice versa).
+    # The shares from the disclosure log this breach concerns (a referral e-mailed to the
+    # wrong address, say). A breach may concern several disclosures and vice versa.
+    disclosures = models.ManyToManyField("sharing.Disclosure", blank=True, related_name="breach_reports")
     cyber_incident = models.BooleanField(default=False)
     cyber_details = models.TextField(blank=True)
     containment = models.TextField("Containment and recovery", blank=True)

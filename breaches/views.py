@@ -62,8 +62,8 @@ def _report_initial(params, *, visible_client_ids) -> dict:
 
     ?categories=<key>&categories=<key>&client=<id>&what_happened=<text>. Only known
     categories and clients the reporter may see are used; everything else is ignored.
-    The sharing app's disclosure log links here with these parameters (and later a
-    `disclosure` id, once breaches can be linked to disclosures).
+    The sharing app's disclosure log links here with these parameters and a
+    `disclosure` id (see `_linkable_disclosures`).
     """
     initial = {}
     categories = [key for key in params.getlist("categories") if key in REGISTRY]
@@ -78,6 +78,17 @@ def _report_initial(params, *, visible_client_ids) -> dict:
     return initial
 
 
+def _linkable_disclosures(request, visible):
+    """Disclosures the report may be linked to: the ones named (?disclosure=<id> from a
+    disclosure's page, then the posted choices), about clients the reporter may see."""
+    from sharing.selectors import disclosures_of_clients
+
+    params = request.POST if request.method == "POST" else request.GET
+    ids = params.getlist("disclosures" if request.method == "POST" else "disclosure")
+    disclosures = disclosures_of_clients(visible, ids) if ids else None
+    return disclosures if disclosures is not None and disclosures.exists() else None
+
+
 @require_http_methods(["GET", "POST"])
 def report(request):
     """The short report any member of staff can make, from the header link on every page."""
@@ -85,11 +96,18 @@ def report(request):
     visible = clients_visible_to(user).distinct().order_by("last_name", "first_name", "pk")
     visible_ids = set(visible.values_list("pk", flat=True))
     teams = list(user.teams.filter(is_active=True).order_by("name"))
+    disclosures = _linkable_disclosures(request, visible) if visible_ids else None
+    initial = None
+    if request.method == "GET":
+        initial = _report_initial(request.GET, visible_client_ids=visible_ids)
+        if disclosures is not None:
+            initial["disclosures"] = [d.pk for d in disclosures]
     form = forms.ReportForm(
         request.POST or None,
         clients=visible if visible_ids else None,
         teams=teams,
-        initial=_report_initial(request.GET, visible_client_ids=visible_ids) if request.method == "GET" else None,
+        disclosures=disclosures,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -104,6 +122,7 @@ def report(request):
                 clients=data.get("clients", ()),
                 client_references=data["client_references"],
                 team=data.get("team"),
+                disclosures=data.get("disclosures", ()),
             )
         except ValidationError as error:
             _apply_errors(form, error)
@@ -197,6 +216,7 @@ def detail(request, pk):
             "overdue": breach.deadline_at <= now,
             "thresholds": thresholds,
             "clients": _affected_clients(request, breach),
+            "disclosures": list(breach.disclosures.all()),
             "notifications": list(breach.notifications.all()),
             "staff": list(breach.staff_involvements.all()),
             "late": any(n.was_late for n in breach.notifications.all() if n.kind == "initial"),

@@ -340,3 +340,13 @@ def dashboard_panel(*, user) -> dict:
     if panel["can_review_unagreed"]:
         panel["unagreed_count"] = referrals_without_agreement(user).count()
     return panel
+
+
+def disclosures_of_clients(clients: QuerySet, ids: Iterable) -> QuerySet[Disclosure]:
+    """The disclosures with these ids about these clients (for linking a breach report)."""
+    ids = [int(value) for value in ids if str(value).isdigit()]
+    return (
+        Disclosure.objects.filter(pk__in=ids, client__in=clients)
+        .select_related("client")
+        .order_by("-disclosed_at", "-pk")
+    )
