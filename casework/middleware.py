@@ -18,6 +18,28 @@ CSP = "; ".join(
 )
 
 
+class TrustedProxyMiddleware:
+    """Behind PROXY_COUNT trusted proxies, the client is the address they saw.
+
+    Rewrites REMOTE_ADDR once, first in the chain, so the lockout (keyed on username
+    and IP), security events and the audit log all record the real client. Only the
+    entries the trusted proxies appended are believed; anything further left in
+    X-Forwarded-For is whatever the client chose to send.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.count = settings.PROXY_COUNT
+
+    def __call__(self, request):
+        if self.count:
+            forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            forwarded = [part for part in forwarded if part]
+            if len(forwarded) >= self.count:
+                request.META["REMOTE_ADDR"] = forwarded[-self.count]
+        return self.get_response(request)
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "casework.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "casework.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -149,6 +150,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password-reset links are valid for two hours, not Django's three days.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 120) * 60
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -165,7 +168,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# Number of trusted reverse proxies in front of the app; TrustedProxyMiddleware takes the
+# client address from X-Forwarded-For accordingly, for axes, security events and audit.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_VERBOSE = False
 
 # Sessions: idle timeout and absolute lifetime (enforced by SessionSecurityMiddleware).
