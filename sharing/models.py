@@ -25,6 +25,9 @@ from simple_history.models import HistoricalRecords
 from clients.categories import REGISTRY, Selection
 from consent.evidence import StoredFile
 
+# Police and statutory requests have a module of their own.
+from .models_statutory import StatutoryAlert, StatutoryDocument, StatutoryRequest  # noqa: F401
+
 
 class AgreementDocument(StoredFile):
     """The signed data-sharing agreement, stored privately (consent's evidence storage)."""
@@ -103,6 +106,7 @@ class Disclosure(models.Model):
     class Kind(models.TextChoices):
         REFERRAL = "referral", "Referral"
         MEETING = "meeting", "Multi-agency meeting"
+        STATUTORY = "statutory", "Police or statutory request"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     reference = models.CharField(max_length=30, unique=True)
@@ -129,6 +133,10 @@ class Disclosure(models.Model):
         "consent.LawfulBasisRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
     )
     basis_label = models.CharField(max_length=300)
+    # A police or statutory disclosure names the request it answered (its basis).
+    statutory_request = models.ForeignKey(
+        StatutoryRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
     # The data-sharing agreement in force when it was sent; none is allowed but listed.
     agreement = models.ForeignKey(
         DataSharingAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
