@@ -1,0 +1,885 @@
+"""Build the benchmark dataset: years of casework, loaded with PostgreSQL COPY.
+
+The small tables (teams, staff, partners, agreements) go in with bulk_create; everything
+that grows with time — clients, their permission rows, assignments, information, notes,
+consents, referrals with their disclosures, breaches with their alerts, and the audit log —
+is streamed with COPY, ids assigned here so foreign keys need no round trip. Sequences are
+reset afterwards, the audit log is sealed (all but the tail the benchmark seals itself),
+and the tables are VACUUM ANALYZEd so the planner sees what a long-lived database has.
+
+The shape follows a real service: most cases are closed (history), a fifth are open and on
+one caseworker's caseload each; most breaches are long decided, a few have a running clock
+with every alert due so far already raised and e-mailed. One open client ("the focus
+client") on one caseworker's caseload is what the pages are measured on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from access.audit import BATCH_SIZE, seal_audit
+from access.models import AccessEvent
+from accounts.models import ROLE_GROUP_NAMES, Role, Team, TeamMembership, User
+from breaches.clock import CLOCK_STARTED_HOURS, alert_due_at, alert_thresholds
+from breaches.models import BreachAlert, BreachReport, Status
+from clients.categories import CATEGORIES, Level, Selection
+from clients.models import (
+    Assignment,
+    CaseNote,
+    Client,
+    ClientGroupObjectPermission,
+    ClientUserObjectPermission,
+    InformationEntry,
+)
+from clients.services import manager_group
+from consent.models import ConsentRecord, Partner, PrivacyNotice, Purpose
+from sharing.models import DataSharingAgreement, Disclosure, PurposeTemplate, Referral
+from sharing.snapshot import canonical
+
+SEED = 20260508
+OPEN_FRACTION = 0.2
+ENTRIES_PER_CLIENT = 3
+NOTES_PER_CLIENT = 2
+ALERTING_FRACTION = 0.05
+YEARS = 5
+ALL_KEYS = [category.key for category in CATEGORIES]
+# The 12-category selection the share decision is measured with: everything but risk to staff.
+SHARE_KEYS = ALL_KEYS[:12]
+SENSITIVE_KEYS = [category.key for category in CATEGORIES if category.sensitive]
+
+FIRST_NAMES = [
+    "Aisha",
+    "Ben",
+    "Callum",
+    "Dana",
+    "Eilidh",
+    "Farah",
+    "George",
+    "Hana",
+    "Imran",
+    "Jade",
+    "Kieran",
+    "Leah",
+    "Mohammed",
+    "Niamh",
+    "Owen",
+    "Priya",
+    "Quinn",
+    "Rhys",
+    "Sana",
+    "Tom",
+    "Uma",
+    "Vikram",
+    "Wendy",
+    "Yusuf",
+    "Zoe",
+    "Amir",
+    "Bethany",
+    "Conor",
+    "Deborah",
+    "Elijah",
+    "Fatima",
+    "Gareth",
+    "Holly",
+    "Isaac",
+    "Jasmine",
+    "Kwame",
+    "Lucy",
+    "Mark",
+    "Nadia",
+    "Oliver",
+]
+LAST_NAMES = [
+    "Ahmed",
+    "Baker",
+    "Campbell",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Green",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lewis",
+    "Morgan",
+    "Nowak",
+    "O'Brien",
+    "Patel",
+    "Quigley",
+    "Roberts",
+    "Smith",
+    "Taylor",
+    "Usman",
+    "Vaughan",
+    "Walker",
+    "Young",
+    "Zielinski",
+    "Begum",
+    "Clarke",
+    "Doyle",
+    "Edwards",
+    "Foster",
+    "Griffiths",
+    "Hall",
+    "Irving",
+    "Jackson",
+    "Kelly",
+    "Lloyd",
+    "Murphy",
+    "Nelson",
+    "Owens",
+    "Price",
+]
+
+
+@dataclass
+class Sizes:
+    clients: int = 100_000
+    staff: int = 300
+    teams: int = 20
+    audit_events: int = 2_000_000
+    consents: int = 50_000
+    referrals: int = 20_000
+    breaches: int = 20_000
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(clients=1_000, staff=30, teams=4, audit_events=20_000, consents=500, referrals=200, breaches=200)
+
+    def scaled(self, factor: float) -> Sizes:
+        """Every size that grows with time multiplied by `factor`; staff and teams stay."""
+        grow = ("clients", "audit_events", "consents", "referrals", "breaches")
+        values = {
+            name: max(1, round(value * factor)) if name in grow else value for name, value in asdict(self).items()
+        }
+        return Sizes(**values)
+
+
+@dataclass
+class Focus:
+    """The people and records the measurements use."""
+
+    caseworker: User
+    manager: User
+    client: Client
+    partner: Partner
+    purpose: Purpose
+    selection: Selection
+    reasons: dict[str, str]
+
+
+@dataclass
+class Built:
+    sizes: Sizes
+    focus: Focus
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- COPY --------------------------------------------------------------------------------
+
+
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _default_columns(model: type[models.Model], given: list[str]) -> tuple[list[str], tuple]:
+    """Columns not in `given` and the constant value each gets (its field default)."""
+    names, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.name in given or f.attname in given:
+            continue
+        value = f.get_default()
+        if value is None and not f.null:
+            raise ValueError(f"{model._meta.label}.{f.name} needs a value in the benchmark dataset")
+        if isinstance(value, dict | list):
+            value = _json(value)
+        names.append(f.attname)
+        values.append(value)
+    return names, tuple(values)
+
+
+def copy_rows(model: type[models.Model], fields: list[str], rows) -> int:
+    """Stream `rows` (tuples in `fields` order, id first) into the model's table with COPY."""
+    meta = model._meta
+    extra_names, extra_values = _default_columns(model, fields)
+    qn = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in fields] + [meta.get_field(n).column for n in extra_names]
+    sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    count = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row + extra_values)
+            count += 1
+    return count
+
+
+def _next_id(model: type[models.Model]) -> int:
+    return (model.objects.aggregate(top=models.Max("pk"))["top"] or 0) + 1
+
+
+def _reset_sequences(models_: list[type[models.Model]]) -> None:
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models_):
+            cursor.execute(sql)
+
+
+# --- The build -----------------------------------------------------------------------------
+
+
+class Builder:
+    def __init__(self, sizes: Sizes, *, stdout=None, seal_tail: int = 100_000):
+        self.sizes = sizes
+        self.stdout = stdout
+        self.seal_tail = seal_tail
+        self.rng = random.Random(SEED)
+        self.now = timezone.now().astimezone(UTC).replace(microsecond=0)
+        self.counts: dict[str, int] = {}
+
+    def say(self, text: str) -> None:
+        if self.stdout is not None:
+            self.stdout.write(text)
+            self.stdout.flush()
+
+    def build(self) -> Built:
+        if Client.objects.exists():
+            raise RuntimeError("The benchmark builds its own data: run it on an empty database.")
+        with transaction.atomic():
+            self._staff()
+            self._sharing_setup()
+            self._clients()
+            self._consents()
+            self._referrals()
+            self._breaches()
+            self._events()
+            _reset_sequences(
+                [
+                    Client,
+                    ClientGroupObjectPermission,
+                    ClientUserObjectPermission,
+                    Assignment,
+                    InformationEntry,
+                    CaseNote,
+                    ConsentRecord,
+                    ConsentRecord.partners.through,
+                    ConsentRecord.purposes.through,
+                    Disclosure,
+                    Referral,
+                    BreachReport,
+                    BreachAlert,
+                    AccessEvent,
+                ]
+            )
+            focus = self._focus()
+        self._seal()
+        self.say("VACUUM ANALYZE …")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        return Built(sizes=self.sizes, focus=focus, counts=dict(self.counts))
+
+    # Staff and teams: a few hundred rows, through the ORM in bulk.
+
+    def _staff(self) -> None:
+        sizes = self.sizes
+        self.say(f"Teams and staff: {sizes.teams} teams, {sizes.staff} staff …")
+        teams = Team.objects.bulk_create(
+            Team(name=f"Bench team {n:02d}", slug=f"bench-team-{n:02d}") for n in range(1, sizes.teams + 1)
+        )
+        password = make_password(None)  # unusable: the benchmark signs people in with force_login
+        specials = max(2, sizes.staff // 60)  # information security officers and admins
+        roles = [Role.SERVICE_MANAGER] * sizes.teams + [Role.INFORMATION_SECURITY_OFFICER] * (specials // 2)
+        roles += [Role.ADMIN] * (specials - specials // 2)
+        roles += [Role.CASEWORKER] * max(sizes.teams, sizes.staff - len(roles))
+        users = []
+        for n, role in enumerate(roles, 1):
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+            users.append(
+                User(
+                    username=f"bench-{role.replace('_', '-')}-{n:03d}",
+                    first_name=first,
+                    last_name=last,
+                    email=f"bench{n}@example.org",
+                    role=role,
+                    password=password,
+                    is_staff=role == Role.ADMIN,
+                    is_superuser=role == Role.ADMIN,
+                )
+            )
+        users = User.objects.bulk_create(users)
+        self.teams = teams
+        self.managers = [u for u in users if u.role == Role.SERVICE_MANAGER]
+        caseworkers = [u for u in users if u.role == Role.CASEWORKER]
+        self.staff_ids = [u.pk for u in users]
+        # Each team: one manager, and caseworkers dealt round the teams.
+        self.team_caseworkers = {team.pk: [] for team in teams}
+        memberships = []
+        for team, manager in zip(teams, self.managers, strict=True):
+            memberships.append(TeamMembership(user=manager, team=team))
+        for n, caseworker in enumerate(caseworkers):
+            team = teams[n % len(teams)]
+            self.team_caseworkers[team.pk].append(caseworker.pk)
+            memberships.append(TeamMembership(user=caseworker, team=team))
+        TeamMembership.objects.bulk_create(memberships)
+        role_groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())}
+        through = User.groups.through
+        links = [
+            through(user_id=u.pk, group_id=role_groups[ROLE_GROUP_NAMES[u.role]].pk)
+            for u in users
+            if ROLE_GROUP_NAMES[u.role] in role_groups
+        ]
+        self.manager_group_ids = {}
+        for team, manager in zip(teams, self.managers, strict=True):
+            group = manager_group(team)
+            self.manager_group_ids[team.pk] = group.pk
+            links.append(through(user_id=manager.pk, group_id=group.pk))
+        through.objects.bulk_create(links)
+        self.manager_of_team = {team.pk: manager.pk for team, manager in zip(teams, self.managers, strict=True)}
+        self.counts["staff"] = len(users)
+        self.counts["teams"] = len(teams)
+
+    def _sharing_setup(self) -> None:
+        self.notice, _ = PrivacyNotice.objects.get_or_create(
+            version="bench-1", defaults={"text": "How we use your information.", "effective_on": self.now.date()}
+        )
+        kinds = [kind for kind, _ in Partner.Kind.choices]
+        self.partners = Partner.objects.bulk_create(
+            Partner(name=f"Bench partner {n:02d}", kind=kinds[n % len(kinds)], secure_email=f"referrals{n}@example.org")
+            for n in range(1, 41)
+        )
+        self.purposes = list(Purpose.objects.filter(is_active=True).order_by("pk"))
+        if not self.purposes:
+            self.purposes = [Purpose.objects.create(key="bench-referral", name="Referral for support")]
+        everything = Selection({key: Level.DETAIL for key in ALL_KEYS}).to_json()
+        agreements = DataSharingAgreement.objects.bulk_create(
+            DataSharingAgreement(
+                partner=partner,
+                reference=f"DSA-BENCH-{n:02d}",
+                selection=everything,
+                starts_on=self.now.date() - timedelta(days=3 * 365),
+            )
+            for n, partner in enumerate(self.partners, 1)
+        )
+        self.agreement_of = {a.partner_id: a.pk for a in agreements}
+        through = DataSharingAgreement.purposes.through
+        through.objects.bulk_create(
+            through(datasharingagreement_id=a.pk, purpose_id=p.pk) for a in agreements for p in self.purposes
+        )
+        for purpose in self.purposes:
+            PurposeTemplate.objects.get_or_create(
+                purpose=purpose,
+                defaults={"selection": Selection({k: Level.SUMMARY for k in ALL_KEYS[:4]}).to_json()},
+            )
+
+    # Clients and everything hanging off them: COPY.
+
+    def _when(self, *, days_ago_max: int) -> datetime:
+        return self.now - timedelta(seconds=self.rng.randrange(3600, days_ago_max * 86400))
+
+    def _clients(self) -> None:
+        n = self.sizes.clients
+        self.say(f"Clients: {n:,} with permission rows, assignments, information and notes …")
+        rng = self.rng
+        permission_id = Permission.objects.get(content_type__app_label="clients", codename="open_client").pk
+        first_id = _next_id(Client)
+        self.client_ids = list(range(first_id, first_id + n))
+        self.client_team = {}
+        self.open_clients = []
+        self.keyworker = {}
+        rows = []
+        today = self.now.date()
+        teams = [team.pk for team in self.teams]
+        for i, client_id in enumerate(self.client_ids):
+            team_id = teams[i % len(teams)]
+            self.client_team[client_id] = team_id
+            is_open = i == 0 or rng.random() < OPEN_FRACTION  # the first one is the focus client
+            opened = today - timedelta(days=rng.randrange(30, YEARS * 365))
+            closed = None if is_open else opened + timedelta(days=rng.randrange(1, max(2, (today - opened).days)))
+            if is_open:
+                self.open_clients.append(client_id)
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            rows.append(
+                (
+                    client_id,
+                    f"BN{client_id:08d}",
+                    team_id,
+                    first,
+                    last,
+                    datetime(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28)).date(),
+                    f"07700 9{client_id % 100000:05d}",
+                    f"{rng.randrange(1, 200)} High Street, Bench Town",
+                    "open" if is_open else "closed",
+                    opened,
+                    closed,
+                    "Moved on" if closed else "",
+                    self.now,
+                    self.now,
+                )
+            )
+        self.counts["clients"] = copy_rows(
+            Client,
+            [
+                "id",
+                "reference",
+                "team_id",
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "phone",
+                "address",
+                "status",
+                "opened_on",
+                "closed_on",
+                "closure_reason",
+                "created_at",
+                "updated_at",
+            ],
+            rows,
+        )
+        self.counts["open_clients"] = len(self.open_clients)
+        open_set = set(self.open_clients)
+        gid = _next_id(ClientGroupObjectPermission)
+        copy_rows(
+            ClientGroupObjectPermission,
+            ["id", "permission_id", "group_id", "content_object_id"],
+            (
+                (gid + i, permission_id, self.manager_group_ids[self.client_team[c]], c)
+                for i, c in enumerate(self.client_ids)
+            ),
+        )
+        # One assignment per client: open (with its permission row) for open cases.
+        assignments, user_perms = [], []
+        aid, uid = _next_id(Assignment), _next_id(ClientUserObjectPermission)
+        focus_caseworker = self.team_caseworkers[teams[0]][0]
+        for i, c in enumerate(self.client_ids):
+            team_id = self.client_team[c]
+            worker = focus_caseworker if i == 0 else rng.choice(self.team_caseworkers[team_id])
+            manager = self.manager_of_team[team_id]
+            started = today - timedelta(days=rng.randrange(1, YEARS * 365))
+            if c in open_set:
+                self.keyworker[c] = worker
+                assignments.append((aid + i, c, worker, True, started, None, manager, None))
+                user_perms.append((uid + len(user_perms), permission_id, worker, c))
+            else:
+                assignments.append((aid + i, c, worker, True, started, started + timedelta(days=30), manager, manager))
+        copy_rows(
+            Assignment,
+            [
+                "id",
+                "client_id",
+                "caseworker_id",
+                "is_key_worker",
+                "started_on",
+                "ended_on",
+                "started_by_id",
+                "ended_by_id",
+            ],
+            assignments,
+        )
+        copy_rows(ClientUserObjectPermission, ["id", "permission_id", "user_id", "content_object_id"], user_perms)
+        # Information and notes; the focus client has a full record: one entry per category
+        # and twenty notes, so its page is a busy one.
+        eid, nid = _next_id(InformationEntry), _next_id(CaseNote)
+
+        def entries():
+            n_id = eid
+            for i, c in enumerate(self.client_ids):
+                keys = ALL_KEYS if i == 0 else rng.sample(ALL_KEYS, ENTRIES_PER_CLIENT)
+                author = self.keyworker.get(c) or self.manager_of_team[self.client_team[c]]
+                for key in keys:
+                    at = self._when(days_ago_max=YEARS * 365)
+                    yield (
+                        n_id,
+                        c,
+                        key,
+                        f"Summary of {key.replace('_', ' ')} for this client.",
+                        f"The detailed account of {key.replace('_', ' ')}, as told to the key worker. " * 3,
+                        author,
+                        at,
+                        at,
+                    )
+                    n_id += 1
+
+        def notes():
+            n_id = nid
+            for i, c in enumerate(self.client_ids):
+                author = self.keyworker.get(c) or self.manager_of_team[self.client_team[c]]
+                for _ in range(20 if i == 0 else NOTES_PER_CLIENT):
+                    at = self._when(days_ago_max=YEARS * 365)
+                    key = rng.choice(ALL_KEYS)
+                    text = "Met the client at the drop-in; talked through housing options and next steps. " * 2
+                    yield (n_id, c, key, text, rng.random() < 0.05, author, at, at)
+                    n_id += 1
+
+        self.counts["information_entries"] = copy_rows(
+            InformationEntry,
+            ["id", "client_id", "category", "summary", "detail", "recorded_by_id", "recorded_at", "updated_at"],
+            entries(),
+        )
+        self.counts["case_notes"] = copy_rows(
+            CaseNote,
+            ["id", "client_id", "category", "text", "held_in_confidence", "author_id", "written_at", "updated_at"],
+            notes(),
+        )
+
+    def _consents(self) -> None:
+        n = self.sizes.consents
+        self.say(f"Consents: {n:,} …")
+        rng = self.rng
+        first_id = _next_id(ConsentRecord)
+        rows, partner_links, purpose_links = [], [], []
+        self.consents = []  # (id, client, partner, purpose, selection json, given_at) in force
+        # Mostly about open clients (consents are reviewed and renewed), some about closed ones.
+        pool_open, pool_all = self.open_clients[1:] or self.open_clients, self.client_ids
+        for i in range(n):
+            consent_id = first_id + i
+            client = rng.choice(pool_open if rng.random() < 0.7 else pool_all)
+            partner = rng.choice(self.partners)
+            purpose = rng.choice(self.purposes)
+            keys = rng.sample(ALL_KEYS, rng.randrange(2, 8))
+            selection = _json({k: rng.choice(("summary", "detail")) for k in keys})
+            given = self._when(days_ago_max=3 * 365)
+            withdrawn = given + timedelta(days=rng.randrange(1, 200)) if rng.random() < 0.1 else None
+            if withdrawn and withdrawn >= self.now:
+                withdrawn = None
+            manager = self.manager_of_team[self.client_team[client]]
+            worker = self.keyworker.get(client) or manager
+            rows.append(
+                (
+                    consent_id,
+                    client,
+                    selection,
+                    "electronic",
+                    f"e-consent {consent_id}",
+                    self.notice.pk,
+                    given,
+                    worker,
+                    given,
+                    withdrawn,
+                    "phone" if withdrawn else "",
+                    manager if withdrawn else None,
+                )
+            )
+            partner_links.append((consent_id, partner.pk))
+            purpose_links.append((consent_id, purpose.pk))
+            if withdrawn is None:
+                self.consents.append((consent_id, client, partner, purpose, selection, given))
+        self.counts["consents"] = copy_rows(
+            ConsentRecord,
+            [
+                "id",
+                "client_id",
+                "selection",
+                "method",
+                "electronic_reference",
+                "notice_id",
+                "given_at",
+                "recorded_by_id",
+                "recorded_at",
+                "withdrawn_at",
+                "withdrawal_method",
+                "withdrawn_by_id",
+            ],
+            rows,
+        )
+        for through, owner, rows_ in (
+            (ConsentRecord.partners.through, "partner", partner_links),
+            (ConsentRecord.purposes.through, "purpose", purpose_links),
+        ):
+            start = _next_id(through)
+            copy_rows(
+                through,
+                ["id", "consentrecord_id", f"{owner}_id"],
+                ((start + k, c, o) for k, (c, o) in enumerate(rows_)),
+            )
+
+    def _referrals(self) -> None:
+        n = self.sizes.referrals
+        self.say(f"Referrals with their disclosures: {n:,} …")
+        rng = self.rng
+        if not self.consents:
+            self.counts["referrals"] = 0
+            return
+        did, rid = _next_id(Disclosure), _next_id(Referral)
+        disclosures, referrals = [], []
+        for i in range(n):
+            consent_id, client, partner, purpose, selection, given = self.consents[i % len(self.consents)]
+            at = min(self.now - timedelta(hours=1), given + timedelta(days=rng.randrange(0, 60)))
+            worker = self.keyworker.get(client) or self.manager_of_team[self.client_team[client]]
+            reference = f"D-BENCH-{did + i:08d}"
+            basis = f"Consent to {partner.name}, given {given:%d %B %Y} (electronic)"
+            snapshot = {
+                "version": 1,
+                "organisation": "Casework",
+                "reference": reference,
+                "recipient": partner.name,
+                "purpose": purpose.name,
+                "basis": basis,
+                "sent_at": at.isoformat(),
+                "sent_by": "Bench Caseworker",
+                "selection": json.loads(selection),
+                "sections": [],
+            }
+            disclosures.append(
+                (
+                    did + i,
+                    "referral",
+                    reference,
+                    client,
+                    partner.pk,
+                    partner.name,
+                    purpose.pk,
+                    purpose.name,
+                    consent_id,
+                    basis,
+                    self.agreement_of[partner.pk],
+                    selection,
+                    worker,
+                    at,
+                    _json(snapshot),
+                    hashlib.sha256(canonical(snapshot)).hexdigest(),
+                )
+            )
+            referrals.append((rid + i, client, partner.pk, purpose.pk, selection, "sent", worker, at, at, did + i))
+        self.counts["disclosures"] = copy_rows(
+            Disclosure,
+            [
+                "id",
+                "kind",
+                "reference",
+                "client_id",
+                "partner_id",
+                "recipient_label",
+                "purpose_id",
+                "purpose_label",
+                "consent_id",
+                "basis_label",
+                "agreement_id",
+                "selection",
+                "disclosed_by_id",
+                "disclosed_at",
+                "snapshot",
+                "snapshot_sha256",
+            ],
+            disclosures,
+        )
+        self.counts["referrals"] = copy_rows(
+            Referral,
+            [
+                "id",
+                "client_id",
+                "partner_id",
+                "purpose_id",
+                "selection",
+                "status",
+                "created_by_id",
+                "created_at",
+                "updated_at",
+                "disclosure_id",
+            ],
+            referrals,
+        )
+
+    def _breaches(self) -> None:
+        n = self.sizes.breaches
+        self.say(f"Breaches: {n:,} with their alerts …")
+        rng = self.rng
+        thresholds = alert_thresholds()
+        bid, aid = _next_id(BreachReport), _next_id(BreachAlert)
+        breaches, alerts = [], []
+        decided = [Status.NOTIFIED, Status.NOT_REPORTABLE, Status.CLOSED, Status.CLOSED, Status.CLOSED]
+        running = [Status.REPORTED, Status.TRIAGED, Status.ASSESSED]
+        for i in range(n):
+            breach_id = bid + i
+            team = self.teams[i % len(self.teams)]
+            if rng.random() < ALERTING_FRACTION:
+                status = rng.choice(running)
+                aware = self.now - timedelta(minutes=rng.randrange(10, 100 * 60))  # clocks from fresh to overdue
+            else:
+                status = rng.choice(decided)
+                aware = self._when(days_ago_max=YEARS * 365) - timedelta(days=5)
+            deadline = aware + timedelta(hours=CLOCK_STARTED_HOURS)
+            reporter = rng.choice(self.team_caseworkers[team.pk])
+            closed = status == Status.CLOSED
+            breaches.append(
+                (
+                    breach_id,
+                    team.pk,
+                    reporter,
+                    aware + timedelta(minutes=5),
+                    status,
+                    aware,
+                    deadline,
+                    "A referral was e-mailed to the wrong address; the recipient was asked to delete it.",
+                    _json(rng.sample(ALL_KEYS, 2)),
+                    _json(["clients"]),
+                    aware + timedelta(days=30) if closed else None,
+                    self.manager_of_team[team.pk] if closed else None,
+                    aware + timedelta(minutes=5),
+                )
+            )
+            for hours in thresholds:
+                due = alert_due_at(deadline, hours)
+                if due <= self.now and (status in running or hours >= 48):
+                    alerts.append((aid + len(alerts), breach_id, hours, due, due, due, "manager@example.org"))
+        self.counts["breaches"] = copy_rows(
+            BreachReport,
+            [
+                "id",
+                "team_id",
+                "reported_by_id",
+                "reported_at",
+                "status",
+                "became_aware_at",
+                "deadline_at",
+                "what_happened",
+                "categories",
+                "people_categories",
+                "closed_at",
+                "closed_by_id",
+                "updated_at",
+            ],
+            breaches,
+        )
+        self.counts["breach_alerts"] = copy_rows(
+            BreachAlert,
+            ["id", "breach_id", "threshold_hours", "due_at", "raised_at", "emailed_at", "recipients"],
+            alerts,
+        )
+
+    def _events(self) -> None:
+        n = self.sizes.audit_events
+        self.say(f"Audit events: {n:,} …")
+        rng = self.rng
+        start = self.now - timedelta(days=3 * 365)
+        step = (self.now - timedelta(hours=1) - start) / max(1, n)
+        first_id = _next_id(AccessEvent)
+        all_categories = _json(ALL_KEYS)
+        identity = _json(["identity"])
+        empty = "[]"
+        sessions = [hashlib.sha256(str(k).encode()).hexdigest() for k in range(500)]
+        staff, clients = self.staff_ids, self.client_ids
+
+        def rows():
+            rand = rng.random
+            for i in range(n):
+                at = start + step * i
+                roll = rand()
+                actor = staff[int(rand() * len(staff))]
+                session = sessions[actor % len(sessions)]
+                ip = f"10.0.{actor % 250}.{actor % 200 + 1}"
+                if roll < 0.15:
+                    yield (first_id + i, at, actor, "list", "allowed", None, "", "", empty, "", "", "", False, "",
+                           "caseload sort=name page=1 q=''", ip, session)  # fmt: skip
+                    continue
+                client = clients[int(rand() * len(clients))]
+                if roll < 0.80:
+                    action, outcome, cats, obj_type, obj_id = "view", "allowed", all_categories, "", ""
+                elif roll < 0.92:
+                    action, outcome, cats, obj_type, obj_id = "edit", "allowed", identity, "clients.Client", str(client)
+                elif roll < 0.97:
+                    action, outcome, cats, obj_type, obj_id = "download", "allowed", identity, "sharing.Referral", "1"
+                else:
+                    action, outcome, cats, obj_type, obj_id = "view", "denied", all_categories, "", ""
+                glass = outcome == "allowed" and rand() < 0.01
+                yield (
+                    first_id + i,
+                    at,
+                    actor,
+                    action,
+                    outcome,
+                    client,
+                    obj_type,
+                    obj_id,
+                    cats,
+                    "",
+                    "covering" if glass else "",
+                    "Covering for a colleague on leave." if glass else "",
+                    glass,
+                    "",
+                    "outside caseload"
+                    if glass
+                    else ("reason required: outside caseload" if outcome == "denied" else ""),
+                    ip,
+                    session,
+                )
+
+        self.counts["audit_events"] = copy_rows(
+            AccessEvent,
+            [
+                "id",
+                "at",
+                "actor_id",
+                "action",
+                "outcome",
+                "client_id",
+                "object_type",
+                "object_id",
+                "categories",
+                "purpose",
+                "reason_category",
+                "reason",
+                "break_glass",
+                "basis",
+                "detail",
+                "ip_address",
+                "session_hash",
+            ],
+            rows(),
+        )
+
+    def _focus(self) -> Focus:
+        """The focus client's consent (12 categories, explicit) and an older withdrawn one."""
+        client = Client.objects.select_related("team").get(pk=self.client_ids[0])
+        caseworker = User.objects.get(pk=self.keyworker[client.pk])
+        manager = User.objects.get(pk=self.manager_of_team[client.team_id])
+        partner, purpose = self.partners[0], self.purposes[0]
+        selection = Selection({key: Level.DETAIL for key in SHARE_KEYS})
+        older = ConsentRecord.objects.create(
+            client=client,
+            selection=selection.to_json(),
+            method=ConsentRecord.Method.ELECTRONIC,
+            electronic_reference="e-consent focus 1",
+            notice=self.notice,
+            given_at=self.now - timedelta(days=400),
+            recorded_by=caseworker,
+            recorded_at=self.now - timedelta(days=400),
+            withdrawn_at=self.now - timedelta(days=200),
+            withdrawal_method=ConsentRecord.WithdrawalMethod.PHONE,
+            withdrawn_by=caseworker,
+        )
+        current = ConsentRecord.objects.create(
+            client=client,
+            selection=selection.to_json(),
+            method=ConsentRecord.Method.ELECTRONIC,
+            electronic_reference="e-consent focus 2",
+            notice=self.notice,
+            given_at=self.now - timedelta(days=100),
+            recorded_by=caseworker,
+            recorded_at=self.now - timedelta(days=100),
+        )
+        for consent in (older, current):
+            consent.partners.add(partner)
+            consent.purposes.add(purpose)
+        reasons = {key: "Needed so the service can plan safe support." for key in SHARE_KEYS if key in SENSITIVE_KEYS}
+        return Focus(caseworker, manager, client, partner, purpose, selection, reasons)
+
+    def _seal(self) -> None:
+        """Seal the audit log as the periodic task would have, leaving `seal_tail` rows for the benchmark."""
+        total = AccessEvent.objects.count()
+        to_seal = max(0, total - self.seal_tail)
+        self.say(f"Sealing {to_seal:,} audit rows (leaving {total - to_seal:,} for the benchmark) …")
+        full, rest = divmod(to_seal, BATCH_SIZE)
+        if full:
+            seal_audit(batch_size=BATCH_SIZE, max_seals=full)
+        if rest:
+            seal_audit(batch_size=rest, max_seals=1)

@@ -1,0 +1,170 @@
+"""`manage.py bench` (`make bench`): build a dataset at scale, measure, print, write JSON.
+
+Runs on PostgreSQL, on an empty database (`make bench` gives it a throwaway cluster).
+See casework/bench/ for what is built and how each figure is taken, and BENCHMARKS.md for
+the results. These are benchmark figures: no test asserts a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import override_settings
+from django.urls import reverse
+
+from casework.bench.dataset import Builder, Sizes
+from casework.bench.http import run_load
+from casework.bench.operations import Bench, Plan, signed_in
+
+SIZE_OPTIONS = ("clients", "staff", "teams", "audit_events", "consents", "referrals", "breaches")
+
+# The order operations are listed in.
+ORDER = [
+    "client_page",
+    "client_page_ungated",
+    "caseload_page",
+    "caseload_page_manager",
+    "decide_share",
+    "referral_send",
+    "referral_pdf",
+    "breach_sweep",
+    "seal_audit",
+    "verify_audit",
+]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the gate, the pages and the audit log on a dataset at scale (PostgreSQL, empty database)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quick", action="store_true", help="A small dataset and few runs: under 2 minutes.")
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="Multiply the clients, events, consents, referrals and breaches."
+        )
+        for name in SIZE_OPTIONS:
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, metavar="N")
+        parser.add_argument("--requests", type=int, metavar="N", help="Timed requests per page (default 400).")
+        parser.add_argument("--json", dest="json_path", metavar="PATH", help="Write the results as JSON here.")
+        parser.add_argument("--no-http", action="store_true", help="Skip the HTTP load test.")
+        parser.add_argument("--http-requests", type=int, metavar="N", help="At most this many requests (6000).")
+        parser.add_argument("--http-seconds", type=float, metavar="S", help="For at most this long (30).")
+        parser.add_argument("--http-concurrency", type=int, default=4, metavar="N")
+        parser.add_argument("--http-workers", type=int, default=2, metavar="N", help="gunicorn workers (2).")
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmark needs PostgreSQL (it loads data with COPY): set DATABASE_URL.")
+        quick = options["quick"]
+        sizes = (Sizes.quick() if quick else Sizes()).scaled(options["scale"])
+        for name in SIZE_OPTIONS:
+            if options[name] is not None:
+                setattr(sizes, name, options[name])
+        plan = Plan.quick() if quick else Plan()
+        if options["requests"]:
+            plan.pages = options["requests"]
+        started = time.monotonic()
+
+        call_command("migrate", interactive=False, verbosity=0)
+        with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
+            seal_file = Path(tmp) / "audit-seals.log"
+            overrides = override_settings(
+                ROOT_URLCONF="casework.bench.urls",
+                ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
+                AUDIT_SEAL_FILE=seal_file,
+                # Rows are sealed as soon as they are written: nothing else writes meanwhile.
+                AUDIT_SEAL_SAFETY_SECONDS=0,
+                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                PRIVATE_STORAGE_ROOT=Path(tmp) / "private",
+                STORAGES={
+                    **settings.STORAGES,
+                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+                },
+            )
+            with overrides:
+                build_started = time.monotonic()
+                built = Builder(sizes, stdout=self.stdout, seal_tail=plan.seal_tail).build()
+                build_seconds = time.monotonic() - build_started
+                bench = Bench(built, plan, seal_file=seal_file, stdout=self.stdout)
+                results = bench.run()
+                http = None
+                if not options["no_http"]:
+                    self.stdout.write("HTTP load on gunicorn …")
+                    http = self._http(built, options, quick=quick, log_path=Path(tmp) / "gunicorn.log")
+
+        report = {
+            "dataset": {**asdict(sizes), **built.counts},
+            "operations": {name: results[name].as_json() for name in ORDER if name in results},
+            "ratios": {"client_page_gated_vs_ungated": bench.ratio},
+            "http": http.as_json() if http else None,
+        }
+        self.stdout.write("")
+        self.stdout.write(self._table(report, results, http, bench, build_seconds))
+        self.stdout.write(f"\nTotal {time.monotonic() - started:.0f} s (dataset built in {build_seconds:.0f} s).")
+        if options["json_path"]:
+            Path(options["json_path"]).write_text(json.dumps(report, indent=2) + "\n")
+            self.stdout.write(f"Wrote {options['json_path']}")
+
+    def _http(self, built, options, *, quick: bool, log_path: Path):
+        # A fresh sign-in: the one live session the person has from now on.
+        test_client = signed_in(built.focus.caseworker)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={test_client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        try:
+            return run_load(
+                path=reverse("clients:record", args=[built.focus.client.pk]),
+                cookie=cookie,
+                requests=options["http_requests"] or (300 if quick else 6000),
+                seconds=options["http_seconds"] or (10 if quick else 30),
+                concurrency=options["http_concurrency"],
+                workers=options["http_workers"],
+                log_path=log_path,
+            )
+        except RuntimeError as error:
+            raise CommandError(f"HTTP load test: {error}\n{_tail(log_path)}") from error
+
+    def _table(self, report, results, http, bench, build_seconds) -> str:
+        lines = [
+            "Dataset: " + ", ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in report["dataset"].items()),
+            f"Machine: {platform.node()}, {platform.python_implementation()} {platform.python_version()}",
+            "",
+            "| operation | p50 ms | p95 ms | queries | peak MB | runs |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name in ORDER:
+            if name in results:
+                r = results[name]
+                lines.append(f"| {name} | {r.p50_ms} | {r.p95_ms} | {r.queries} | {r.peak_mb} | {r.samples} |")
+        lines.append("")
+        lines.append(f"client page gated / ungated (median): **{bench.ratio}**")
+        seal = results.get("seal_audit")
+        if seal:
+            rows = bench.plan.seal_batch_rows
+            lines.append(f"sealing: {rows:,}-row batches, {rows / (seal.p50_ms / 1000):,.0f} rows/s at the median")
+        verify = results.get("verify_audit")
+        if verify:
+            lines.append(
+                f"verify_audit: {bench.verified_rows:,} rows, {bench.verified_rows / (verify.p50_ms / 1000):,.0f} "
+                "rows/s at the median"
+            )
+        if http:
+            lines.append(
+                f"HTTP (gunicorn, {http.workers} workers, {http.concurrency} concurrent clients): "
+                f"{http.rps} requests/s, p95 {http.p95_ms} ms, {http.errors} errors "
+                f"({http.requests} requests in {http.seconds} s)"
+            )
+        return "\n".join(lines)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

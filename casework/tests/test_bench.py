@@ -1,0 +1,70 @@
+"""`manage.py bench --quick` as a smoke test: it builds, measures, load-tests and writes the
+JSON shape the benchmark issue fixes. Timings are benchmark figures, never asserted here.
+"""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import NoReverseMatch, reverse
+
+OPERATION_KEYS = {"p50_ms", "p95_ms", "queries", "peak_mb"}
+MEASURED = {
+    "client_page",
+    "client_page_ungated",
+    "caseload_page",
+    "decide_share",
+    "referral_send",
+    "referral_pdf",
+    "breach_sweep",
+    "seal_audit",
+    "verify_audit",
+}
+
+
+def test_the_ungated_client_page_is_not_routed_by_the_project():
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_client_ungated", args=[1])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bench_quick_measures_everything_and_writes_the_json_shape(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the benchmark loads its data with PostgreSQL COPY")
+    path = tmp_path / "bench.json"
+    out = io.StringIO()
+
+    call_command("bench", "--quick", "--json", str(path), stdout=out)
+
+    report = json.loads(path.read_text())
+    assert set(report) == {"dataset", "operations", "ratios", "http"}
+    assert report["dataset"]["clients"] == 1_000
+    assert report["dataset"]["audit_events"] == 20_000
+    assert MEASURED <= set(report["operations"])
+    for name, figures in report["operations"].items():
+        assert set(figures) == OPERATION_KEYS, name
+        assert figures["p50_ms"] > 0, name
+        assert figures["p95_ms"] >= figures["p50_ms"], name
+    # The gate is really in the measured path: it adds its permission query and audit row.
+    operations = report["operations"]
+    assert operations["client_page"]["queries"] > operations["client_page_ungated"]["queries"]
+    assert set(report["ratios"]) == {"client_page_gated_vs_ungated"}
+    assert report["ratios"]["client_page_gated_vs_ungated"] > 0
+    assert set(report["http"]) == {"rps", "p95_ms", "errors"}
+    assert report["http"]["errors"] == 0
+    assert report["http"]["rps"] > 0
+    printed = out.getvalue()
+    assert "| client_page |" in printed
+    assert "gated / ungated" in printed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bench_refuses_a_database_that_already_has_clients(own_client):
+    if connection.vendor != "postgresql":
+        pytest.skip("the benchmark loads its data with PostgreSQL COPY")
+    with pytest.raises(RuntimeError, match="empty database"):
+        call_command("bench", "--quick", "--no-http", stdout=io.StringIO())
