@@ -5,10 +5,11 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from access.gate import clients_visible_to
+from access.gate import Action, clients_visible_to, record_list
 from breaches.selectors import dashboard_panel as breach_dashboard_panel
 from consent.selectors import dashboard_panel as consent_dashboard_panel
 from sharing.selectors import dashboard_panel as sharing_dashboard_panel
+from sharing.selectors_statutory import dashboard_panel as statutory_dashboard_panel
 
 
 def home(request):
@@ -17,8 +18,11 @@ def home(request):
         "caseload_count": clients_visible_to(request.user).count(),
         "consent_panel": consent_dashboard_panel(user=request.user, clients=clients_visible_to(request.user)),
         "sharing_panel": sharing_dashboard_panel(user=request.user),
+        "statutory_panel": statutory_dashboard_panel(user=request.user),
         "breach_panel": breach_dashboard_panel(user=request.user),
     }
+    # The panels name clients (reviews due, tasks): audit the list once, like any list.
+    record_list(request.user, action=Action.LIST, request=request, detail="dashboard")
     return render(request, "home.html", context)
 
 
