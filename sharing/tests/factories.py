@@ -1,4 +1,5 @@
 import datetime as dt
+import importlib
 
 import factory
 from django.utils import timezone
@@ -10,8 +11,13 @@ from sharing.models import DataSharingAgreement, PurposeTemplate, Referral
 
 
 def purpose(key: str) -> Purpose:
-    """One of the standard purposes every database has (consent's data migration)."""
-    return Purpose.objects.get(key=key)
+    """One of the standard purposes (consent's data migration creates them).
+
+    Made again if missing: a transactional test's flush removes what migrations created.
+    """
+    standard = importlib.import_module("consent.migrations.0002_standard_purposes_and_policies").PURPOSES
+    name, description = next((name, description) for k, name, description in standard if k == key)
+    return Purpose.objects.get_or_create(key=key, defaults={"name": name, "description": description})[0]
 
 
 class SubstanceUseServiceFactory(PartnerFactory):

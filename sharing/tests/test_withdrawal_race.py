@@ -21,8 +21,7 @@ from sharing.models import Disclosure, RecipientNotice, Referral
 from .conftest import SU_SELECTION
 from .factories import ReferralFactory
 
-# serialized_rollback: the standard purposes (a data migration) come back after each flush.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 SU_REASONS = {"substance_use": "To plan treatment.", "domestic_abuse": "Single-gender groups."}
 
