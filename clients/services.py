@@ -354,3 +354,27 @@ def note_update(*, actor, note: CaseNote, category: str, text: str, held_in_conf
     note.full_clean()
     _as_of(note, actor).save(update_fields=["category", "text", "held_in_confidence", "updated_at"])
     return note
+
+
+# --- Legal hold ------------------------------------------------------------------------------
+# A warrant or production-order notice puts a client's records under legal hold
+# (`Client.legal_hold_since`, set and lifted by sharing's statutory-request services).
+# There is no delete or anonymise path for clients yet; any that is added must call this
+# guard first, inside its transaction.
+
+
+class UnderLegalHold(ValidationError):
+    """The client's records are under legal hold: nothing about them may be deleted or anonymised."""
+
+
+def client_erasure_check(*, client: Client) -> None:
+    """Refuse to delete or anonymise a client under legal hold. Locks the client row, so
+    call it inside the transaction that erases: a hold placed meanwhile waits for it, or wins.
+    """
+    held = Client.objects.select_for_update().filter(pk=client.pk).values_list("legal_hold_since", flat=True).first()
+    if held is not None:
+        raise UnderLegalHold(
+            "This client's records are under legal hold (a warrant or production order): nothing about them may "
+            "be deleted or anonymised until a manager lifts the hold.",
+            code="legal_hold",
+        )

@@ -107,6 +107,40 @@ iso               login  login  login  login   login
 admin_user        why    why    why    why     why
 """)
 
+# A police or statutory request (logged by caseworker): whoever logged it, the client's team
+# managers and the ISO; a request someone may not see is a 404 even with a reason.
+STATUTORY_REQUEST = grid("""
+                  own   team  other  closed  missing
+caseworker        ok    why   why    why     404
+other_caseworker  404   404   404    404     404
+manager           ok    ok    404    why     404
+other_manager     404   404   ok     404     404
+iso               why   why   why    why     404
+admin_user        404   404   404    404     404
+""")
+
+# Deciding one: the client's team managers and the ISO only.
+STATUTORY_DECIDER = grid("""
+                  own   team  other  closed  missing
+caseworker        404   404   404    404     404
+other_caseworker  404   404   404    404     404
+manager           ok    ok    404    why     404
+other_manager     404   404   ok     404     404
+iso               why   why   why    why     404
+admin_user        404   404   404    404     404
+""")
+
+# Lifting a client's legal hold: the same people, on the client alone.
+LEGAL_HOLD = grid("""
+                  own   team  other  closed  missing
+caseworker        404   404   404    404     404
+other_caseworker  404   404   404    404     404
+manager           ok    ok    404    why     404
+other_manager     404   404   ok     404     404
+iso               why   why   why    why     why
+admin_user        404   404   404    404     404
+""")
+
 # Pages that take a client id but show nothing of the client (the reason page).
 NO_CLIENT_DATA = grid("""
                   own   team  other  closed  missing
@@ -222,6 +256,36 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _statutory(client, fx):
+    from sharing.tests.factories_statutory import StatutoryRequestFactory
+
+    request = StatutoryRequestFactory(client=client, received_by=fx.caseworker).pk if client else MISSING
+    return {"client_id": pk(client), "request_id": request}
+
+
+def _statutory_awaiting_review(client, fx):
+    from sharing.tests.factories_statutory import emergency_disclosed_request
+
+    request = emergency_disclosed_request(client=client, caseworker=fx.caseworker).pk if client else MISSING
+    return {"client_id": pk(client), "request_id": request}
+
+
+def _statutory_disclosed(client, fx):
+    from sharing.tests.factories_statutory import decided_request
+
+    request = decided_request(client=client, logged_by=fx.caseworker, decided_by=fx.iso).pk if client else MISSING
+    return {"client_id": pk(client), "request_id": request}
+
+
+def _statutory_document(client, fx):
+    from sharing.tests.factories_statutory import court_order_request
+
+    if client is None:
+        return {"client_id": MISSING, "request_id": MISSING, "document_id": MISSING}
+    request = court_order_request(client=client, actor=fx.caseworker)
+    return {"client_id": client.pk, "request_id": request.pk, "document_id": request.documents.get().pk}
+
+
 def _team_a_breach(fx):
     from breaches.tests.factories import BreachReportFactory
 
@@ -267,6 +331,8 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
     "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
+    "sharing:statutory_queue": RoleUrl(MANAGERS_AND_ISO),
+    "sharing:statutory_report": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
@@ -312,6 +378,16 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "sharing:referral_email": ClientUrl(RECORD, kwargs=_sent_referral, method="post", ok_status=(302,)),
     "sharing:disclosure": ClientUrl(RECORD, kwargs=_disclosure),
     "sharing:notice": ClientUrl(RECORD, kwargs=_recipient_notice),
+    "sharing:statutory_client": ClientUrl(RECORD),
+    "sharing:statutory_new": ClientUrl(RECORD),
+    "sharing:legal_hold": ClientUrl(LEGAL_HOLD),
+    "sharing:statutory_request": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory),
+    # A decider is sent on to the decision page.
+    "sharing:statutory_emergency": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory, ok_status=(200, 302)),
+    "sharing:statutory_decide": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory),
+    "sharing:statutory_review": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory_awaiting_review),
+    "sharing:statutory_pdf": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_disclosed),
+    "sharing:statutory_document": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_document),
 }
 
 

@@ -397,8 +397,7 @@ def test_the_queue_costs_the_same_number_of_queries_at_any_size(
     _requests(team_a, manager, caseworker, count)
     client = login(manager)
 
-    # session, user, 2FA device, active session; alert retry; the queue; the audit row (savepoint,
-    # insert, release); the dashboard-free nav needs nothing more.
+    # Session, user, 2FA device, active session; the alert retry; the queue; the audit row.
     with django_assert_num_queries(9):
         response = client.get(url("statutory_queue"))
 
@@ -424,7 +423,7 @@ def test_the_request_page_costs_a_fixed_number_of_queries(
     )
     client = login(manager)
 
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(15):
         response = client.get(url("statutory_request", jordan.pk, request.pk))
 
     assert response.status_code == 200
