@@ -238,6 +238,7 @@ def referral_for_client(client_id, referral_id, *, sent_only: bool = False) -> R
 def disclosure_for_client(client_id, disclosure_id) -> Disclosure | None:
     return (
         Disclosure.objects.filter(client_id=client_id, pk=disclosure_id)
+        .exclude(kind=Disclosure.Kind.STATUTORY)  # shown with its request, to those who may see it
         .select_related(
             "partner",
             "meeting_group",
@@ -273,9 +274,15 @@ def notice_for_client(client_id, notice_id) -> RecipientNotice | None:
 
 
 def sharing_history(client) -> dict:
-    """The client's sharing tab: disclosures, drafts, open tasks. Four queries at any size."""
+    """The client's sharing tab: disclosures, drafts, open tasks. Four queries at any size.
+
+    Police and statutory disclosures are not listed here: they are shown with their request
+    (`selectors_statutory`), to its team managers, the ISO and whoever logged it, because
+    knowing the police asked is itself sensitive.
+    """
     disclosures = list(
         Disclosure.objects.filter(client=client)
+        .exclude(kind=Disclosure.Kind.STATUTORY)
         .select_related(
             "partner", "meeting_group", "purpose", "consent", "lawful_basis", "agreement", "disclosed_by", "referral"
         )

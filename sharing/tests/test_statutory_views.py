@@ -499,3 +499,27 @@ def test_a_caseworker_cannot_lift_a_legal_hold(jordan, caseworker, login):
     assert response.status_code == 404
     jordan.refresh_from_db()
     assert jordan.under_legal_hold
+
+
+def test_a_statutory_disclosure_is_not_in_the_general_sharing_history(jordan, caseworker, team_a, login):
+    from accounts.tests.factories import UserFactory
+
+    from .factories_statutory import decided_request
+
+    colleague = UserFactory(teams=[team_a])
+    decided = decided_request(client=jordan, logged_by=colleague, decided_by=_manager_of(team_a))
+    disclosure = decided.disclosures.get()
+    client = login(caseworker)
+
+    history = client.get(url("history", jordan.pk))
+    opened = client.get(url("disclosure", jordan.pk, disclosure.pk))
+
+    assert disclosure.reference not in page(history)
+    assert opened.status_code == 404
+
+
+def _manager_of(team):
+    from accounts.models import Role
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(role=Role.SERVICE_MANAGER, teams=[team])
