@@ -35,8 +35,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Production settings need a SECRET_KEY: a throwaway one unless the environment has one.
 bench: $(STAMP) system-packages
-	scripts/with-services $(BIN)/python manage.py bench $(BENCH_ARGS)
+	SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+		scripts/with-services $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3

@@ -65,14 +65,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db import DatabaseError, transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, Team
 from clients.models import Client, ClientGroupObjectPermission, ClientUserObjectPermission
 
 from .models import AccessEvent
@@ -100,6 +102,9 @@ OUTSIDE_CASELOAD = "outside caseload"
 CLOSED_CASE = "closed case"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Ids above a 64-bit column's range name no client (and SQLite could not even bind them).
+BIGGEST_ID = 2**63 - 1
 
 
 class AccessDenied(Http404):
@@ -174,6 +179,67 @@ def _with_relationship(user, queryset: QuerySet[Client]) -> QuerySet[Client]:
     if not getattr(user, "pk", None):
         return queryset.none()
     return queryset.annotate(own_row=Exists(_own_row(user)), team_row=Exists(_group_row(user)))
+
+
+@functools.cache
+def _opening_sql() -> str:
+    """The client, its team and both halves of the rule for one person, as one statement.
+
+    The same rule as `permitted()`/`_with_relationship()`, written out once per process:
+    compiling the ORM's two EXISTS subqueries on every request cost about as much CPU as
+    the rest of the gate together (BENCHMARKS.md), and opening a client is the hot path.
+    access/tests/test_opening_query.py holds the two forms to the same answers. Only
+    identifiers from model metadata are interpolated; every value is a parameter.
+    """
+    qn = connection.ops.quote_name
+    client, team = Client._meta, Team._meta
+    own, group = ClientUserObjectPermission._meta, ClientGroupObjectPermission._meta
+    member = get_user_model().groups.through._meta
+    perm = Permission._meta
+
+    def col(meta, name):
+        return qn(meta.get_field(name).column)
+
+    client_cols = ", ".join(f"c.{qn(f.column)}" for f in client.concrete_fields)
+    team_cols = ", ".join(f"t.{qn(f.column)} AS {qn('team__' + f.column)}" for f in team.concrete_fields)
+
+    def granted(meta, *, via: str = "") -> str:
+        # One permission row of `meta`'s table for this client and open_client, held by the person.
+        return (
+            f"EXISTS (SELECT 1 FROM {qn(meta.db_table)} x {via}"  # noqa: S608
+            f" JOIN {qn(perm.db_table)} p ON p.{col(perm, 'id')} = x.{col(meta, 'permission')}"
+            f" WHERE x.{col(meta, 'content_object')} = c.{col(client, 'id')}"
+            f" AND {'m.' + col(member, 'user') if via else 'x.' + col(meta, 'user')} = %s"
+            f" AND p.{col(perm, 'codename')} = %s)"
+        )
+
+    own_row = granted(own)
+    team_row = granted(group, via=f"JOIN {qn(member.db_table)} m ON m.{col(member, 'group')} = x.{col(group, 'group')}")
+    return (
+        f"SELECT {client_cols}, {team_cols}, {own_row} AS own_row, {team_row} AS team_row "  # noqa: S608
+        f"FROM {qn(client.db_table)} c JOIN {qn(team.db_table)} t ON t.{col(team, 'id')} = c.{col(client, 'team')} "
+        f"WHERE c.{col(client, 'id')} = %s"
+    )
+
+
+def _open_with_relationship(user, pk: int) -> Client | None:
+    """`_with_relationship(user, Client.objects.select_related("team").filter(pk=pk)).first()`, in one
+    precompiled statement: the client with its team, `own_row` and `team_row`; None if there is none."""
+    if not getattr(user, "pk", None) or pk > BIGGEST_ID:
+        return None
+    found = list(Client.objects.raw(_opening_sql(), [user.pk, OPEN_CLIENT, user.pk, OPEN_CLIENT, pk]))
+    if not found:
+        return None
+    client = found[0]
+    fields = Team._meta.concrete_fields
+    team = Team.from_db(
+        connection.alias,
+        [f.attname for f in fields],
+        [f.to_python(getattr(client, "team__" + f.column)) for f in fields],
+    )
+    Client._meta.get_field("team").set_cached_value(client, team)
+    client.own_row, client.team_row = bool(client.own_row), bool(client.team_row)
+    return client
 
 
 def _relationship_of(client: Client) -> str:
@@ -290,7 +356,7 @@ def open_client(
     has_reason = bool(reason.strip())
     client = None
     if pk is not None:
-        client = _with_relationship(user, Client.objects.select_related("team").filter(pk=pk)).first()
+        client = _open_with_relationship(user, pk)
 
     def deny(detail: str, *, needs_reason: bool, about: Client | None = client):
         record(
@@ -362,7 +428,7 @@ def open_client_log(user, client_id, *, request=None) -> Access:
     pk = _client_pk(client_id)
     client = None
     if pk is not None:
-        client = _with_relationship(user, Client.objects.select_related("team").filter(pk=pk)).first()
+        client = _open_with_relationship(user, pk)
     allowed = client is not None and (
         getattr(user, "role", None) == Role.INFORMATION_SECURITY_OFFICER or bool(client.team_row)
     )

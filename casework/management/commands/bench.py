@@ -8,9 +8,11 @@ the results. These are benchmark figures: no test asserts a timing.
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import tempfile
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -72,6 +74,11 @@ class Command(BaseCommand):
         if options["requests"]:
             plan.pages = options["requests"]
         started = time.monotonic()
+        # WeasyPrint narrates every PDF and axes every sign-in; WhiteNoise misses the
+        # collected static files the benchmark does not need.
+        for name in ("weasyprint", "fontTools", "axes"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", message="No directory at")
 
         call_command("migrate", interactive=False, verbosity=0)
         with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
