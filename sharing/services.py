@@ -119,7 +119,8 @@ def _disclose(
     present: Iterable[Partner] = (),
 ) -> Disclosure:
     basis = decision.basis
-    label = selectors.basis_label(basis, recipient)
+    # The basis names whom it covers: the partner, or the meeting group (not everyone present).
+    label = selectors.basis_label(basis, group.name if group is not None else recipient)
     reference = _new_reference(now)
     snapshot = build_snapshot(
         client=client,

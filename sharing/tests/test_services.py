@@ -478,6 +478,7 @@ def test_a_meeting_with_named_members_only_goes_in_the_disclosure_log(
     assert disclosure.recipient_label == (
         "Rough Sleeper Action Group (Northside Drug and Alcohol Service, Safe Haven Domestic Abuse Service)"
     )
+    assert disclosure.basis_label.startswith("Consent to Rough Sleeper Action Group, given ")
     [event] = share_events()
     assert event.outcome == AccessEvent.Outcome.ALLOWED
     assert event.basis == disclosure.basis_label
