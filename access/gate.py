@@ -170,9 +170,24 @@ def permitted(user) -> Q:
     return Q(Exists(_own_row(user))) | Q(Exists(_group_row(user)))
 
 
+def permitted_ids(user) -> QuerySet:
+    """The same rule as `permitted()`, as the ids it admits: the person's own rows, then their groups'."""
+    own = ClientUserObjectPermission.objects.filter(user_id=user.pk, permission__codename=OPEN_CLIENT)
+    group = ClientGroupObjectPermission.objects.filter(group__user=user.pk, permission__codename=OPEN_CLIENT)
+    return own.values("content_object_id").union(group.values("content_object_id"), all=True)
+
+
 def clients_visible_to(user) -> QuerySet[Client]:
-    """The list counterpart of `open_client`: the clients it opens without a reason."""
-    return Client.objects.filter(permitted(user), status=Client.Status.OPEN)
+    """The list counterpart of `open_client`: the clients it opens without a reason.
+
+    Written as `id IN (own rows UNION ALL group rows)` rather than `permitted()`'s two ORed
+    EXISTS: PostgreSQL then starts from the person's permission rows, so a caseload costs
+    what it holds. The EXISTS form made it scan every open client in the table, and at
+    100,000 clients its cost estimate also switched on JIT compilation (BENCHMARKS.md).
+    """
+    if not getattr(user, "pk", None):
+        return Client.objects.none()
+    return Client.objects.filter(pk__in=permitted_ids(user), status=Client.Status.OPEN)
 
 
 def _with_relationship(user, queryset: QuerySet[Client]) -> QuerySet[Client]:
