@@ -220,10 +220,11 @@ def _opening_sql() -> str:
 
     def granted(meta, *, via: str = "") -> str:
         # One permission row of `meta`'s table for this client and open_client, held by the person.
+        # The client id is a parameter here too, not c.id: uncorrelated, it plans in half the time.
         return (
             f"EXISTS (SELECT 1 FROM {qn(meta.db_table)} x {via}"  # noqa: S608
             f" JOIN {qn(perm.db_table)} p ON p.{col(perm, 'id')} = x.{col(meta, 'permission')}"
-            f" WHERE x.{col(meta, 'content_object')} = c.{col(client, 'id')}"
+            f" WHERE x.{col(meta, 'content_object')} = %s"
             f" AND {'m.' + col(member, 'user') if via else 'x.' + col(meta, 'user')} = %s"
             f" AND p.{col(perm, 'codename')} = %s)"
         )
@@ -242,7 +243,7 @@ def _open_with_relationship(user, pk: int) -> Client | None:
     precompiled statement: the client with its team, `own_row` and `team_row`; None if there is none."""
     if not getattr(user, "pk", None) or pk > BIGGEST_ID:
         return None
-    found = list(Client.objects.raw(_opening_sql(), [user.pk, OPEN_CLIENT, user.pk, OPEN_CLIENT, pk]))
+    found = list(Client.objects.raw(_opening_sql(), [pk, user.pk, OPEN_CLIENT, pk, user.pk, OPEN_CLIENT, pk]))
     if not found:
         return None
     client = found[0]
