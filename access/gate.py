@@ -58,6 +58,8 @@ to "who accessed this record" (audited as HISTORY).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import functools
 import hashlib
@@ -303,8 +305,9 @@ def record(
 ) -> AccessEvent:
     """Write one audit row. If it cannot be written, raise AuditUnavailable: show nothing."""
     try:
-        # A savepoint, so a caller's transaction is still usable to report the failure.
-        with transaction.atomic():
+        # A savepoint, so a caller's transaction is still usable to report the failure —
+        # except for client_view's own check, whose whole transaction a failure ends anyway.
+        with transaction.atomic(savepoint=not _CHECK_OWNS_TRANSACTION.get()):
             return AccessEvent.objects.create(
                 at=timezone.now(),
                 actor=user if getattr(user, "pk", None) else None,
@@ -540,6 +543,21 @@ def audit_unavailable_response(request):
     return render(request, "access/audit_unavailable.html", status=503)
 
 
+# True while client_view runs the gate's check inside the transaction it
+# owns: if the audit row cannot be written, AuditUnavailable leaves that transaction and
+# rolls all of it back, so `record` needs no savepoint (two round trips on the hot path).
+_CHECK_OWNS_TRANSACTION = contextvars.ContextVar("gate_check_owns_transaction", default=False)
+
+
+@contextlib.contextmanager
+def _check_owns_transaction():
+    token = _CHECK_OWNS_TRANSACTION.set(True)
+    try:
+        yield
+    finally:
+        _CHECK_OWNS_TRANSACTION.reset(token)
+
+
 def _categories_for(categories, obj) -> list[str]:
     if callable(categories):
         return list(categories(obj)) if obj is not None else []
@@ -573,16 +591,17 @@ def client_view(
                 with transaction.atomic():
                     obj = load(client_id, **kwargs) if load is not None else None
                     try:
-                        access = gate_client(
-                            request,
-                            client_id,
-                            action=action if request.method in SAFE_METHODS else post_action,
-                            obj=obj,
-                            categories=_categories_for(categories, obj),
-                            purpose=purpose,
-                            team_manager_only=team_manager_only,
-                            object_missing=load is not None and obj is None,
-                        )
+                        with _check_owns_transaction():
+                            access = gate_client(
+                                request,
+                                client_id,
+                                action=action if request.method in SAFE_METHODS else post_action,
+                                obj=obj,
+                                categories=_categories_for(categories, obj),
+                                purpose=purpose,
+                                team_manager_only=team_manager_only,
+                                object_missing=load is not None and obj is None,
+                            )
                     except AccessDenied as exc:
                         denied = exc  # caught inside the block, so the denied row commits
                     else:
