@@ -43,7 +43,7 @@ def test_bench_quick_measures_everything_and_writes_the_json_shape(tmp_path):
     assert set(report) == {"dataset", "operations", "ratios", "http"}
     assert report["dataset"]["clients"] == 1_000
     assert report["dataset"]["audit_events"] == 20_000
-    assert MEASURED <= set(report["operations"])
+    assert set(report["operations"]) >= MEASURED
     for name, figures in report["operations"].items():
         assert set(figures) == OPERATION_KEYS, name
         assert figures["p50_ms"] > 0, name
