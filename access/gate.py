@@ -11,7 +11,7 @@ in (their team's manager group, `ClientGroupObjectPermission`) — and the case 
 Anything else (outside the caseload, a closed case, the information security officer,
 admins) opens only with a typed reason: "break the glass". It is audited as such and shows
 up in the managers' access review. Nobody browses freely. `clients_visible_to(user)` is the
-same rule as one EXISTS, so a list and a record can never disagree. Nothing is cached
+same rule over the same rows (the ids of those rows), so a list and a record never disagree. Nothing is cached
 between requests: ending an assignment denies the very next request.
 
 Every decision, allowed or denied, writes exactly one `AccessEvent`. If that row cannot
