@@ -9,8 +9,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Set by pytest.ini or by the browser fixtures for the test process, not by a deployment.
+SESSION_ONLY_VARIABLES = {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_manage(*args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES"}}
+    env = {k: v for k, v in os.environ.items() if k not in SESSION_ONLY_VARIABLES}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
