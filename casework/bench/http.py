@@ -44,6 +44,10 @@ class LoadResult:
         return {"rps": self.rps, "p95_ms": self.p95_ms, "errors": self.errors}
 
 
+# gunicorn's database sessions carry this name, so the bench can wait for them to end.
+APPLICATION_NAME = "casework-bench-gunicorn"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,7 +63,7 @@ def database_url() -> str:
     host = db.get("HOST") or ""
     port = f":{db['PORT']}" if db.get("PORT") else ""
     at = "@" if credentials else ""
-    return f"postgres://{credentials}{at}{host}{port}/{quote(db['NAME'], safe='')}"
+    return f"postgres://{credentials}{at}{host}{port}/{quote(db['NAME'], safe='')}?application_name={APPLICATION_NAME}"
 
 
 class Gunicorn:
@@ -137,6 +141,18 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+        _wait_for_sessions_to_end()
+
+
+def _wait_for_sessions_to_end(timeout: float = 10) -> None:
+    """Until the workers' database sessions are gone (a test database can then be dropped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APPLICATION_NAME])
+            if not cursor.fetchone()[0]:
+                return
+        time.sleep(0.1)
 
 
 def _proxy_headers() -> dict[str, str]:
