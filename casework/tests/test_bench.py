@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
 
@@ -66,5 +67,5 @@ def test_bench_quick_measures_everything_and_writes_the_json_shape(tmp_path):
 def test_bench_refuses_a_database_that_already_has_clients(own_client):
     if connection.vendor != "postgresql":
         pytest.skip("the benchmark loads its data with PostgreSQL COPY")
-    with pytest.raises(RuntimeError, match="empty database"):
+    with pytest.raises(CommandError, match="empty database"):
         call_command("bench", "--quick", "--no-http", stdout=io.StringIO())

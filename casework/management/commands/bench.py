@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import tempfile
 import time
@@ -100,7 +101,10 @@ class Command(BaseCommand):
             )
             with overrides:
                 build_started = time.monotonic()
-                built = Builder(sizes, stdout=self.stdout, seal_tail=plan.seal_tail).build()
+                try:
+                    built = Builder(sizes, stdout=self.stdout, seal_tail=plan.seal_tail).build()
+                except RuntimeError as error:
+                    raise CommandError(str(error)) from error
                 build_seconds = time.monotonic() - build_started
                 bench = Bench(built, plan, seal_file=seal_file, stdout=self.stdout)
                 results = bench.run()
@@ -142,7 +146,8 @@ class Command(BaseCommand):
     def _table(self, report, results, http, bench, build_seconds) -> str:
         lines = [
             "Dataset: " + ", ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in report["dataset"].items()),
-            f"Machine: {platform.node()}, {platform.python_implementation()} {platform.python_version()}",
+            f"Machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.python_implementation()} "
+            f"{platform.python_version()}, PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}",
             "",
             "| operation | p50 ms | p95 ms | queries | peak MB | runs |",
             "|---|---:|---:|---:|---:|---:|",
