@@ -29,6 +29,6 @@ class Command(BaseCommand):
             if app == "accounts" and result:
                 logins = result
         if logins:
-            self.stdout.write(self.style.SUCCESS("Demo logins (password shown once below):"))
+            self.stdout.write(self.style.SUCCESS("Demo logins (the password is printed above):"))
             for username, role, team in logins:
                 self.stdout.write(f"  {username:<20} {role:<30} {team or ''}")
