@@ -61,16 +61,16 @@ def _candidates_sql(model, *, by: str, lock: bool) -> str:
         qn(partners.get_field("partner").column),
     )
     if by == "partner":
-        recipient = f"EXISTS (SELECT 1 FROM {r_table} r WHERE r.{r_owner} = b.{pk} AND r.{r_partner} = %s)"  # noqa: S608
+        recipient = f"EXISTS (SELECT 1 FROM {r_table} r WHERE r.{r_owner} = b.{pk} AND r.{r_partner} = %s)"  # noqa: S608 (identifiers from model metadata; values are parameters)
     else:
         recipient = f"b.{group_col} = %s"
     newest = qn("given_at" if model is ConsentRecord else "recorded_at")
     # Only identifiers from model metadata are interpolated; every value is a parameter.
     sql = " ".join(
         [
-            f"SELECT {columns} FROM {qn(meta.db_table)} b{joins}",  # noqa: S608
+            f"SELECT {columns} FROM {qn(meta.db_table)} b{joins}",  # noqa: S608 (identifiers from model metadata; values are parameters)
             f"WHERE b.{client_col} = %s",
-            f"AND EXISTS (SELECT 1 FROM {p_table} p WHERE p.{p_owner} = b.{pk} AND p.{p_purpose} = %s)",  # noqa: S608
+            f"AND EXISTS (SELECT 1 FROM {p_table} p WHERE p.{p_owner} = b.{pk} AND p.{p_purpose} = %s)",  # noqa: S608 (identifiers from model metadata; values are parameters)
             f"AND {recipient}",
             f"ORDER BY b.{newest} DESC, b.{pk} DESC",
         ]
