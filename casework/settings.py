@@ -183,6 +183,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = ORGANISATION_NAME
 
+# "Add a client" shows a record with the same date of birth as a possible duplicate when
+# the names score at least this (0-100, rapidfuzz token-sort ratio; clients.duplicates).
+DUPLICATE_NAME_SCORE = env_int("DUPLICATE_NAME_SCORE", 85)
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True

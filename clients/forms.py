@@ -94,6 +94,17 @@ class ClientCreateForm(ClientDetailsForm):
         self.order_fields(["team"])
 
 
+class DifferentPersonForm(forms.Form):
+    """ "This is a different person": asked only when "Add a client" found possible matches."""
+
+    reason = forms.CharField(
+        label="Why you are sure this is a different person",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: a different middle name and mother's name, checked with the client.",
+    )
+
+
 class EntryForm(forms.ModelForm):
     category = forms.ChoiceField(label="Data category", choices=())
 

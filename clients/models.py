@@ -2,12 +2,18 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace, Upper
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from .categories import CATEGORY_CHOICES, REGISTRY
+
+
+def identifier_key_expression(field: str):
+    """An NHS or NI number as the duplicate check compares it (clients.duplicates.identifier_key)."""
+    return Upper(Replace(Replace(F(field), Value(" "), Value("")), Value("-"), Value("")))
 
 
 class Client(models.Model):
@@ -51,6 +57,11 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["team", "status"], name="client_team_status"),
             models.Index(fields=["last_name", "first_name"], name="client_name"),
+            # The duplicate check's candidates (clients.duplicates): one date of birth, or the
+            # NHS / NI number as compared (no spaces or hyphens, upper case).
+            models.Index(fields=["date_of_birth"], name="client_date_of_birth"),
+            models.Index(identifier_key_expression("nhs_number"), name="client_nhs_key"),
+            models.Index(identifier_key_expression("national_insurance_number"), name="client_ni_key"),
         ]
 
     def __str__(self):
