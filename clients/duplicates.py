@@ -183,7 +183,7 @@ def possible_duplicates(
         return []
     candidates = (
         Client.objects.annotate(nhs_key=nhs_number_key(), ni_key=ni_number_key())
-        .filter(condition)
+        .filter(condition, merged_into__isnull=True)
         .exclude(pk__in=exclude_ids)
         .select_related("team")
         .only(

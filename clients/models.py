@@ -45,6 +45,12 @@ class Client(models.Model):
     # Legal hold: while set, nothing about the client may be deleted or anonymised.
     legal_hold_since = models.DateTimeField(null=True, blank=True)
     legal_hold_reason = models.CharField(max_length=300, blank=True)
+    # A second record of the same person, merged (clients.merge.client_merge): a closed
+    # tombstone whose pages redirect to the surviving record.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -78,6 +84,10 @@ class Client(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def under_legal_hold(self) -> bool:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from access.gate import (
+    AccessDenied,
     Action,
     AuditUnavailable,
     Outcome,
@@ -22,7 +23,7 @@ from access.gate import client_view as gated
 from access.gate import record as audit
 from accounts.models import Role
 
-from . import duplicates, selectors, services
+from . import duplicates, merge, selectors, services
 from .categories import CATEGORIES
 from .forms import (
     AssignmentStartForm,
@@ -32,6 +33,7 @@ from .forms import (
     CloseCaseForm,
     DifferentPersonForm,
     EntryForm,
+    MergeForm,
     NoteForm,
     SearchForm,
 )
@@ -392,3 +394,45 @@ def case_reopen(request, access):
         messages.success(request, f"The case of {client.display_name} is open again.")
         return redirect("clients:record", client_id=client.pk)
     return render(request, "clients/reopen_form.html", _client_context(access, "record"))
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=IDENTITY_AND_CONTACT)
+def client_merge(request, access):
+    """Merge another record of the same person into this one: a manager of both teams.
+
+    First the other record is found by reference and shown beside this one (opened through
+    the gate, as its team's manager); confirming merges (clients.merge.client_merge).
+    """
+    survivor = access.client
+    form = MergeForm(request.POST or None)
+    other = None
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "merge"
+    if request.method == "POST" and form.is_valid():
+        other_id = selectors.client_id_by_reference(form.cleaned_data["reference"])
+        try:
+            other = gate_client(
+                request,
+                other_id if other_id != survivor.pk else None,
+                action=Action.EDIT if confirmed else Action.VIEW,
+                categories=IDENTITY_AND_CONTACT,
+                purpose=f"merge into {survivor.reference}",
+                team_manager_only=True,
+            ).client
+        except AccessDenied:
+            form.add_error("reference", "There is no other record with this reference in a team you manage.")
+        if other is not None and confirmed:
+            try:
+                with transaction.atomic():
+                    merge.client_merge(
+                        actor=request.user, survivor=survivor, duplicate=other, reason=form.cleaned_data["reason"]
+                    )
+            except ValidationError as error:
+                _form_error(form, error)
+                other = None
+            else:
+                messages.success(
+                    request,
+                    f"{other.reference} was merged into this record. Links to it now lead here.",
+                )
+                return redirect("clients:record", client_id=survivor.pk)
+    return render(request, "clients/merge_form.html", _client_context(access, "assignments", form=form, other=other))

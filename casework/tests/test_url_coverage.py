@@ -357,6 +357,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     # Closing a closed case (or reopening an open one) sends the manager back to the record.
     "clients:close": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
+    "clients:merge": ClientUrl(TEAM_MANAGER),
     "access:reason": ClientUrl(NO_CLIENT_DATA),
     "access:client_log": ClientUrl(CLIENT_LOG),
     "admin:clients_client_change": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
