@@ -319,6 +319,7 @@ LOGIN_ONLY = {
     "accounts:two_factor_verify",
     "accounts:two_factor_remove",
     "accounts:password_change",
+    "accounts:keep_alive",
     "clients:caseload",
     "clients:search",
     "breaches:report",
