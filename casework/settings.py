@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "sharing",
     "breaches",
     "access",
+    "reports",
     # The project package itself, for project-wide management commands (seed_demo, bench).
     "casework",
 ]

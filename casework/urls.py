@@ -12,5 +12,6 @@ urlpatterns = [
     path("sharing/", include("sharing.urls")),
     path("breaches/", include("breaches.urls")),
     path("access/", include("access.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

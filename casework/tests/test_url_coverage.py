@@ -335,6 +335,8 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "sharing:statutory_report": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
+    "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    "reports:download": RoleUrl(MANAGERS_AND_ISO, kwargs=lambda fx: {"key": "caseload", "fmt": "xlsx"}),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
     "breaches:reported": RoleUrl(frozenset({"caseworker"}), kwargs=_own_breach_report, denied_status=(404,)),
     # A team_a breach: its manager and the ISO; other roles 403, another team's manager 404.
