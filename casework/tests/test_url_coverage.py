@@ -361,6 +361,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "access:reason": ClientUrl(NO_CLIENT_DATA),
     "access:client_log": ClientUrl(CLIENT_LOG),
+    "access:client_log_export": ClientUrl(CLIENT_LOG, kwargs=lambda c, fx: {"client_id": pk(c), "fmt": "xlsx"}),
     "admin:clients_client_change": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "admin:clients_client_history": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "consent:tab": ClientUrl(RECORD),
