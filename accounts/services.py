@@ -148,7 +148,8 @@ def active_session_start(*, actor: User, request) -> ActiveSession:
             "user_agent": request_user_agent(request),
         },
     )
-    security_event_record(kind=Kind.LOGIN, user=actor, request=request)
+    # How they signed in, when it was not a password (e.g. "single sign-on").
+    security_event_record(kind=Kind.LOGIN, user=actor, request=request, detail=getattr(request, "sign_in_detail", ""))
     return active
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import selectors, services, sessions
+from . import selectors, services, sessions, sso
 from .forms import LoginForm, TokenForm
 
 ENDED_MESSAGES = {
@@ -71,15 +71,22 @@ def login_view(request):
         if form.is_valid():
             user = form.get_user()
             login(request, user)
-            return redirect(_after_password(request, user, next_url))
+            return redirect(after_first_factor(request, user, next_url))
     else:
         form = LoginForm(request)
-    context = {"form": form, "next": next_url, "ended_message": _ended_message(request.GET.get("ended", ""))}
+    context = {
+        "form": form,
+        "next": next_url,
+        "ended_message": _ended_message(request.GET.get("ended", "")),
+        "sso_enabled": sso.enabled(),
+        "sso_provider": settings.OIDC_PROVIDER_NAME,
+    }
     return render(request, "accounts/login.html", context)
 
 
-def _after_password(request, user, next_url: str) -> str:
-    """The password was right: next comes the second factor, or the page they wanted."""
+def after_first_factor(request, user, next_url: str) -> str:
+    """Where to go once the password (or a single sign-on without multi-factor) was right:
+    the second factor, its enrolment for roles that need it, or the page they wanted."""
     if selectors.has_confirmed_device(user):
         request.session[sessions.SECOND_FACTOR_PENDING] = True
         return _with_next(reverse("accounts:two_factor_verify"), next_url)

@@ -137,6 +137,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+    # Single sign-on (OpenID Connect); inert until OIDC_ISSUER and OIDC_CLIENT_ID are set.
+    "accounts.sso.StaffOIDCBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -183,6 +185,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = ORGANISATION_NAME
+
+# Single sign-on with the organisation's OpenID Connect provider (accounts/sso.py,
+# mozilla-django-oidc). Endpoints come from the issuer's discovery document.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+# The claim that links a sign-on to a staff account the first time: "email" (the
+# provider must say it is verified) or another claim matched against the username.
+OIDC_MATCH_CLAIM = env_str("OIDC_MATCH_CLAIM", "email")
+# ID-token `amr` values (RFC 8176) or `acr` values that mean multi-factor sign-in.
+OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa,otp,hwk,swk,sms,fpt,face")
+OIDC_MFA_ACR = env_list("OIDC_MFA_ACR")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your organisation's account")
+# Roles whose password sign-in is turned off once single sign-on is configured.
+PASSWORD_SIGN_IN_OFF_FOR_ROLES = env_list("PASSWORD_SIGN_IN_OFF_FOR_ROLES")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -310,6 +310,9 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # Single sign-on: 404 until configured; then the provider's round trip.
+    "accounts:sso_start",
+    "accounts:sso_callback",
 }
 
 LOGIN_ONLY = {
