@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "clients",
     "consent",
     "sharing",
+    "statutory",
+    "rights",
     "breaches",
     "access",
     # The project package itself, for project-wide management commands (seed_demo, bench).
