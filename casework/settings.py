@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "clients",
     "consent",
     "sharing",
+    "statutory",
+    "rights",
     "breaches",
     "access",
     "reports",

@@ -26,7 +26,8 @@ from accounts.models import SecurityEvent
 from breaches.models import BreachNotification, BreachReport, IcoDecision
 from clients.models import Client
 from consent.models import ConsentRecord
-from sharing.models import Disclosure, StatutoryRequest
+from sharing.models import Disclosure
+from statutory.models import StatutoryRequest
 
 NOT_DECIDED = "Not yet decided"
 

@@ -16,8 +16,9 @@ from clients.tests.factories import ClientFactory
 from consent.tests.factories import ConsentRecordFactory, PartnerFactory
 from reports import selectors
 from reports.selectors import Period, Scope
-from sharing.models import Disclosure, StatutoryRequest
-from sharing.tests.factories_statutory import StatutoryRequestFactory
+from sharing.models import Disclosure
+from statutory.models import StatutoryRequest
+from statutory.tests.factories import StatutoryRequestFactory
 
 PERIOD = Period(start=dt.date(2026, 1, 1), end=dt.date(2026, 6, 30))
 EVERYONE = Scope(team_ids=None, label="The whole organisation")
