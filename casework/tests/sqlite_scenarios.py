@@ -104,7 +104,28 @@ def settings_in_force() -> dict:
     return {"journal_mode": journal, "busy_timeout_ms": busy, "transaction_mode": connection.transaction_mode}
 
 
-SCENARIOS = {"concurrent_writers": concurrent_writers, "settings": settings_in_force}
+def append_only() -> dict:
+    """Try to change and delete an audit row on the file database `migrate` made."""
+    from django.db import DatabaseError
+
+    from access.gate import Action, Outcome, record
+    from access.sqlite_triggers import installed_names
+
+    event = record(None, action=Action.LIST, outcome=Outcome.ALLOWED, detail="append-only")
+    refused = []
+    for sql in (
+        "UPDATE access_accessevent SET detail = 'x' WHERE id = %s",
+        "DELETE FROM access_accessevent WHERE id = %s",
+    ):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [event.pk])
+        except DatabaseError as exc:
+            refused.append(str(exc))
+    return {"triggers": sorted(installed_names()), "refused": refused}
+
+
+SCENARIOS = {"concurrent_writers": concurrent_writers, "settings": settings_in_force, "append_only": append_only}
 
 if __name__ == "__main__":
     print(json.dumps(SCENARIOS[sys.argv[1]]()))

@@ -89,6 +89,14 @@ def test_concurrent_writers_on_sqlite_lose_nothing_and_never_see_an_error(sqlite
     assert found["notes"] == found["expected"]
 
 
+def test_a_migrated_sqlite_file_refuses_to_change_or_delete_audit_rows(sqlite_file):
+    found = run_scenario(sqlite_file, "append_only")
+
+    assert "append_only__accessevent_append_only__update" in found["triggers"]
+    assert "append_only__disclosure_append_only__delete" in found["triggers"]
+    assert found["refused"] == ["pgtrigger: Cannot update or delete rows from access_accessevent table"] * 2
+
+
 def test_the_audit_unavailable_page_does_not_claim_nothing_changed(rf, caseworker):
     from access.gate import audit_unavailable_response
 
