@@ -7,9 +7,9 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import safe_next
 from clients.categories import REGISTRY
 from clients.exports import FORMATS, spreadsheet_response
 
@@ -28,14 +28,6 @@ from .gate import (
 LOG_PAGE_SIZE = 50
 
 
-def _safe_next(request, candidate: str, default: str) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
-
-
 def reason(request, client_id):
     """Ask why a record outside the caseload (or a closed case) is needed.
 
@@ -47,7 +39,7 @@ def reason(request, client_id):
     form = ReasonForm(request.POST or None, initial={"next": request.GET.get("next", "")})
     if request.method == "POST" and form.is_valid():
         session_reason_store(request, client_id, category=form.cleaned_data["category"], text=form.cleaned_data["text"])
-        return redirect(_safe_next(request, form.cleaned_data["next"], default_next))
+        return redirect(safe_next(form.cleaned_data["next"], default_next))
     return render(request, "access/reason.html", {"form": form, "client_id": client_id})
 
 
@@ -171,7 +163,7 @@ def review(request):
 def review_mark(request):
     _require_reviewer(request)
     form = ReviewMarkForm(request.POST)
-    back = _safe_next(request, request.POST.get("next", ""), reverse("access:review"))
+    back = safe_next(request.POST.get("next", ""), reverse("access:review"))
     if not form.is_valid():
         messages.error(request, "Write a review note before marking an item reviewed.")
         return redirect(back)

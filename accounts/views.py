@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services, sessions, sso
 from .forms import LoginForm, TokenForm
+from .redirects import next_from
 
 ENDED_MESSAGES = {
     sessions.Ended.IDLE: "You were signed out because you had not used the system for {idle} minutes. "
@@ -39,10 +39,8 @@ ENDED_MESSAGES = {
 
 
 def _safe_next(request) -> str:
-    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return next_url
-    return ""
+    """The `next` parameter when it is a local path, else "" (see accounts.redirects)."""
+    return next_from(request)
 
 
 def _with_next(url: str, next_url: str) -> str:
