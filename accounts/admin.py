@@ -4,12 +4,18 @@ The admin site signs people in through our own login (lockout and two-factor app
 and the middleware asks every admin page for a verified second factor.
 """
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group
 from django.db.models import Count
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import selectors, services, views
+from .admin_base import StrictLookupMixin, StrictModelAdmin
 from .models import SecurityEvent, Team, TeamMembership, User
 
 admin.site.login = views.admin_login
@@ -42,7 +48,7 @@ class StaffCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(StrictLookupMixin, UserAdmin):
     add_form = StaffCreationForm
     inlines = [TeamsOfStaffInline]
     list_display = ["username", "first_name", "last_name", "role", "team_names", "is_active", "locked_out"]
@@ -130,7 +136,7 @@ class StaffAdmin(UserAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(StrictModelAdmin):
     list_display = ["name", "slug", "is_active", "member_count"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -146,7 +152,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(StrictModelAdmin):
     """Read-only: security events are evidence, not records to edit."""
 
     list_display = ["at", "kind", "username", "ip_address", "other_ip_address", "actor"]
@@ -163,3 +169,22 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Other apps' admins, re-registered on the strict base ---------------------------------
+# Group (auth), sign-in attempts (axes) and authenticator devices (django_otp) hold
+# personal data too (usernames, addresses, who has which device), so their lists accept
+# only what they declare, like ours. Their apps come before this one in INSTALLED_APPS,
+# so they are registered by the time this module is imported.
+
+
+def _restrict(model, model_admin_class):
+    admin.site.unregister(model)
+    admin.site.register(model, type(model_admin_class.__name__, (StrictLookupMixin, model_admin_class), {}))
+
+
+_restrict(Group, GroupAdmin)
+_restrict(AccessAttempt, AccessAttemptAdmin)
+_restrict(AccessLog, AccessLogAdmin)
+_restrict(AccessFailureLog, AccessFailureLogAdmin)
+_restrict(TOTPDevice, TOTPDeviceAdmin)

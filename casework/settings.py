@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "pgtrigger",
     "accounts",
     "clients",
