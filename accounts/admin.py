@@ -4,12 +4,15 @@ The admin site signs people in through our own login (lockout and two-factor app
 and the middleware asks every admin page for a verified second factor.
 """
 
+import functools
+
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -144,7 +147,8 @@ class TeamAdmin(StrictModelAdmin):
     inlines = [MembersOfTeamInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_total=Count("memberships"))
+        # An aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        return super().get_queryset(request).annotate(member_total=Count("memberships")).order_by("name")
 
     @admin.display(description="Members", ordering="member_total")
     def member_count(self, obj):
@@ -188,3 +192,34 @@ _restrict(AccessAttempt, AccessAttemptAdmin)
 _restrict(AccessLog, AccessLogAdmin)
 _restrict(AccessFailureLog, AccessFailureLogAdmin)
 _restrict(TOTPDevice, TOTPDeviceAdmin)
+
+
+# --- Autocomplete: only for the fields an admin declares ----------------------------------
+# Django's autocomplete endpoint answers for any relation of any model to a registered
+# admin with search fields (e.g. a breach's affected clients), declared or not, printing
+# str() of every match outside the gate and the audit. Here it answers only for the
+# fields some registered admin or inline lists in `autocomplete_fields`.
+
+
+def declared_autocomplete_fields() -> set[tuple[str, str]]:
+    """(model label, field name) pairs some registered admin or inline uses autocomplete for."""
+    declared = set()
+    for model, model_admin in admin.site._registry.items():
+        declared.update((model._meta.label_lower, name) for name in model_admin.autocomplete_fields)
+        for inline in model_admin.inlines:
+            declared.update((inline.model._meta.label_lower, name) for name in inline.autocomplete_fields)
+    return declared
+
+
+def _autocomplete_declared_only(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        source = f"{request.GET.get('app_label', '')}.{request.GET.get('model_name', '')}".lower()
+        if (source, request.GET.get("field_name", "")) not in declared_autocomplete_fields():
+            raise PermissionDenied("No autocomplete for that field.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+admin.site.autocomplete_view = _autocomplete_declared_only(admin.site.autocomplete_view)
