@@ -9,10 +9,12 @@ import functools
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -106,7 +108,18 @@ class StaffAdmin(StrictLookupMixin, UserAdmin):
         return "Not locked out."
 
     def user_change_password(self, request, id, form_url=""):
-        return views.keeps_active_session(super().user_change_password)(request, id, form_url)
+        return views.keeps_active_session(self._change_password_recorded)(request, id, form_url)
+
+    def _change_password_recorded(self, request, id, form_url=""):
+        # Django's form sets the password; the security event and the e-mail to the person
+        # go in the same transaction, so a password never changes here unrecorded.
+        with transaction.atomic():
+            before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            person = User.objects.filter(pk=unquote(id)).first()
+            if before is not None and person is not None and person.password != before:
+                services.staff_password_set_record(actor=request.user, user=person, request=request)
+        return response
 
     def save_model(self, request, obj, form, change):
         # The role goes through staff_set_role, which also moves the group and is_staff
@@ -129,11 +142,11 @@ class StaffAdmin(StrictLookupMixin, UserAdmin):
     @admin.action(description="Reset two-factor (lost or replaced phone)")
     def reset_two_factor(self, request, queryset):
         for user in queryset:
-            services.totp_device_remove(actor=request.user, user=user)
+            services.two_factor_reset(actor=request.user, user=user, request=request)
         self.message_user(
             request,
-            "Two-factor reset. Each person sets up a new authenticator at their next sign-in "
-            "(required for managers, the information security officer and admins).",
+            "Two-factor reset. Each person is told by e-mail and sets up a new authenticator at their "
+            "next sign-in (required for managers, the information security officer and admins).",
             messages.SUCCESS,
         )
 
@@ -191,7 +204,33 @@ _restrict(Group, GroupAdmin)
 _restrict(AccessAttempt, AccessAttemptAdmin)
 _restrict(AccessLog, AccessLogAdmin)
 _restrict(AccessFailureLog, AccessFailureLogAdmin)
-_restrict(TOTPDevice, TOTPDeviceAdmin)
+
+
+class AuthenticatorDeviceAdmin(StrictLookupMixin, TOTPDeviceAdmin):
+    """Authenticator devices: listed, never added or edited here, and deleting one is a reset.
+
+    Keys and QR codes are hidden (OTP_ADMIN_HIDE_SENSITIVE_DATA): a device is set up only
+    by its owner, who alone sees the key, once. Adding one here would let an admin choose
+    someone's key; deleting one goes through `two_factor_reset`, which records it and tells
+    the person.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.two_factor_reset(actor=request.user, user=obj.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for user in User.objects.filter(pk__in=queryset.values("user_id")):
+            services.two_factor_reset(actor=request.user, user=user, request=request)
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, AuthenticatorDeviceAdmin)
 
 
 # --- Autocomplete: only for the fields an admin declares ----------------------------------

@@ -181,6 +181,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = ORGANISATION_NAME
+# Second-factor keys and QR codes are shown once, at enrolment, to the person: never in admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -253,7 +253,7 @@ def test_an_admin_reset_makes_the_person_enrol_again(client, login, manager, adm
     )
     assert not TOTPDevice.objects.filter(user=manager).exists()
     assert password_login(client, manager)["Location"] == ENROL
-    event = SecurityEvent.objects.get(kind=Kind.TWO_FACTOR_REMOVED)
+    event = SecurityEvent.objects.get(kind=Kind.TWO_FACTOR_RESET)
     assert event.actor == admin_user
 
 
