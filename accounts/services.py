@@ -18,8 +18,8 @@ from django.utils.crypto import constant_time_compare
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import sessions
-from .models import ROLE_GROUP_NAMES, ActiveSession, Role, SecurityEvent, User
+from . import backup_codes, sessions
+from .models import ROLE_GROUP_NAMES, ActiveSession, BackupCode, BackupCodeDevice, Role, SecurityEvent, User
 
 Kind = SecurityEvent.Kind
 logger = logging.getLogger(__name__)
@@ -267,6 +267,7 @@ def totp_device_remove(*, actor: User, user: User, request=None) -> int:
     if actor != user:
         return two_factor_reset(actor=actor, user=user, request=request)
     count, _ = TOTPDevice.objects.filter(user=user).delete()
+    BackupCodeDevice.objects.filter(user=user).delete()
     security_event_record(kind=Kind.TWO_FACTOR_REMOVED, user=user, request=request)
     return count
 
@@ -283,6 +284,7 @@ def two_factor_reset(*, actor: User, user: User, request=None) -> int:
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     count, _ = TOTPDevice.objects.filter(user=locked).delete()
+    BackupCodeDevice.objects.filter(user=locked).delete()
     security_event_record(kind=Kind.TWO_FACTOR_RESET, user=locked, actor=actor, request=request)
     security_notice_send(
         user=locked,
@@ -292,6 +294,53 @@ def two_factor_reset(*, actor: User, user: User, request=None) -> int:
         actor=actor,
     )
     return count
+
+
+@transaction.atomic
+def backup_codes_generate(*, actor: User, request=None) -> list[str]:
+    """Give `actor` a new set of backup codes, replacing any earlier set; return them.
+
+    Returns OTP_BACKUP_CODE_COUNT codes formatted `xxxx-xxxx-xxxx`: the only time they
+    exist in plain text (only digests are stored). Show them once, never store them.
+    Raises ValidationError if the person has no confirmed authenticator: backup codes
+    stand in for the phone, they are not a second factor of their own.
+    """
+    if not TOTPDevice.objects.filter(user=actor, confirmed=True).exists():
+        raise ValidationError("Set up an authenticator app before making backup codes.")
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    BackupCodeDevice.objects.filter(user=actor).delete()
+    device = BackupCodeDevice.objects.create(user=actor, name="Backup codes", confirmed=True)
+    codes = backup_codes.generate(settings.OTP_BACKUP_CODE_COUNT)
+    BackupCode.objects.bulk_create(BackupCode(device=device, digest=backup_codes.digest(code)) for code in codes)
+    security_event_record(kind=Kind.BACKUP_CODES_GENERATED, user=actor, request=request, detail=f"{len(codes)} codes")
+    return codes
+
+
+def backup_code_verify(*, actor: User, code: str, request) -> tuple[bool, object, int]:
+    """Sign in the second factor with one of `actor`'s backup codes, using it up.
+
+    Returns (verified, locked_until, remaining): `locked_until` is set while too many
+    wrong codes make the set refuse to check; `remaining` is how many unused codes are
+    left. A used code is a BACKUP_CODE_USED security event; a wrong one TWO_FACTOR_FAILED.
+    """
+    with transaction.atomic():
+        device = BackupCodeDevice.objects.select_for_update().filter(user=actor, confirmed=True).first()
+        if device is None:
+            verified, why = False, None
+        else:
+            allowed, why = device.verify_is_allowed()
+            verified = allowed and device.verify_token(code)
+        if verified:
+            remaining = device.codes.count()
+            otp_login(request, device)
+            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            security_event_record(
+                kind=Kind.BACKUP_CODE_USED, user=actor, request=request, detail=f"{remaining} codes left"
+            )
+            return True, None, remaining
+    # Outside the device transaction, so the throttle count it saved stays saved.
+    security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request, detail="backup code")
+    return False, (why or {}).get("locked_until"), 0
 
 
 @transaction.atomic

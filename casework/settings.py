@@ -183,6 +183,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = ORGANISATION_NAME
 # Second-factor keys and QR codes are shown once, at enrolment, to the person: never in admin.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Backup codes: how many a set has, and django-otp's throttle factor (seconds, doubling per wrong code).
+OTP_BACKUP_CODE_COUNT = env_int("OTP_BACKUP_CODE_COUNT", 10)
+OTP_BACKUP_CODE_THROTTLE_FACTOR = env_int("OTP_BACKUP_CODE_THROTTLE_FACTOR", 1)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
