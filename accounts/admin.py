@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import selectors, services, views
-from .admin_base import StrictLookupMixin, StrictModelAdmin
+from .admin_base import SafeTabularInline, StrictLookupMixin, StrictModelAdmin
 from .models import SecurityEvent, Team, TeamMembership, User
 
 admin.site.login = views.admin_login
@@ -28,7 +28,7 @@ admin.site.logout = views.logout_view
 admin.site.password_change = views.keeps_active_session(admin.site.password_change)
 
 
-class TeamsOfStaffInline(admin.TabularInline):
+class TeamsOfStaffInline(SafeTabularInline):
     model = TeamMembership
     extra = 1
     autocomplete_fields = ["team"]
@@ -37,7 +37,7 @@ class TeamsOfStaffInline(admin.TabularInline):
     verbose_name_plural = "teams"
 
 
-class MembersOfTeamInline(admin.TabularInline):
+class MembersOfTeamInline(SafeTabularInline):
     model = TeamMembership
     extra = 1
     autocomplete_fields = ["user"]

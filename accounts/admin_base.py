@@ -23,8 +23,8 @@ from django.contrib.admin import FieldListFilter
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.admin.widgets import url_params_from_lookup_dict
-from django.core.exceptions import SuspiciousOperation
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple, url_params_from_lookup_dict
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db.models import Field
 
 
@@ -83,8 +83,55 @@ class StrictChangeList(ChangeList):
         return lookups
 
 
-class StrictLookupMixin:
-    """Put first in the bases of every ModelAdmin: its list accepts only declared filters."""
+def _valid_keys(field, values) -> list:
+    """The submitted keys that are well-formed for the related model's key field."""
+    remote = field.remote_field
+    target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+    valid = []
+    for value in values:
+        try:
+            target.to_python(value)
+        except ValidationError:
+            continue
+        valid.append(value)
+    return valid
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete select re-renders a bound form by querying the submitted keys
+    as they are: a hand-edited "abc" for a numeric key raises ValueError (a 500) instead of
+    the form error the field already reports. Malformed keys are left out of that query."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _valid_keys(self.field, value), attr)
+
+
+class SafeAutocompleteSelectMultiple(AutocompleteSelectMultiple):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _valid_keys(self.field, value), attr)
+
+
+class SafeFormsMixin:
+    """For ModelAdmins and inlines: tampered form input is a form error, never a 500."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class SafeTabularInline(SafeFormsMixin, admin.TabularInline):
+    """The base for tabular inlines."""
+
+
+class StrictLookupMixin(SafeFormsMixin):
+    """Put first in the bases of every ModelAdmin: its list accepts only declared filters,
+    and its forms (and `SafeTabularInline` inlines) turn tampered input into form errors."""
 
     def get_changelist(self, request, **kwargs):
         return StrictChangeList
