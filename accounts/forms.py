@@ -62,3 +62,13 @@ class TokenForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}),
         error_messages={"required": "Enter the 6-digit code from your authenticator app."},
     )
+
+
+class BackupCodeForm(forms.Form):
+    backup_code = forms.CharField(
+        label="Backup code",
+        help_text="One of the codes you saved when you set up two-factor authentication, like abcd-efgh-jkmn.",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        error_messages={"required": "Enter one of your backup codes."},
+    )

@@ -1,9 +1,10 @@
 """Staff, teams (services), roles and security events."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
-from django_otp.models import Device
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 
 class Role(models.TextChoices):
@@ -111,7 +112,11 @@ class SecurityEvent(models.Model):
         TWO_FACTOR_ENROLLED = "2fa_enrolled", "Two-factor enrolled"
         TWO_FACTOR_FAILED = "2fa_failed", "Two-factor code rejected"
         TWO_FACTOR_REMOVED = "2fa_removed", "Two-factor turned off"
+        TWO_FACTOR_RESET = "2fa_reset", "Two-factor reset by an admin"
         PASSWORD_RESET = "password_reset", "Password reset"
+        PASSWORD_SET_BY_ADMIN = "password_admin_set", "Password set by an admin"
+        BACKUP_CODES_GENERATED = "backup_codes_made", "Backup codes generated"
+        BACKUP_CODE_USED = "backup_code_used", "Signed in with a backup code"
         PASSWORD_CHANGED = "password_changed", "Password changed"
         UNLOCKED = "unlocked", "Lockout cleared"
         ROLE_CHANGED = "role_changed", "Role changed"
@@ -162,3 +167,49 @@ class IdentityProviderDevice(Device):
 
     def verify_token(self, token):
         return False
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A person's set of one-time backup codes, for signing in without their phone.
+
+    django-otp's own static device keeps its codes in plain text; this one keeps only
+    keyed digests (`accounts.backup_codes`). It is a django-otp Device, so signing in
+    with a code verifies the session like the authenticator app does. Made and used only
+    through `accounts.services` (`backup_codes_generate`, `backup_code_verify`).
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = "backup code set"
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_BACKUP_CODE_THROTTLE_FACTOR
+
+    def verify_token(self, token) -> bool:
+        """True, and the code is used up, if `token` is one of this set's unused codes."""
+        from . import backup_codes
+
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used = self.codes.filter(digest__in=backup_codes.candidate_digests(str(token))).first()
+        if used is None:
+            self.throttle_increment()
+            return False
+        used.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class BackupCode(models.Model):
+    """One unused backup code, as its digest. A used code is deleted."""
+
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "digest"], name="unique_backup_code")]
+
+    def __str__(self):
+        return f"Backup code {self.pk} of set {self.device_id}"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("two-factor/set-up/", views.two_factor_enrol, name="two_factor_enrol"),
     path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("two-factor/turn-off/", views.two_factor_remove, name="two_factor_remove"),
+    path("two-factor/backup-codes/", views.two_factor_backup_codes, name="two_factor_backup_codes"),
     path("password/change/", views.password_change, name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "pgtrigger",
     "accounts",
     "clients",
@@ -200,6 +199,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = ORGANISATION_NAME
+# Second-factor keys and QR codes are shown once, at enrolment, to the person: never in admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Backup codes: how many a set has, and django-otp's throttle factor (seconds, doubling per wrong code).
+OTP_BACKUP_CODE_COUNT = env_int("OTP_BACKUP_CODE_COUNT", 10)
+OTP_BACKUP_CODE_THROTTLE_FACTOR = env_int("OTP_BACKUP_CODE_THROTTLE_FACTOR", 1)
 
 # Single sign-on with the organisation's OpenID Connect provider (accounts/sso.py,
 # mozilla-django-oidc). Endpoints come from the issuer's discovery document.

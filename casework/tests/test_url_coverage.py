@@ -321,6 +321,7 @@ LOGIN_ONLY = {
     "accounts:two_factor_enrol",
     "accounts:two_factor_verify",
     "accounts:two_factor_remove",
+    "accounts:two_factor_backup_codes",
     "accounts:password_change",
     "clients:caseload",
     "clients:search",
