@@ -3,10 +3,12 @@ where access follows teams; the admin shows no free text and no affected clients
 
 from django.contrib import admin
 
+from accounts.admin_base import StrictModelAdmin
+
 from .models import BreachAlert, BreachReport, SweepHeartbeat
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(StrictModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

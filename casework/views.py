@@ -9,7 +9,7 @@ from access.gate import Action, clients_visible_to, record_list
 from breaches.selectors import dashboard_panel as breach_dashboard_panel
 from consent.selectors import dashboard_panel as consent_dashboard_panel
 from sharing.selectors import dashboard_panel as sharing_dashboard_panel
-from sharing.selectors_statutory import dashboard_panel as statutory_dashboard_panel
+from statutory.selectors import dashboard_panel as statutory_dashboard_panel
 
 
 def home(request):

@@ -19,11 +19,6 @@ class SharingConfig(AppConfig):
         # UPDATE), so disclosures stay on the merged record and pages read through it.
         from clients.merge import Policy, on_merge
 
-        for model in (
-            "sharing.Referral",
-            "sharing.RecipientNotice",
-            "sharing.StatutoryRequest",
-            "sharing.StatutoryDocument",
-        ):
+        for model in ("sharing.Referral", "sharing.RecipientNotice"):
             on_merge(model, policy=Policy.MOVE)
         on_merge("sharing.Disclosure", policy=Policy.STAY)
