@@ -10,6 +10,7 @@ from accounts.models import Role
 from breaches.selectors import dashboard_panel as breach_dashboard_panel
 from consent.selectors import dashboard_panel as consent_dashboard_panel
 from deadlines.selectors import outbox_needing_attention
+from sharing.deadlines import agreements_ending_soon, can_see_agreements_ending
 from sharing.selectors import dashboard_panel as sharing_dashboard_panel
 from sharing.selectors_statutory import dashboard_panel as statutory_dashboard_panel
 
@@ -23,6 +24,7 @@ def home(request):
         "statutory_panel": statutory_dashboard_panel(user=request.user),
         "breach_panel": breach_dashboard_panel(user=request.user),
         # E-mails whose fate is unknown (never re-sent automatically) or refused for good.
+        "agreements_ending": (list(agreements_ending_soon()) if can_see_agreements_ending(request.user) else []),
         "outbox_panel": outbox_needing_attention() if request.user.role == Role.INFORMATION_SECURITY_OFFICER else [],
     }
     # The panels name clients (reviews due, tasks): audit the list once, like any list.

@@ -26,7 +26,8 @@ from django.utils import timezone
 from accounts.tests.factories import PASSWORD
 from breaches.models import BreachReport
 from breaches.tests.alerts import emails_of
-from breaches.tests.factories import BreachReportFactory
+from breaches.tests.factories import BreachAlertFactory, BreachReportFactory
+from deadlines.models import OutboxEmail
 
 pytestmark = [
     pytest.mark.services,
@@ -232,6 +233,9 @@ def test_an_alert_is_delivered_end_to_end_by_a_real_worker_and_beat(stack, manag
     breach = BreachReportFactory(
         team=manager.teams.get(), became_aware_at=timezone.now() - datetime.timedelta(hours=25)
     )
+    # Reported 25 hours ago; its "reported" e-mail could not be queued then (still pending).
+    reported = BreachAlertFactory(breach=breach, threshold_hours=72, raised_at=breach.reported_at)
+    OutboxEmail.objects.create(alert=reported, created_at=breach.reported_at)
     stack.start_redis()
     stack.start_worker_and_beat()
 
