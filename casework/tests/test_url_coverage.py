@@ -373,6 +373,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:summary_pdf": ClientUrl(RECORD),
     "consent:detail": ClientUrl(RECORD, kwargs=_consent),
     "consent:withdraw": ClientUrl(RECORD, kwargs=_consent),
+    "consent:review": ClientUrl(RECORD, kwargs=_consent),
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),
