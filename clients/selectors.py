@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .categories import CATEGORIES, Category
 from .models import Assignment, CaseNote, Client, InformationEntry
@@ -53,6 +53,31 @@ def caseload(visible: QuerySet[Client], *, query: str = "", sort: str = "name") 
     if query:
         clients = clients.filter(_name_filter(query) | Q(reference__iexact=query))
     return clients.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"]))
+
+
+def needing_key_worker(visible: QuerySet[Client], *, team_ids: list[int]) -> QuerySet[Client]:
+    """Open clients of these teams with no key worker, for the managers' "needs a key worker" list.
+
+    `visible` is access.gate.clients_visible_to(manager). Each client carries
+    `last_key_workers` (their key-worker assignments that ended, newest first: who, when,
+    why). Three queries however many clients.
+    """
+    open_key_worker = Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True, is_key_worker=True)
+    return (
+        visible.filter(team_id__in=team_ids)
+        .exclude(Exists(open_key_worker))
+        .select_related("team")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(ended_on__isnull=False, is_key_worker=True)
+                .select_related("caseworker")
+                .order_by("-ended_on", "-pk"),
+                to_attr="last_key_workers",
+            )
+        )
+        .order_by("last_name", "first_name", "pk")
+    )
 
 
 def search_known(*, query: str, year_of_birth: int | None = None) -> list[Client]:

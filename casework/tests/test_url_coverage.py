@@ -327,6 +327,8 @@ LOGIN_ONLY = {
 ROLE_ONLY: dict[str, RoleUrl] = {
     "accounts:security_events": RoleUrl(MANAGERS_AND_ISO),
     "clients:create": RoleUrl(CASEWORK),
+    "clients:needs_key_worker": RoleUrl(frozenset({"manager", "other_manager"})),
+    "clients:idle_assignments": RoleUrl(frozenset({"manager", "other_manager"})),
     "access:review": RoleUrl(MANAGERS_AND_ISO),
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
