@@ -43,6 +43,7 @@ from .models import (
     CaseNote,
     Client,
     ClientGroupObjectPermission,
+    ClientMove,
     ClientUserObjectPermission,
     InformationEntry,
 )
@@ -277,20 +278,59 @@ def client_update(*, actor, client: Client, **changes) -> Client:
 
 
 @transaction.atomic
-def client_move(*, actor, client: Client, team: Team) -> Client:
+def client_move(*, actor, client: Client, team: Team, reason: str, keep_assignments: bool = False) -> ClientMove:
     """Move a client to another team: the new team's managers gain access, the old team's lose it.
 
-    Caseworkers keep their assignments until a manager ends them.
+    Takes the manager moving them, the client, the new team, the reason (required, kept
+    with the move and as the change reason of the client's history row) and whether to
+    keep the assignments of caseworkers who are also members of the new team; every other
+    assignment ends (its caseworker's access with it). Returns the ClientMove row, which
+    both teams' managers see on their "needs a key worker" lists.
+
+    Raises ValidationError when the reason is empty, the team is the client's own or is
+    inactive.
     """
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    reason = reason.strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why the client is moving to another team."
+    client = Client.objects.select_for_update().select_related("team").get(pk=client.pk)
     if client.team_id == team.pk:
-        return client
+        errors["team"] = f"{client.display_name} is already in {team}."
+    elif not team.is_active:
+        errors["team"] = f"{team} is not an active team."
+    if errors:
+        raise ValidationError(errors)
+    old_team = client.team
     permission = _open_client_permission()
-    _revoke_team(client, client.team_id, permission)
+    _revoke_team(client, old_team.pk, permission)
     client.team = team
+    client._change_reason = f"Moved to {team}: {reason}"[:100]
     _as_of(client, actor).save()
     _grant_team(client, team, permission)
-    return client
+    open_assignments = list(Assignment.objects.select_for_update().filter(client=client, ended_on__isnull=True))
+    members = set(
+        TeamMembership.objects.filter(team=team, user__in=[a.caseworker_id for a in open_assignments]).values_list(
+            "user_id", flat=True
+        )
+    )
+    ended = kept = 0
+    for assignment in open_assignments:
+        if keep_assignments and assignment.caseworker_id in members:
+            kept += 1
+        else:
+            assignment_end(actor=actor, assignment=assignment, reason=f"Client moved to {team}")
+            ended += 1
+    return ClientMove.objects.create(
+        client=client,
+        from_team=old_team,
+        to_team=team,
+        moved_by=actor,
+        moved_at=timezone.now(),
+        reason=reason,
+        assignments_ended=ended,
+        assignments_kept=kept,
+    )
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ urlpatterns = [
         views.assignment_end,
         name="assignment_end",
     ),
+    path("<int:client_id>/move/", views.client_move, name="move"),
     path("<int:client_id>/close/", views.case_close, name="close"),
     path("<int:client_id>/reopen/", views.case_reopen, name="reopen"),
 ]

@@ -34,6 +34,7 @@ from .forms import (
     CaseloadFilterForm,
     ClientCreateForm,
     ClientDetailsForm,
+    ClientMoveForm,
     CloseCaseForm,
     EntryForm,
     NoteForm,
@@ -163,13 +164,14 @@ def needs_key_worker(request):
             clients = selectors.needing_key_worker(clients_visible_to(request.user), team_ids=team_ids)
             page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
             staff_changes = list(staff_changes_for(request.user, team_ids=team_ids)[:STAFF_CHANGES_SHOWN])
+            moved_out = list(selectors.moves_out_of(team_ids)[:STAFF_CHANGES_SHOWN])
             record_list(
                 request.user, action=Action.LIST, request=request, detail=f"needs key worker page={page.number}"
             )
             return render(
                 request,
                 "clients/needs_key_worker.html",
-                {"page": page, "staff_changes": staff_changes},
+                {"page": page, "staff_changes": staff_changes, "moved_out": moved_out},
             )
     except AuditUnavailable:
         return audit_unavailable_response(request)
@@ -370,6 +372,37 @@ def assignment_end(request, access, assignment_id):
     if from_idle_list:
         return redirect("clients:idle_assignments")
     return redirect("clients:assignments", client_id=access.client.pk)
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=["identity"], purpose="move to another team")
+def client_move(request, access):
+    """Move the client to another team: the client's own team managers only, with a reason."""
+    client = access.client
+    form = ClientMoveForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                move = services.client_move(
+                    actor=request.user,
+                    client=client,
+                    team=form.cleaned_data["team"],
+                    reason=form.cleaned_data["reason"],
+                    keep_assignments=form.cleaned_data["assignments"] == "keep",
+                )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"{client.display_name} moved to {move.to_team}: {move.assignments_ended} assignment(s) ended, "
+                f"{move.assignments_kept} kept. The new team's managers see it on their list.",
+            )
+            return redirect("clients:needs_key_worker")
+    return render(
+        request,
+        "clients/move_form.html",
+        _client_context(access, "assignments", form=form, current=selectors.open_assignments_of(client)),
+    )
 
 
 @gated(Action.VIEW, team_manager_only=True, categories=["identity"])

@@ -357,6 +357,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:assignments": ClientUrl(TEAM_MANAGER),
     "clients:assignment_end": ClientUrl(TEAM_MANAGER, kwargs=_open_assignment, method="post", ok_status=(302,)),
     # Closing a closed case (or reopening an open one) sends the manager back to the record.
+    "clients:move": ClientUrl(TEAM_MANAGER),
     "clients:close": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "access:reason": ClientUrl(NO_CLIENT_DATA),
