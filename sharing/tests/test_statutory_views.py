@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from access.models import AccessEvent
 from clients.categories import CATEGORIES, Selection
 from consent.tests.factories import PDF_BYTES, PartnerFactory, client_on_caseload
+from consent.tests.hostile_pdfs import HOSTILE
 from sharing import services_statutory as services
 from sharing.models import Disclosure, StatutoryRequest
 
@@ -130,6 +131,19 @@ def test_an_upload_that_is_not_a_pdf_or_image_is_refused_beside_the_field(jordan
 
     assert response.status_code == 400
     assert 'id="id_order_copy_error"' in page(response)
+    assert not StatutoryRequest.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["script with an escaped name", "launch in a compressed object stream"])
+def test_an_order_pdf_with_active_content_is_refused_beside_the_field(jordan, caseworker, login, name):
+    client = login(caseworker)
+    upload = SimpleUploadedFile("order.pdf", HOSTILE[name], content_type="application/pdf")
+
+    response = client.post(url("statutory_new", jordan.pk), intake(order_copy=upload))
+
+    assert response.status_code == 400
+    assert 'id="id_order_copy_error"' in page(response)
+    assert "This PDF is not accepted" in page(response)
     assert not StatutoryRequest.objects.exists()
 
 
