@@ -320,6 +320,29 @@ def test_an_immigration_request_defaults_to_refusal_with_the_reason(jordan, case
     assert "has not consented" in request.decision_reasons
 
 
+def test_the_immigration_decision_page_says_the_client_has_not_consented_to_what_was_asked(
+    jordan, caseworker, manager, login
+):
+    home_office = PartnerFactory(name="Home Office Immigration Enforcement", kind="other")
+    request = StatutoryRequestFactory(
+        client=jordan,
+        received_by=caseworker,
+        body=SR.Body.IMMIGRATION,
+        body_name="Home Office Immigration Enforcement",
+        partner=home_office,
+        basis=SR.Basis.NONE,
+        scope={},
+    )
+    assert request.limit  # something was asked for from the record
+
+    response = login(manager).get(url("statutory_decide", jordan.pk, request.pk))
+
+    assert shows(response, request.limit.describe())  # the page lists what was asked for
+    assert shows(response, "No consent can cover it:")
+    assert shows(response, "the client has not consented to this disclosure.")
+    assert not shows(response, "nothing was asked for")
+
+
 # --- The emergency exception and its review -----------------------------------------------------
 
 
