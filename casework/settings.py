@@ -259,6 +259,10 @@ AUDIT_SEAL_FILE = Path(env_str("AUDIT_SEAL_FILE", str(BASE_DIR / "var" / "audit-
 # commit, so a lower id can become visible after a higher one).
 AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
 
+# A caseload assignment its caseworker has not used (no allowed access to that client)
+# for this many days is listed for the team's managers to review and end.
+ASSIGNMENT_IDLE_DAYS = env_int("ASSIGNMENT_IDLE_DAYS", 90)
+
 # Breach alert thresholds, in hours left before the 72-hour ICO deadline (0 = overdue).
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
 # The breach queue warns, and the ISO is e-mailed once, when the deadline sweep is this late.

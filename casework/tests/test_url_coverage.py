@@ -331,6 +331,8 @@ LOGIN_ONLY = {
 ROLE_ONLY: dict[str, RoleUrl] = {
     "accounts:security_events": RoleUrl(MANAGERS_AND_ISO),
     "clients:create": RoleUrl(CASEWORK),
+    "clients:needs_key_worker": RoleUrl(frozenset({"manager", "other_manager"})),
+    "clients:idle_assignments": RoleUrl(frozenset({"manager", "other_manager"})),
     "access:review": RoleUrl(MANAGERS_AND_ISO),
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
@@ -361,6 +363,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:assignments": ClientUrl(TEAM_MANAGER),
     "clients:assignment_end": ClientUrl(TEAM_MANAGER, kwargs=_open_assignment, method="post", ok_status=(302,)),
     # Closing a closed case (or reopening an open one) sends the manager back to the record.
+    "clients:move": ClientUrl(TEAM_MANAGER),
     "clients:close": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "access:reason": ClientUrl(NO_CLIENT_DATA),
