@@ -121,6 +121,10 @@ class SecurityEvent(models.Model):
         UNLOCKED = "unlocked", "Lockout cleared"
         ROLE_CHANGED = "role_changed", "Role changed"
         SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        TEAM_LEFT = "team_left", "Left a team"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        REACTIVATED = "reactivated", "Account reactivated"
+        CASELOAD_ENDED = "caseload_ended", "Caseload assignments ended (job change)"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events")
@@ -138,6 +142,9 @@ class SecurityEvent(models.Model):
     # Who did it, when it was someone else (an admin changing a role or clearing a lockout).
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     detail = models.CharField(max_length=200, blank=True)
+    # The team a membership event concerns (a person leaving it, their caseload there
+    # ending), so its managers still see the event once the person is no longer a member.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-at"]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "pgtrigger",
+    "deadlines",
     "accounts",
     "clients",
     "consent",
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "rights",
     "breaches",
     "access",
+    "imports",
     "reports",
     # The project package itself, for project-wide management commands (seed_demo, bench).
     "casework",
@@ -259,6 +261,9 @@ STORAGES = {
 # served only through the access gate. There is deliberately no MEDIA_URL route.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "var" / "private")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Client imports (imports/): the largest spreadsheet accepted, and rows written per transaction.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -268,10 +273,30 @@ AUDIT_SEAL_FILE = Path(env_str("AUDIT_SEAL_FILE", str(BASE_DIR / "var" / "audit-
 # commit, so a lower id can become visible after a higher one).
 AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
 
+# A caseload assignment its caseworker has not used (no allowed access to that client)
+# for this many days is listed for the team's managers to review and end.
+ASSIGNMENT_IDLE_DAYS = env_int("ASSIGNMENT_IDLE_DAYS", 90)
+
 # Breach alert thresholds, in hours left before the 72-hour ICO deadline (0 = overdue).
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
-# The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
-BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
+# The breach queue warns, and the ISO is e-mailed once, when the deadline sweep is this late.
+DEADLINE_SWEEP_STALE_MINUTES = env_int("DEADLINE_SWEEP_STALE_MINUTES", env_int("BREACH_SWEEP_STALE_MINUTES", 15))
+BREACH_SWEEP_STALE_MINUTES = DEADLINE_SWEEP_STALE_MINUTES
+
+# The outbox (deadlines app): an e-mail the mail server refused is retried by the sweep
+# up to this many attempts in all; one left "sending" this long (its sender died) is
+# marked "unknown", shown to the ISO and never re-sent automatically.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+OUTBOX_SENDING_STALE_MINUTES = env_int("OUTBOX_SENDING_STALE_MINUTES", 10)
+
+# Consent and other lawful bases: a review date or an end date this many days ahead puts
+# the item on the caseworker's dashboard and e-mails the key worker once.
+CONSENT_REVIEW_WINDOW_DAYS = env_int("CONSENT_REVIEW_WINDOW_DAYS", 14)
+# A consent's next review, when a review is recorded, is this many days later.
+CONSENT_REVIEW_PERIOD_DAYS = env_int("CONSENT_REVIEW_PERIOD_DAYS", 182)
+# Data-sharing agreements: days before the end date at which managers and the ISO are
+# e-mailed (once each); the largest also sets how early it shows on their dashboards.
+AGREEMENT_END_LEAD_DAYS = [int(d) for d in env_list("AGREEMENT_END_LEAD_DAYS", "90,30,7")]
 
 # E-mail.
 EMAIL_BACKEND = env_str(

@@ -183,6 +183,8 @@ def _nothing_to_move(**kwargs) -> None:
 on_merge("clients.InformationEntry", policy=Policy.MOVE)
 on_merge("clients.CaseNote", policy=Policy.MOVE)
 on_merge("clients.Assignment", handler=_merge_assignments)
+# A team move is a record of what happened to that record, never edited: it stays.
+on_merge("clients.ClientMove", policy=Policy.STAY)
 # Guardian rows: a caseworker's follow their assignment (above); the team managers' rows
 # stay on the tombstone, so they can still read who accessed it, and the survivor's team
 # managers hold theirs already.

@@ -14,6 +14,11 @@ class SharingConfig(AppConfig):
 
         on_withdrawal(recipient_notices_create)
 
+        # Agreements nearing their end date run on the shared deadline mechanism.
+        from .deadlines import register_clocks
+
+        register_clocks()
+
         # One person, one record (clients.merge): work in progress follows to the
         # surviving record; the disclosure log is append-only (the database refuses
         # UPDATE), so disclosures stay on the merged record and pages read through it.

@@ -13,8 +13,11 @@ from openpyxl import load_workbook
 from access.models import AccessEvent
 from accounts.tests.factories import TeamFactory, UserFactory
 from breaches import services
-from breaches.models import BreachAlert, BreachReport, SweepHeartbeat
+from breaches.models import BreachReport
+from breaches.tests.alerts import alerts_of
 from breaches.tests.factories import BreachAlertFactory, BreachNotificationFactory, BreachReportFactory
+from deadlines.models import SweepHeartbeat
+from deadlines.services import deadlines_sweep
 
 UTC = datetime.UTC
 
@@ -52,7 +55,7 @@ def test_a_caseworker_reports_a_breach(login, caseworker, team_a):
     assert breach.reported_by == caseworker
     assert breach.team == team_a
     assert breach.categories == ["identity", "mental_health"]
-    assert BreachAlert.objects.filter(breach=breach, threshold_hours=72).exists()
+    assert list(alerts_of(breach)) == [72]
     confirmation = client.get(response["Location"])
     assert breach.reference in confirmation.content.decode()
 
@@ -292,7 +295,7 @@ def test_a_new_stale_episode_emails_the_iso_again(login, manager, iso, mailoutbo
         SweepHeartbeat.objects.create(pk=1, last_sweep_at=start - datetime.timedelta(minutes=20))
         client.get(reverse("breaches:queue"))
     with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
-        services.breach_deadlines_sweep()  # the worker came back...
+        deadlines_sweep()  # the worker came back...
     with time_machine.travel(start + datetime.timedelta(hours=2), tick=False):
         client.get(reverse("breaches:queue"))  # ...and stopped again
 

@@ -256,6 +256,20 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _team_a_import(fx):
+    from imports.models import ClientImport
+
+    client_import = ClientImport.objects.create(
+        team=fx.team_a,
+        uploaded_by=fx.manager,
+        uploaded_at=fx.manager.date_joined,
+        file_name="x.csv",
+        kind="csv",
+        sha256="",
+    )
+    return {"import_id": client_import.pk}
+
+
 def _statutory(client, fx):
     from statutory.tests.factories import StatutoryRequestFactory
 
@@ -332,6 +346,8 @@ LOGIN_ONLY = {
 ROLE_ONLY: dict[str, RoleUrl] = {
     "accounts:security_events": RoleUrl(MANAGERS_AND_ISO),
     "clients:create": RoleUrl(CASEWORK),
+    "clients:needs_key_worker": RoleUrl(frozenset({"manager", "other_manager"})),
+    "clients:idle_assignments": RoleUrl(frozenset({"manager", "other_manager"})),
     "access:review": RoleUrl(MANAGERS_AND_ISO),
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
@@ -341,6 +357,24 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
+    # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "iso", "admin_user"}), kwargs=_team_a_import, denied_status=(403, 404)
+        )
+        for page in ("detail", "progress")
+    },
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "admin_user"}),
+            kwargs=_team_a_import,
+            method="post",
+            ok_status=(302,),
+            denied_status=(403, 404, 405),
+        )
+        for page in ("confirm", "cancel")
+    },
     "reports:download": RoleUrl(MANAGERS_AND_ISO, kwargs=lambda fx: {"key": "caseload", "fmt": "xlsx"}),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
     "breaches:reported": RoleUrl(frozenset({"caseworker"}), kwargs=_own_breach_report, denied_status=(404,)),
@@ -362,6 +396,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:assignments": ClientUrl(TEAM_MANAGER),
     "clients:assignment_end": ClientUrl(TEAM_MANAGER, kwargs=_open_assignment, method="post", ok_status=(302,)),
     # Closing a closed case (or reopening an open one) sends the manager back to the record.
+    "clients:move": ClientUrl(TEAM_MANAGER),
     "clients:close": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:merge": ClientUrl(TEAM_MANAGER),
@@ -375,6 +410,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:summary_pdf": ClientUrl(RECORD),
     "consent:detail": ClientUrl(RECORD, kwargs=_consent),
     "consent:withdraw": ClientUrl(RECORD, kwargs=_consent),
+    "consent:review": ClientUrl(RECORD, kwargs=_consent),
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),

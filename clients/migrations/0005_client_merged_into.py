@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0002_client_duplicate_check_indexes'),
+        ('clients', '0004_client_duplicate_check_indexes'),
     ]
 
     operations = [

@@ -7,8 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_role_groups'),
-        ('clients', '0001_initial'),
+        ('clients', '0003_client_source_historicalclient_source'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_security_event_kinds'),
+        ('accounts', '0009_security_event_kinds_staff'),
     ]
 
     operations = [
