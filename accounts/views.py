@@ -316,9 +316,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 # --- Security events -----------------------------------------------------------------------
 
 
+SECURITY_EVENTS_PER_PAGE = 50
+
+
 def security_events(request):
-    """Concurrent logins (possible shared accounts) for a manager's teams, or all for the ISO."""
+    """Sign-in security events (shared, attacked or reset accounts) for a manager's teams, or all for the ISO."""
     if not selectors.can_review_security_events(request.user):
         raise PermissionDenied
-    events = Paginator(selectors.concurrent_logins_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/security_events.html", {"events": events})
+    kind = request.GET.get("kind", "")
+    if kind not in selectors.REVIEWED_KINDS:
+        kind = ""
+    events = Paginator(selectors.security_events_for(request.user, kind=kind), SECURITY_EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    kinds = [(value, selectors.Kind(value).label) for value in selectors.REVIEWED_KINDS]
+    return render(request, "accounts/security_events.html", {"events": events, "kind": kind, "kinds": kinds})
