@@ -3,11 +3,11 @@
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import BackupCode, BackupCodeDevice, Role, SecurityEvent, TeamMembership, User
+from .models import BackupCodeDevice, Role, SecurityEvent, TeamMembership, User
 
 Kind = SecurityEvent.Kind
 
@@ -93,6 +93,5 @@ def staff_with_lockout_flag(queryset: QuerySet[User]) -> QuerySet[User]:
 
 def backup_codes_remaining(user) -> int | None:
     """How many unused backup codes `user` has, or None if they never made a set."""
-    if not BackupCodeDevice.objects.filter(user=user, confirmed=True).exists():
-        return None
-    return BackupCode.objects.filter(device__user=user).count()
+    devices = BackupCodeDevice.objects.filter(user=user, confirmed=True).annotate(remaining=Count("codes"))
+    return devices.values_list("remaining", flat=True).first()

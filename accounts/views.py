@@ -115,7 +115,8 @@ def admin_login(request, extra_context=None):
 def two_factor(request):
     """Status page: anyone can set up an authenticator; some roles must."""
     device = selectors.confirmed_device_for(request.user)
-    context = {"device": device, "backup_codes_remaining": selectors.backup_codes_remaining(request.user)}
+    remaining = selectors.backup_codes_remaining(request.user) if device else None
+    context = {"device": device, "backup_codes_remaining": remaining}
     return render(request, "accounts/two_factor.html", context)
 
 
