@@ -61,14 +61,14 @@ class StaffAdmin(StrictLookupMixin, UserAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
     actions = ["unlock_sign_in", "reset_two_factor"]
-    readonly_fields = ["is_staff", "last_login", "date_joined", "sign_in_lockout"]
+    readonly_fields = ["is_staff", "last_login", "date_joined", "sign_in_lockout", "sso_subject"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "email", "job_title", "data_protection_training_on"]}),
         (
             "Role and access",
             {
-                "fields": ["role", "is_active", "is_staff", "is_superuser", "sign_in_lockout"],
+                "fields": ["role", "is_active", "is_staff", "is_superuser", "sign_in_lockout", "sso_subject"],
                 "description": "The role decides the person's group and permissions; admins get the admin site.",
             },
         ),

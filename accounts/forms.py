@@ -15,7 +15,17 @@ class LoginForm(AuthenticationForm):
             "signing in from this device is paused for %(minutes)d minutes."
         ),
         "inactive": "This account has been switched off. Ask your service manager or an admin.",
+        "sso_only": "People in your role sign in with {provider}: use the button below the form.",
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from .sso import password_sign_in_allowed
+
+        if not password_sign_in_allowed(user):
+            raise forms.ValidationError(
+                self.error_messages["sso_only"].format(provider=settings.OIDC_PROVIDER_NAME), code="sso_only"
+            )
 
     def clean_username(self):
         # Django sets max_length on this field after the validators are built, so it is

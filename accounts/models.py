@@ -44,6 +44,10 @@ class User(AbstractUser):
     job_title = models.CharField(max_length=120, blank=True)
     # Date of the person's last data-protection training, recorded in breach reports.
     data_protection_training_on = models.DateField(null=True, blank=True)
+    # The identity provider's subject ("sub") this account is linked to, set at the first
+    # single sign-on; from then on only that subject signs in as this person, whatever
+    # e-mail address the provider later reports.
+    sso_subject = models.CharField("single sign-on subject", max_length=255, blank=True, db_index=True)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
@@ -116,6 +120,11 @@ class SecurityEvent(models.Model):
         PASSWORD_CHANGED = "password_changed", "Password changed"
         UNLOCKED = "unlocked", "Lockout cleared"
         ROLE_CHANGED = "role_changed", "Role changed"
+        SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        TEAM_LEFT = "team_left", "Left a team"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        REACTIVATED = "reactivated", "Account reactivated"
+        CASELOAD_ENDED = "caseload_ended", "Caseload assignments ended (job change)"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events")
@@ -133,6 +142,9 @@ class SecurityEvent(models.Model):
     # Who did it, when it was someone else (an admin changing a role or clearing a lockout).
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     detail = models.CharField(max_length=200, blank=True)
+    # The team a membership event concerns (a person leaving it, their caseload there
+    # ending), so its managers still see the event once the person is no longer a member.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-at"]
@@ -146,6 +158,22 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.username or self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class IdentityProviderDevice(Device):
+    """Stands for "the organisation's identity provider asserted multi-factor sign-in".
+
+    django-otp counts a session as verified when it names a confirmed device; single
+    sign-on with multi-factor asserted (the `amr`/`acr` claims, accounts.sso) marks the
+    session verified with this device, so people are not asked for a second factor twice.
+    It holds no secret and verifies no code: only the sign-on callback can use it.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = "identity provider (multi-factor sign-in)"
+
+    def verify_token(self, token):
+        return False
 
 
 class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):

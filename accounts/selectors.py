@@ -3,11 +3,11 @@
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import BackupCodeDevice, Role, SecurityEvent, TeamMembership, User
+from .models import BackupCodeDevice, Role, SecurityEvent, Team, TeamMembership, User
 
 Kind = SecurityEvent.Kind
 
@@ -61,6 +61,38 @@ def security_events_for(user, *, kind: str = "") -> QuerySet[SecurityEvent]:
     kinds = [kind] if kind in REVIEWED_KINDS else list(REVIEWED_KINDS)
     events = SecurityEvent.objects.filter(kind__in=kinds).select_related("user", "actor")
     return _reviewable(user, events)
+
+
+STAFF_CHANGE_KINDS = (
+    SecurityEvent.Kind.TEAM_LEFT,
+    SecurityEvent.Kind.DEACTIVATED,
+    SecurityEvent.Kind.REACTIVATED,
+    SecurityEvent.Kind.ROLE_CHANGED,
+    SecurityEvent.Kind.CASELOAD_ENDED,
+)
+
+
+def managed_teams(user) -> QuerySet[Team]:
+    """The teams a service manager manages (their memberships); none for anyone else."""
+    if user.role != Role.SERVICE_MANAGER or not user.is_active:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user)
+
+
+def staff_changes_for(user, *, team_ids: list[int]) -> QuerySet[SecurityEvent]:
+    """People leaving these teams, deactivated, changing role, or losing their caseload there.
+
+    An event about a team (leaving it, its caseload ending) is seen by that team's managers
+    even when the person is no longer a member; the others by the managers of the teams the
+    person is in. Newest first.
+    """
+    member = TeamMembership.objects.filter(user_id=OuterRef("user_id"), team_id__in=team_ids)
+    return (
+        SecurityEvent.objects.filter(kind__in=STAFF_CHANGE_KINDS)
+        .filter(Q(team_id__in=team_ids) | (Q(team__isnull=True) & Q(Exists(member))))
+        .select_related("user", "actor", "team")
+        .order_by("-at", "-pk")
+    )
 
 
 def can_review_security_events(user) -> bool:

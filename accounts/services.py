@@ -1,5 +1,7 @@
 """Writes for staff, roles, sessions and two-factor devices. Each records its SecurityEvent."""
 
+import contextlib
+import contextvars
 import logging
 import smtplib
 from importlib import import_module
@@ -17,9 +19,19 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.models import HistoricalRecords
 
 from . import backup_codes, sessions
-from .models import ROLE_GROUP_NAMES, ActiveSession, BackupCode, BackupCodeDevice, Role, SecurityEvent, User
+from .models import (
+    ROLE_GROUP_NAMES,
+    ActiveSession,
+    BackupCode,
+    BackupCodeDevice,
+    Role,
+    SecurityEvent,
+    TeamMembership,
+    User,
+)
 
 Kind = SecurityEvent.Kind
 logger = logging.getLogger(__name__)
@@ -63,6 +75,35 @@ def security_event_record(
     )
 
 
+# --- Who is acting ----------------------------------------------------------------------
+# Membership and account changes reach the services below through signal receivers too
+# (an admin inline deleting a row, `user.teams.remove(team)`), which are not told who did
+# it. The actor is then the one a service declared with `acting_as`, or else the person
+# signed in on the current request (simple-history's request middleware keeps it).
+
+_ACTOR: contextvars.ContextVar[User | None] = contextvars.ContextVar("accounts_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor: User | None):
+    """Attribute the membership and account changes made inside the block to `actor`."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def current_actor() -> User | None:
+    """The person making the current change: see `acting_as`; None for a script or task."""
+    actor = _ACTOR.get()
+    if actor is not None:
+        return actor
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 # --- Staff and roles -----------------------------------------------------------------
 
 
@@ -75,7 +116,9 @@ def staff_set_role(*, actor: User | None, user: User, role: str) -> User:
     previous = locked.role
     user.role = role
     user.is_staff = role == Role.ADMIN or user.is_superuser
-    user.save(update_fields=["role", "is_staff"])
+    with acting_as(actor):
+        # clients.receivers ends a caseload the new role does not hold, in this transaction.
+        user.save(update_fields=["role", "is_staff"])
     role_groups = Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())
     user.groups.remove(*role_groups.exclude(name=ROLE_GROUP_NAMES[role]))
     group, _ = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
@@ -88,6 +131,84 @@ def staff_set_role(*, actor: User | None, user: User, role: str) -> User:
             detail=f"{Role(previous).label} → {Role(role).label}",
         )
     return user
+
+
+# --- Leaving a team, leaving the organisation ------------------------------------------------
+# Access that came from a job ends with it. These services, and the receivers in
+# accounts.signals that catch the same changes made any other way, record what happened
+# here; clients.receivers ends the caseload assignments in the same transaction.
+
+
+@transaction.atomic
+def membership_end(*, actor: User | None, membership: TeamMembership) -> None:
+    """Take a person out of a team. Their caseload in that team ends with it (clients.receivers)."""
+    with acting_as(actor):
+        membership.delete()
+
+
+def membership_left_record(*, membership: TeamMembership) -> SecurityEvent:
+    """Record that `membership` ended (called after its row is deleted, whatever deleted it)."""
+    return security_event_record(
+        kind=Kind.TEAM_LEFT,
+        user=membership.user,
+        actor=current_actor(),
+        team_id=membership.team_id,
+        detail=f"Left {membership.team}",
+    )
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: User | None, user: User) -> User:
+    """Deactivate an account: every session ends, and so does the caseload (clients.receivers).
+
+    Returns the user. Idempotent: deactivating an inactive account records nothing new.
+    """
+    with acting_as(actor):
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        else:
+            staff_active_sync(user=user)
+    return user
+
+
+def sessions_end_all(*, user: User) -> int:
+    """End every session the person has (the one live session and any in the store). Returns how many."""
+    ended = 0
+    for active in ActiveSession.objects.filter(user=user):
+        _session_store(active.session_key).delete()
+        active.delete()
+        ended += 1
+    return ended
+
+
+def staff_active_sync(*, user: User) -> None:
+    """Bring sessions and the record in line with `user.is_active`, after any save of the person.
+
+    An inactive person has no session; the change is recorded once (DEACTIVATED, or
+    REACTIVATED when the account is turned back on), judged from the newest such event,
+    so saving the same state again records nothing.
+    """
+    if user.pk is None:
+        return
+    last = (
+        SecurityEvent.objects.filter(user=user, kind__in=[Kind.DEACTIVATED, Kind.REACTIVATED])
+        .order_by("-at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if not user.is_active:
+        ended = sessions_end_all(user=user)
+        if last != Kind.DEACTIVATED:
+            security_event_record(
+                kind=Kind.DEACTIVATED,
+                user=user,
+                actor=current_actor(),
+                detail=f"{ended} session(s) ended" if ended else "",
+            )
+    elif last == Kind.DEACTIVATED:
+        security_event_record(kind=Kind.REACTIVATED, user=user, actor=current_actor())
 
 
 @transaction.atomic
@@ -153,7 +274,8 @@ def active_session_start(*, actor: User, request) -> ActiveSession:
             "user_agent": request_user_agent(request),
         },
     )
-    security_event_record(kind=Kind.LOGIN, user=actor, request=request)
+    # How they signed in, when it was not a password (e.g. "single sign-on").
+    security_event_record(kind=Kind.LOGIN, user=actor, request=request, detail=getattr(request, "sign_in_detail", ""))
     return active
 
 

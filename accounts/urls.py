@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import views
+from . import sso, views
 
 app_name = "accounts"
 
@@ -27,4 +28,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("security-events/", views.security_events, name="security_events"),
+    # Single sign-on (OpenID Connect): open to everyone, 404 until configured.
+    path("sso/start/", login_not_required(sso.SignOnStart.as_view()), name="sso_start"),
+    path("sso/callback/", login_not_required(sso.SignOnCallback.as_view()), name="sso_callback"),
 ]

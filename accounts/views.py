@@ -18,15 +18,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import selectors, services, sessions
+from . import selectors, services, sessions, sso
 from .forms import BackupCodeForm, LoginForm, TokenForm
+from .redirects import next_from
 
 ENDED_MESSAGES = {
     sessions.Ended.IDLE: "You were signed out because you had not used the system for {idle} minutes. "
@@ -39,10 +39,8 @@ ENDED_MESSAGES = {
 
 
 def _safe_next(request) -> str:
-    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return next_url
-    return ""
+    """The `next` parameter when it is a local path, else "" (see accounts.redirects)."""
+    return next_from(request)
 
 
 def _with_next(url: str, next_url: str) -> str:
@@ -71,15 +69,22 @@ def login_view(request):
         if form.is_valid():
             user = form.get_user()
             login(request, user)
-            return redirect(_after_password(request, user, next_url))
+            return redirect(after_first_factor(request, user, next_url))
     else:
         form = LoginForm(request)
-    context = {"form": form, "next": next_url, "ended_message": _ended_message(request.GET.get("ended", ""))}
+    context = {
+        "form": form,
+        "next": next_url,
+        "ended_message": _ended_message(request.GET.get("ended", "")),
+        "sso_enabled": sso.enabled(),
+        "sso_provider": settings.OIDC_PROVIDER_NAME,
+    }
     return render(request, "accounts/login.html", context)
 
 
-def _after_password(request, user, next_url: str) -> str:
-    """The password was right: next comes the second factor, or the page they wanted."""
+def after_first_factor(request, user, next_url: str) -> str:
+    """Where to go once the password (or a single sign-on without multi-factor) was right:
+    the second factor, its enrolment for roles that need it, or the page they wanted."""
     if selectors.has_confirmed_device(user):
         request.session[sessions.SECOND_FACTOR_PENDING] = True
         return _with_next(reverse("accounts:two_factor_verify"), next_url)
