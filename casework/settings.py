@@ -226,7 +226,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AUDIT_SEAL_FILE = Path(env_str("AUDIT_SEAL_FILE", str(BASE_DIR / "var" / "audit-seals.log")))
 # Rows younger than this are left for the next sealing run (ids are assigned before
 # commit, so a lower id can become visible after a higher one).
-AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
+AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 30)
+# How often beat seals the audit log. A row stays unsealed (deletable by someone who can
+# disable the trigger, undetected) for at most about SAFETY + INTERVAL seconds: 90 by default.
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 60)
 
 # Breach alert thresholds, in hours left before the 72-hour ICO deadline (0 = overdue).
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
