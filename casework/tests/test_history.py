@@ -160,3 +160,65 @@ def test_a_court_orders_legal_hold_is_in_the_requests_history(caseworker, own_cl
 
     assert logged.placed_legal_hold
     assert_history_matches(logged)
+
+
+def _clients_services(fx):
+    from clients import services
+    from clients.models import Assignment
+
+    client = fx("own_client")
+    manager, caseworker = fx("manager"), fx("caseworker")
+    return {
+        "client_create": lambda: services.client_create(
+            actor=caseworker, team=client.team, first_name="Nia", last_name="New", reference="NEW-9"
+        ),
+        "client_update": lambda: services.client_update(actor=caseworker, client=client, last_name="Owens-Hart"),
+        "client_close": lambda: services.client_close(actor=manager, client=client, reason="Moved away"),
+        "client_reopen": lambda: services.client_reopen(
+            actor=manager, client=services.client_close(actor=manager, client=client, reason="Moved away")
+        ),
+        "client_move": lambda: services.client_move(actor=manager, client=client, team=fx("team_b")),
+        "assignment_end": lambda: services.assignment_end(
+            actor=manager, assignment=Assignment.objects.filter(client=client).first()
+        ),
+        "entry_update": lambda: services.entry_update(
+            actor=caseworker,
+            entry=services.entry_create(actor=caseworker, client=client, category="housing_history", summary="Hostel"),
+            summary="Flat",
+        ),
+        "note_update": lambda: services.note_update(
+            actor=caseworker,
+            note=services.note_create(actor=caseworker, client=client, category="support_needs", text="First"),
+            category="support_needs",
+            text="Second",
+        ),
+    }
+
+
+SERVICES = [
+    "client_create",
+    "client_update",
+    "client_close",
+    "client_reopen",
+    "client_move",
+    "assignment_end",
+    "entry_update",
+    "note_update",
+]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_after_each_clients_service_the_newest_history_row_equals_the_live_row(request, name):
+    result = _clients_services(request.getfixturevalue)[name]()
+
+    assert_history_matches(result)
+
+
+def test_after_a_withdrawal_the_consents_newest_history_row_equals_the_live_row(caseworker, own_client):
+    from consent.services import consent_withdraw
+    from consent.tests.factories import ConsentRecordFactory
+
+    consent = ConsentRecordFactory(client=own_client, recorded_by=caseworker)
+    consent_withdraw(actor=caseworker, consent=consent, how="phone")
+
+    assert_history_matches(consent)
