@@ -154,7 +154,7 @@ def test_unmatched_client_references_are_in_the_breachs_history(caseworker, mana
 
 
 def test_a_court_orders_legal_hold_is_in_the_requests_history(caseworker, own_client):
-    from sharing.tests.factories_statutory import court_order_request
+    from statutory.tests.factories import court_order_request
 
     logged = court_order_request(client=own_client, actor=caseworker)
 
@@ -167,7 +167,7 @@ def _clients_services(fx):
     from clients.models import Assignment
 
     client = fx("own_client")
-    manager, caseworker = fx("manager"), fx("caseworker")
+    manager, caseworker, team_b = fx("manager"), fx("caseworker"), fx("team_b")
     return {
         "client_create": lambda: services.client_create(
             actor=caseworker, team=client.team, first_name="Nia", last_name="New", reference="NEW-9"
@@ -177,7 +177,9 @@ def _clients_services(fx):
         "client_reopen": lambda: services.client_reopen(
             actor=manager, client=services.client_close(actor=manager, client=client, reason="Moved away")
         ),
-        "client_move": lambda: services.client_move(actor=manager, client=client, team=fx("team_b")),
+        "client_move": lambda: (
+            services.client_move(actor=manager, client=client, team=team_b, reason="Moved into the hostel").client
+        ),
         "assignment_end": lambda: services.assignment_end(
             actor=manager, assignment=Assignment.objects.filter(client=client).first()
         ),
@@ -208,7 +210,7 @@ SERVICES = [
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_after_each_clients_service_the_newest_history_row_equals_the_live_row(request, name):
+def test_after_each_clients_service_the_newest_history_row_equals_the_live_row(db, request, name):
     result = _clients_services(request.getfixturevalue)[name]()
 
     assert_history_matches(result)
