@@ -261,7 +261,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AUDIT_SEAL_FILE = Path(env_str("AUDIT_SEAL_FILE", str(BASE_DIR / "var" / "audit-seals.log")))
 # Rows younger than this are left for the next sealing run (ids are assigned before
 # commit, so a lower id can become visible after a higher one).
-AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
+AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 30)
+# How often beat seals the audit log. A row stays unsealed (deletable by someone who can
+# disable the trigger, undetected) for at most about SAFETY + INTERVAL seconds: 90 by default.
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 60)
 
 # A caseload assignment its caseworker has not used (no allowed access to that client)
 # for this many days is listed for the team's managers to review and end.
