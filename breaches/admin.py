@@ -4,10 +4,12 @@ Their deadline alerts are rows of the deadline mechanism (deadlines/admin.py).""
 
 from django.contrib import admin
 
+from accounts.admin_base import StrictModelAdmin
+
 from .models import BreachReport
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(StrictModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -8,7 +8,6 @@ viewer could open anyway, and showing them is audited through the gate (see
 
 from __future__ import annotations
 
-import csv
 from functools import wraps
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from access.gate import Action, clients_visible_to, record
 from access.models import AccessEvent
 from accounts.models import User
 from clients.categories import REGISTRY
+from clients.exports import FORMATS, spreadsheet_response
 from deadlines.selectors import stale_after as deadline_stale_after
 
 from . import documents, forms, selectors, services
@@ -446,10 +446,9 @@ def ico_report(request, pk):
 
 @managers_only
 def export(request):
-    """The register as CSV for auditors, safe to open in a spreadsheet."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="breach-register.csv"'
-    writer = csv.writer(response)
-    for row in documents.register_rows(selectors.breach_register(request.user)):
-        writer.writerow(row)
-    return response
+    """The register as CSV (or .xlsx with `?format=xlsx`) for auditors, safe to open in a spreadsheet."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        raise Http404("No such format.")
+    rows = documents.register_rows(selectors.breach_register(request.user))
+    return spreadsheet_response(rows, filename="breach-register", fmt=fmt, sheet_title="Breach register")

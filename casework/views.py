@@ -12,7 +12,7 @@ from consent.selectors import dashboard_panel as consent_dashboard_panel
 from deadlines.selectors import outbox_needing_attention
 from sharing.deadlines import agreements_ending_soon, can_see_agreements_ending
 from sharing.selectors import dashboard_panel as sharing_dashboard_panel
-from sharing.selectors_statutory import dashboard_panel as statutory_dashboard_panel
+from statutory.selectors import dashboard_panel as statutory_dashboard_panel
 
 
 def home(request):

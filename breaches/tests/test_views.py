@@ -1,4 +1,5 @@
 import datetime
+import io
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from access.models import AccessEvent
 from accounts.tests.factories import TeamFactory, UserFactory
@@ -486,6 +488,20 @@ def test_the_register_export_is_safe_to_open_in_a_spreadsheet(login, manager, te
     assert response["Content-Type"].startswith("text/csv")
     assert "'=HYPERLINK" in body
     assert "Other team" not in body
+
+
+def test_the_register_also_downloads_as_xlsx_with_every_cell_text(login, manager, team_a, team_b):
+    BreachReportFactory(team=team_a, what_happened='=HYPERLINK("http://evil","click")')
+    BreachReportFactory(team=team_b, what_happened="Other team's breach")
+
+    response = login(manager).get(reverse("breaches:export"), {"format": "xlsx"})
+
+    assert response["Content-Disposition"] == 'attachment; filename="breach-register.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert '=HYPERLINK("http://evil","click")' in values
+    assert "Other team's breach" not in values
+    assert {cell.data_type for row in sheet.iter_rows() for cell in row if cell.value is not None} == {"s"}
 
 
 def test_breaches_of_other_teams_stay_hidden_from_a_manager_of_two_teams(login, team_a):
