@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Role, SecurityEvent, Team, TeamMembership, User
+from .models import BackupCode, BackupCodeDevice, Role, SecurityEvent, Team, TeamMembership, User
 
 
 def concurrent_logins_for(user) -> QuerySet[SecurityEvent]:
@@ -83,3 +83,10 @@ def locked_out_usernames() -> QuerySet:
 def staff_with_lockout_flag(queryset: QuerySet[User]) -> QuerySet[User]:
     """Annotate `is_locked_out` with one subquery, for admin lists."""
     return queryset.annotate(is_locked_out=Exists(locked_out_usernames().filter(username=OuterRef("username"))))
+
+
+def backup_codes_remaining(user) -> int | None:
+    """How many unused backup codes `user` has, or None if they never made a set."""
+    if not BackupCodeDevice.objects.filter(user=user, confirmed=True).exists():
+        return None
+    return BackupCode.objects.filter(device__user=user).count()

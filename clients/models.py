@@ -54,7 +54,10 @@ class Client(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.display_name} ({self.reference})"
+        # The reference only: str() reaches places the gate does not guard (admin delete
+        # and history pages, log entries, autocomplete, error reports). Pages that show
+        # the name use `display_name`, after the gate opened the client.
+        return self.reference
 
     def get_absolute_url(self) -> str:
         return reverse("clients:record", args=[self.pk])
@@ -107,7 +110,8 @@ class InformationEntry(models.Model):
         indexes = [models.Index(fields=["client", "category"], name="entry_client_category")]
 
     def __str__(self):
-        return f"{self.category_label}: {self.summary[:40]}"
+        # Without its content: str() reaches pages the gate does not guard.
+        return f"{self.category_label} entry {self.pk} for client {self.client_id}"
 
     @property
     def category_label(self) -> str:
