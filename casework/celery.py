@@ -30,4 +30,9 @@ app.conf.beat_schedule = {
         "task": "access.tasks.email_seal_digest",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Confirmed client imports whose task could not be published (Redis was down).
+    "client-imports-pending": {
+        "task": "imports.tasks.start_pending_imports",
+        "schedule": 5 * 60,
+    },
 }

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rights",
     "breaches",
     "access",
+    "imports",
     "reports",
     # The project package itself, for project-wide management commands (seed_demo, bench).
     "casework",
@@ -250,6 +251,9 @@ STORAGES = {
 # served only through the access gate. There is deliberately no MEDIA_URL route.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "var" / "private")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Client imports (imports/): the largest spreadsheet accepted, and rows written per transaction.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

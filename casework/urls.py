@@ -15,5 +15,6 @@ urlpatterns = [
     path("breaches/", include("breaches.urls")),
     path("access/", include("access.urls")),
     path("reports/", include("reports.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

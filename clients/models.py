@@ -36,6 +36,9 @@ class Client(models.Model):
     opened_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
     closure_reason = models.CharField(max_length=200, blank=True)
+    # Where the record came from when it was not typed in here, e.g. "Imported from
+    # caseload.xlsx (IMP-000004) by Morgan Manager on 3 March 2026".
+    source = models.CharField(max_length=300, blank=True)
     # Legal hold: while set, nothing about the client may be deleted or anonymised.
     legal_hold_since = models.DateTimeField(null=True, blank=True)
     legal_hold_reason = models.CharField(max_length=300, blank=True)

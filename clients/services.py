@@ -235,12 +235,14 @@ def client_create(
     reference: str = "",
     opened_on: datetime.date | None = None,
     assign_to=None,
+    source: str = "",
     **details,
 ) -> Client:
     """Open a case for a new client in `team`.
 
     The team's managers can see it at once; `assign_to` (by default the creator, when they
-    are a caseworker) gets it on their caseload.
+    are a caseworker) gets it on their caseload. `source` says where the record came from
+    when it was not typed in here (an import). Raises ValidationError (keyed by field).
     """
     unknown = set(details) - set(DETAIL_FIELDS)
     if unknown:
@@ -251,6 +253,7 @@ def client_create(
         first_name=first_name,
         last_name=last_name,
         opened_on=opened_on or timezone.localdate(),
+        source=source,
         **details,
     )
     _check_details(client)

@@ -256,6 +256,20 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _team_a_import(fx):
+    from imports.models import ClientImport
+
+    client_import = ClientImport.objects.create(
+        team=fx.team_a,
+        uploaded_by=fx.manager,
+        uploaded_at=fx.manager.date_joined,
+        file_name="x.csv",
+        kind="csv",
+        sha256="",
+    )
+    return {"import_id": client_import.pk}
+
+
 def _statutory(client, fx):
     from statutory.tests.factories import StatutoryRequestFactory
 
@@ -342,6 +356,24 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
+    # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "iso", "admin_user"}), kwargs=_team_a_import, denied_status=(403, 404)
+        )
+        for page in ("detail", "progress")
+    },
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "admin_user"}),
+            kwargs=_team_a_import,
+            method="post",
+            ok_status=(302,),
+            denied_status=(403, 404, 405),
+        )
+        for page in ("confirm", "cancel")
+    },
     "reports:download": RoleUrl(MANAGERS_AND_ISO, kwargs=lambda fx: {"key": "caseload", "fmt": "xlsx"}),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
     "breaches:reported": RoleUrl(frozenset({"caseworker"}), kwargs=_own_breach_report, denied_status=(404,)),
