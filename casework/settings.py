@@ -220,6 +220,14 @@ BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4
 # The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
 BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
 
+# Transmission of referrals and notices to partners (sharing.services.transmission_send).
+# A claim older than this with no outcome was left by a worker that died: "unknown", never resent.
+TRANSMISSION_CLAIM_TIMEOUT_SECONDS = env_int("TRANSMISSION_CLAIM_TIMEOUT_SECONDS", 300)
+# Attempts before a failed transmission waits for someone to press "Send again".
+TRANSMISSION_MAX_ATTEMPTS = env_int("TRANSMISSION_MAX_ATTEMPTS", 5)
+# Seconds before the worker retries a failed send (doubling each time).
+TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
+
 # E-mail.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

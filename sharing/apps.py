@@ -10,6 +10,8 @@ class SharingConfig(AppConfig):
         # "tell the recipient to stop using it" task, in the withdrawal's transaction.
         from consent.services import on_withdrawal
 
-        from .services import recipient_notices_create
+        from .services import recipient_notices_create, transmissions_cancel_on_withdrawal
 
         on_withdrawal(recipient_notices_create)
+        # Pending transmissions that relied on it are cancelled, in the same transaction.
+        on_withdrawal(transmissions_cancel_on_withdrawal)

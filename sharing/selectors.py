@@ -23,7 +23,7 @@ from consent.coverage import ItemAnswer, ShareAnswer, format_date
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
 from consent.selectors import basis_for_meeting_share, basis_for_share
 
-from .models import DataSharingAgreement, Disclosure, PurposeTemplate, RecipientNotice, Referral
+from .models import DataSharingAgreement, Disclosure, PurposeTemplate, RecipientNotice, Referral, Transmission
 
 # --- The decision ------------------------------------------------------------------------
 
@@ -329,6 +329,74 @@ def referrals_without_agreement(user) -> QuerySet[Disclosure]:
     )
 
 
+def transmissions_of(referral: Referral) -> list[Transmission]:
+    """A referral's deliveries, newest first (one query)."""
+    if referral.pk is None or referral.disclosure_id is None:
+        return []
+    return list(
+        Transmission.objects.filter(disclosure_id=referral.disclosure_id, kind=Transmission.Kind.REFERRAL)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a referral page and the sharing history say about transmission."""
+
+    transmitted: bool
+    text: str
+
+
+def delivery_state(transmissions: list[Transmission]) -> Delivery:
+    """ "Sent" only when a transmission was sent; otherwise what is happening, in words."""
+    sent = [t for t in transmissions if t.status == Transmission.Status.SENT]
+    if sent:
+        last = sent[0]
+        return Delivery(True, f"Transmitted: e-mailed to {last.to_address} on {format_date(last.sent_at)}.")
+    if not transmissions:
+        return Delivery(False, "Recorded, not yet transmitted.")
+    last = transmissions[0]
+    texts = {
+        Transmission.Status.QUEUED: "Recorded, not yet transmitted: queued for e-mail.",
+        Transmission.Status.SENDING: "Recorded, not yet transmitted: being e-mailed now.",
+        Transmission.Status.FAILED: f"Recorded, not yet transmitted: the e-mail failed ({last.failure_reason}); "
+        "it is retried automatically.",
+        Transmission.Status.CANCELLED: f"Recorded, not transmitted: cancelled. {last.cancel_reason}",
+        Transmission.Status.UNKNOWN: "Recorded; transmission outcome unknown (the e-mail may have gone). "
+        "Check with the partner before sending again.",
+    }
+    return Delivery(False, texts[last.status])
+
+
+def untransmitted_referrals_for(user, *, limit: int = 50) -> list[Referral]:
+    """Referrals this person sent that no transmission has yet delivered (dashboard)."""
+    return list(
+        Referral.objects.filter(created_by=user, status=Referral.Status.SENT)
+        .exclude(transmissions__status=Transmission.Status.SENT)
+        .select_related("partner", "client", "disclosure")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+def stopped_transmissions_for(user, *, limit: int = 50) -> list[Transmission]:
+    """Transmissions this person asked for that were cancelled, failed for good or are unknown."""
+    return list(
+        Transmission.objects.filter(
+            requested_by=user,
+            dismissed_at__isnull=True,
+            status__in=[Transmission.Status.CANCELLED, Transmission.Status.UNKNOWN, Transmission.Status.FAILED],
+        )
+        .select_related("partner", "disclosure", "client")
+        .order_by("-requested_at", "-pk")[:limit]
+    )
+
+
+def stopped_transmission_of(user, transmission_id) -> Transmission | None:
+    """One of this person's own transmissions (None for anyone else's or an unknown id)."""
+    return Transmission.objects.filter(pk=transmission_id, requested_by=user).first()
+
+
 def active_partners() -> QuerySet[Partner]:
     return Partner.objects.filter(is_active=True).order_by("name")
 
@@ -343,7 +411,12 @@ def active_groups() -> QuerySet[MeetingGroup]:
 
 def dashboard_panel(*, user) -> dict:
     """The dashboard's sharing panel: this person's open tasks; for managers, the unagreed referrals."""
-    panel = {"notices": open_notices_for(user), "can_review_unagreed": can_review_unagreed(user)}
+    panel = {
+        "notices": open_notices_for(user),
+        "can_review_unagreed": can_review_unagreed(user),
+        "stopped": stopped_transmissions_for(user),
+        "untransmitted": untransmitted_referrals_for(user),
+    }
     if panel["can_review_unagreed"]:
         panel["unagreed_count"] = referrals_without_agreement(user).count()
     return panel

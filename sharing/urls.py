@@ -16,6 +16,7 @@ urlpatterns = [
     path("client/<int:client_id>/disclosures/<int:disclosure_id>/", views.disclosure, name="disclosure"),
     path("client/<int:client_id>/notices/<int:notice_id>/", views.notice, name="notice"),
     path("without-agreement/", views.without_agreement, name="without_agreement"),
+    path("transmissions/<int:transmission_id>/dismiss/", views.transmission_dismiss, name="transmission_dismiss"),
 ]
 
 # Police and statutory requests.

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -113,9 +113,17 @@ def referral(request, access, referral_id):
             else:
                 if referral.is_draft:
                     messages.success(request, "Draft saved. Check the panel, then send it.")
+                elif selectors.transmissions_of(referral):
+                    messages.success(
+                        request,
+                        f"Referral to {referral.partner.name} recorded and queued for e-mail to their registered "
+                        "secure address. It is in the client's sharing history.",
+                    )
                 else:
                     messages.success(
-                        request, f"Referral sent to {referral.partner.name}. It is in the client's sharing history."
+                        request,
+                        f"Referral to {referral.partner.name} recorded, not yet transmitted: hand it over as your "
+                        "organisation does. It is in the client's sharing history.",
                     )
                 return redirect("sharing:referral", client_id=client.pk, referral_id=referral.pk)
     if decision is None:
@@ -144,18 +152,30 @@ def referral(request, access, referral_id):
 def _sent_referral(request, access, referral):
     disclosure = referral.disclosure
     notices = selectors.notices_for_disclosures([disclosure])
+    transmissions = selectors.transmissions_of(referral)
     return render(
         request,
         "sharing/referral_sent.html",
-        _page(access, referral=referral, disclosure=disclosure, withdrawn=_withdrawal(disclosure), notices=notices),
+        _page(
+            access,
+            referral=referral,
+            disclosure=disclosure,
+            withdrawn=_withdrawal(disclosure),
+            notices=notices,
+            transmissions=transmissions,
+            delivery=selectors.delivery_state(transmissions),
+        ),
     )
 
 
 @client_view(action=Action.DOWNLOAD, categories=_selected, purpose="referral PDF", load=_load_sent_referral)
 def referral_download(request, access, referral_id):
     disclosure = access.obj.disclosure
-    response = HttpResponse(referral_pdf(disclosure), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="referral-{disclosure.reference}.pdf"'
+    # A copy for the file is always allowed; once the basis is gone it says it is not for sending.
+    problem = services.transmission_basis_problem(disclosure)
+    response = HttpResponse(referral_pdf(disclosure, not_for_sending=problem), content_type="application/pdf")
+    suffix = "-for-the-file" if problem else ""
+    response["Content-Disposition"] = f'attachment; filename="referral-{disclosure.reference}{suffix}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -164,17 +184,21 @@ def referral_download(request, access, referral_id):
 @require_POST
 @client_view(
     action=Action.VIEW,
-    post_action=Action.SHARE,
+    post_action=Action.VIEW,
     categories=_selected,
     purpose="e-mail referral PDF",
     load=_load_sent_referral,
 )
 def referral_email(request, access, referral_id):
+    """Ask for the referral to be e-mailed (again). The SHARE audit row is written when it is
+    claimed for sending (or refused), naming the basis that holds at that moment."""
     referral = access.obj
     try:
-        services.referral_email_request(actor=request.user, referral=referral)
+        services.referral_transmit(actor=request.user, referral=referral, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except services.TransmissionRefused as exc:
+        messages.error(request, f"Not sent, and nothing left the organisation: {exc.reason}")
     else:
         messages.success(
             request,
@@ -288,3 +312,13 @@ def without_agreement(request):
     # A list of clients: audit the query, not every row.
     record_list(request.user, action=Action.LIST, request=request, detail="referrals without a data-sharing agreement")
     return render(request, "sharing/without_agreement.html", {"disclosures": disclosures})
+
+
+@require_POST
+def transmission_dismiss(request, transmission_id):
+    """The requester has read the dashboard's message about a transmission that did not go."""
+    transmission = selectors.stopped_transmission_of(request.user, transmission_id)
+    if transmission is None:
+        raise Http404
+    services.transmission_dismiss(actor=request.user, transmission=transmission)
+    return redirect("home")

@@ -256,6 +256,12 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _own_stopped_transmission(fx):
+    from sharing.tests.factories import stopped_transmission
+
+    return {"transmission_id": stopped_transmission(client=fx.own_client, actor=fx.caseworker).pk}
+
+
 def _statutory(client, fx):
     from sharing.tests.factories_statutory import StatutoryRequestFactory
 
@@ -331,6 +337,14 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
     "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
+    # Dismissing the dashboard's message about a transmission that did not go: its requester only.
+    "sharing:transmission_dismiss": RoleUrl(
+        frozenset({"caseworker"}),
+        kwargs=_own_stopped_transmission,
+        method="post",
+        ok_status=(302,),
+        denied_status=(404,),
+    ),
     "sharing:statutory_queue": RoleUrl(MANAGERS_AND_ISO),
     "sharing:statutory_report": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),

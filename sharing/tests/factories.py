@@ -98,3 +98,13 @@ def recipient_notice(*, client, actor):
     referral = sent_referral(client=client, actor=actor)
     consent_withdraw(actor=actor, consent=referral.disclosure.consent, how=ConsentRecord.WithdrawalMethod.PHONE)
     return referral.disclosure.notices.get()
+
+
+def stopped_transmission(*, client, actor):
+    """A referral sent and queued for e-mail, then cancelled by the consent's withdrawal."""
+    from consent.models import ConsentRecord
+    from consent.services import consent_withdraw
+
+    referral = sent_referral(client=client, actor=actor)
+    consent_withdraw(actor=actor, consent=referral.disclosure.consent, how=ConsentRecord.WithdrawalMethod.PHONE)
+    return referral.transmissions.get()

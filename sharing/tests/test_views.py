@@ -163,7 +163,7 @@ def test_the_sharing_history_runs_the_same_queries_however_long_it_is(
 
 
 # The gate (session, user, client with its permission rows, audit row) plus the page's own reads.
-QUERIES = {"history": 10, "draft": 12, "sent": 10}
+QUERIES = {"history": 10, "draft": 12, "sent": 11}  # sent: and its transmissions
 
 
 # --- Making a referral ---------------------------------------------------------------------------
@@ -407,10 +407,10 @@ def test_the_email_form_has_no_address_to_type(sent, jordan, caseworker, login):
     assert sent.partner.secure_email in form
 
 
-def test_emailing_goes_to_the_registered_address_on_commit(
+def test_emailing_again_goes_to_the_registered_address_on_commit_and_audits_the_basis(
     sent, jordan, su_service, caseworker, login, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks.email_referral, "delay", lambda referral_id: tasks.email_referral.apply((referral_id,)))
+    monkeypatch.setattr(tasks.transmit, "delay", lambda transmission_id: tasks.transmit.apply((transmission_id,)))
     client = login(caseworker)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -421,7 +421,9 @@ def test_emailing_goes_to_the_registered_address_on_commit(
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == [su_service.secure_email]
-    assert AccessEvent.objects.filter(action=AccessEvent.Action.SHARE, purpose="e-mail referral PDF").exists()
+    [share] = AccessEvent.objects.filter(action=AccessEvent.Action.SHARE, object_type="sharing.Transmission")
+    assert share.outcome == AccessEvent.Outcome.ALLOWED
+    assert share.basis == sent.disclosure.basis_label
 
 
 def test_emailing_is_post_only(sent, jordan, caseworker, login):
