@@ -274,7 +274,7 @@ def notice_for_client(client_id, notice_id) -> RecipientNotice | None:
 
 
 def sharing_history(client) -> dict:
-    """The client's sharing tab: disclosures, drafts, open tasks. Four queries at any size.
+    """The client's sharing tab: disclosures, drafts, open tasks, deliveries. Five queries at any size.
 
     Police and statutory disclosures are not listed here: they are shown with their request
     (`selectors_statutory`), to its team managers, the ISO and whoever logged it, because
@@ -294,6 +294,15 @@ def sharing_history(client) -> dict:
         .order_by("-updated_at", "-pk")
     )
     notices = notices_for_disclosures(disclosures)
+    referral_ids = [d.pk for d in disclosures if d.kind == Disclosure.Kind.REFERRAL]
+    deliveries: dict[int, list[Transmission]] = {pk: [] for pk in referral_ids}
+    if referral_ids:
+        for transmission in Transmission.objects.filter(
+            disclosure_id__in=referral_ids, kind=Transmission.Kind.REFERRAL
+        ).order_by("-requested_at", "-pk"):
+            deliveries[transmission.disclosure_id].append(transmission)
+    for disclosure in disclosures:
+        disclosure.delivery = delivery_state(deliveries[disclosure.pk]) if disclosure.pk in deliveries else None
     by_disclosure: dict[int, list[RecipientNotice]] = {}
     for notice in notices:
         by_disclosure.setdefault(notice.disclosure_id, []).append(notice)

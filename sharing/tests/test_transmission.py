@@ -340,3 +340,13 @@ def test_a_transmission_sent_before_the_withdrawal_leaves_a_task_to_tell_the_rec
 
     assert sent.transmissions.get().status == Transmission.Status.SENT
     assert RecipientNotice.objects.get().disclosure == sent.disclosure
+
+
+def test_the_sharing_history_says_a_referral_is_not_yet_transmitted_until_it_is(sent, jordan, caseworker, login):
+    browser = login(caseworker)
+    history = reverse("sharing:history", args=[jordan.pk])
+    assert "Recorded, not yet transmitted" in browser.get(history).content.decode()
+
+    services.transmission_send(transmission_id=sent.transmissions.get().pk)
+
+    assert "Recorded, not yet transmitted" not in browser.get(history).content.decode()
