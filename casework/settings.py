@@ -220,6 +220,17 @@ BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4
 # The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
 BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
 
+# Partners' registered secure addresses (consent.services.partner_address_check): domains (and
+# their subdomains) recognised as secure, and free webmail domains refused unless an admin
+# records why.
+SECURE_EMAIL_RECOGNISED_DOMAINS = env_list("SECURE_EMAIL_RECOGNISED_DOMAINS", "nhs.net,gov.uk,police.uk,cjsm.net")
+SECURE_EMAIL_REFUSED_DOMAINS = env_list(
+    "SECURE_EMAIL_REFUSED_DOMAINS",
+    "gmail.com,googlemail.com,hotmail.com,hotmail.co.uk,outlook.com,live.com,live.co.uk,msn.com,yahoo.com,"
+    "yahoo.co.uk,ymail.com,aol.com,icloud.com,me.com,gmx.com,gmx.co.uk,mail.com,protonmail.com,proton.me,"
+    "btinternet.com,sky.com,virginmedia.com,talktalk.net",
+)
+
 # Transmission of referrals and notices to partners (sharing.services.transmission_send).
 # A claim older than this with no outcome was left by a worker that died: "unknown", never resent.
 TRANSMISSION_CLAIM_TIMEOUT_SECONDS = env_int("TRANSMISSION_CLAIM_TIMEOUT_SECONDS", 300)

@@ -160,6 +160,11 @@ def _status_sentence(record, state: Status, label: str) -> str:
     if state is Status.EXPIRED:
         if record.kind == "consent":
             return f"{label} expired on {format_date(record.expires_on)}."
+        if getattr(record, "end_reason", ""):
+            why = {"objection": "the client objected (UK GDPR Article 21)", "need_passed": "the need had passed"}
+            return (
+                f"{label} was ended on {format_date(record.ends_on)}: {why.get(record.end_reason, record.end_reason)}."
+            )
         return f"{label} ended on {format_date(record.ends_on)}."
     if state is Status.AWAITING_APPROVAL:
         return f"{label} is awaiting a manager's approval."

@@ -204,6 +204,12 @@ class Referral(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SENT = "sent", "Sent"
+        DISCARDED = "discarded", "Discarded"
+
+    class Safe(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNKNOWN = "unknown", "Not known: ask the client first"
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
     partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="referrals")
@@ -217,14 +223,37 @@ class Referral(models.Model):
     disclosure = models.OneToOneField(
         Disclosure, null=True, blank=True, on_delete=models.PROTECT, related_name="referral"
     )
+    # What we ask the partner to do and why now.
+    request = models.TextField("what we are asking for", blank=True)
+    # How the partner reaches the referring worker (name, team and e-mail come from their account).
+    referrer_phone = models.CharField("your phone number", max_length=40, blank=True)
+    # How the partner may contact the client safely (essential for domestic-abuse referrals).
+    safe_to_phone = models.CharField("safe to phone?", max_length=10, choices=Safe.choices, blank=True)
+    voicemail_ok = models.CharField("safe to leave a voicemail?", max_length=10, choices=Safe.choices, blank=True)
+    letters_ok = models.CharField("safe to send letters?", max_length=10, choices=Safe.choices, blank=True)
+    safe_contact_notes = models.TextField("safe time or number", blank=True)
+    # Case notes chosen one by one: [note id, ...], each in a category chosen at detail level.
+    notes = models.JSONField("case notes", default=list, blank=True)
+    # A manager's approval to send with no data-sharing agreement in force (SharingPolicy).
+    unagreed_approved_at = models.DateTimeField(null=True, blank=True)
+    unagreed_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unagreed_reason = models.TextField("why it may go without an agreement", blank=True)
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["client", "-created_at"], name="referral_client_created")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft", disclosure__isnull=True) | Q(status="sent", disclosure__isnull=False),
-                name="referral_sent_has_disclosure",
+                condition=Q(status="draft", disclosure__isnull=True)
+                | Q(status="sent", disclosure__isnull=False)
+                | Q(status="discarded", disclosure__isnull=True, discarded_at__isnull=False),
+                name="referral_status_matches_disclosure",
             )
         ]
 
@@ -242,6 +271,15 @@ class Referral(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def unagreed_approval(self) -> str:
+        """ "Approved by M. Manager on 3 May 2026: reason", or "" when not approved."""
+        if self.unagreed_approved_at is None:
+            return ""
+        by = self.unagreed_approved_by
+        name = (by.get_full_name() or by.get_username()) if by is not None else "a manager"
+        return f"Approved by {name} on {self.unagreed_approved_at:%-d %B %Y}: {self.unagreed_reason}"
 
 
 class RecipientNotice(models.Model):
@@ -297,8 +335,20 @@ class SharingPolicy(models.Model):
         EMAIL = "email", "By secure e-mail to the partner's registered address, as it is sent"
         OTHER = "other", "Handed over another way: recorded here, transmitted outside the system"
 
+    class WithoutAgreement(models.TextChoices):
+        APPROVAL = "approval", "Needs a service manager's approval, with a reason, before it can be sent"
+        REFUSE = "refuse", "Refused"
+        LISTED = "listed", "Sent on the client's consent alone, and listed for service managers"
+
     referral_delivery = models.CharField(
         "how referrals reach partners", max_length=10, choices=Delivery.choices, default=Delivery.EMAIL
+    )
+    without_agreement = models.CharField(
+        "a referral to a partner with no data-sharing agreement in force",
+        max_length=10,
+        choices=WithoutAgreement.choices,
+        default=WithoutAgreement.APPROVAL,
+        help_text="Multi-agency meetings: with 'Refused', every organisation present needs an agreement in force.",
     )
 
     history = HistoricalRecords()

@@ -21,9 +21,17 @@ from accounts.models import Role
 from clients.categories import REGISTRY, Level, Selection
 from consent.coverage import ItemAnswer, ShareAnswer, format_date
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
-from consent.selectors import basis_for_meeting_share, basis_for_share
+from consent.selectors import basis_for_meeting_share, basis_for_share, restriction_problem
 
-from .models import DataSharingAgreement, Disclosure, PurposeTemplate, RecipientNotice, Referral, Transmission
+from .models import (
+    DataSharingAgreement,
+    Disclosure,
+    PurposeTemplate,
+    RecipientNotice,
+    Referral,
+    SharingPolicy,
+    Transmission,
+)
 
 # --- The decision ------------------------------------------------------------------------
 
@@ -77,15 +85,32 @@ def agreements_in_force(partner: Partner, purpose: Purpose, *, on: dt.date) -> l
 
 
 def check_agreement(
-    agreements: Iterable[DataSharingAgreement], *, partner: Partner, purpose: Purpose, selection: Selection
+    agreements: Iterable[DataSharingAgreement],
+    *,
+    partner: Partner,
+    purpose: Purpose,
+    selection: Selection,
+    policy: str = SharingPolicy.WithoutAgreement.LISTED,
+    approval: str = "",
 ) -> AgreementCheck:
+    """Does the partner's agreement in force allow the selection, and if there is none, what
+    does the organisation's policy say (`policy`: a SharingPolicy.WithoutAgreement value;
+    `approval`: the manager's recorded approval for this referral, "" when none)?"""
     agreements = list(agreements)
     if not agreements:
+        none = f"{partner.name} has no data-sharing agreement in force for {purpose.name.lower()}."
+        if policy == SharingPolicy.WithoutAgreement.REFUSE:
+            return AgreementCheck(None, False, f"{none} The organisation's policy refuses sharing without one.")
+        if policy == SharingPolicy.WithoutAgreement.APPROVAL:
+            if approval:
+                return AgreementCheck(None, True, f"{none} {approval}.")
+            return AgreementCheck(
+                None, False, f"{none} A service manager must approve sending it without one, with a reason."
+            )
         return AgreementCheck(
             None,
             True,
-            f"{partner.name} has no data-sharing agreement in force for {purpose.name.lower()}. "
-            "A referral can still be made when the client's consent covers it; "
+            f"{none} A referral can still be made when the client's consent covers it; "
             "service managers see every referral sent without an agreement.",
         )
     covering = next((a for a in agreements if a.selection_obj.covers(selection)), None)
@@ -121,12 +146,14 @@ class ShareDecision:
     answer: ShareAnswer
     agreement: AgreementCheck | None
     missing_reasons: tuple[str, ...]
+    # Why the client's restriction of sharing (UK GDPR Art. 18) stops it; "" when none.
+    restriction: str = ""
 
     @property
     def covered(self) -> bool:
-        """A basis covers it and the agreement (if any) allows it; reasons aside."""
+        """A basis covers it, the agreement (if any) allows it, no restriction; reasons aside."""
         agreement_ok = self.agreement is None or self.agreement.allowed
-        return bool(self.selection) and self.answer.covered and agreement_ok
+        return bool(self.selection) and self.answer.covered and agreement_ok and not self.restriction
 
     @property
     def allowed(self) -> bool:
@@ -139,7 +166,7 @@ class ShareDecision:
     @property
     def cover_refusals(self) -> list[str]:
         """Why no basis or agreement covers it, basis first."""
-        out = []
+        out = [self.restriction] if self.restriction else []
         if not self.answer.covered:
             out.append(self.answer.explanation)
         if self.agreement is not None and not self.agreement.allowed:
@@ -175,11 +202,14 @@ def decide_referral(
     reasons: Mapping[str, str],
     on: dt.datetime | None = None,
     lock: bool = False,
+    approval: str = "",
 ) -> ShareDecision:
-    """May `selection` about `client` go to `partner` for `purpose`? Three queries.
+    """May `selection` about `client` go to `partner` for `purpose`? Five queries.
 
     With `on=None` the basis is judged as of the moment its rows were read — after the
     lock was granted, when locking — so a withdrawal that committed first is in effect.
+    `approval` is a manager's recorded approval to send without an agreement in force
+    (`Referral.unagreed_approval`), which the organisation's SharingPolicy may require.
     """
     answer = basis_for_share(client=client, partner=partner, purpose=purpose, selection=selection, on=on, lock=lock)
     agreement = check_agreement(
@@ -187,8 +217,10 @@ def decide_referral(
         partner=partner,
         purpose=purpose,
         selection=selection,
+        policy=SharingPolicy.current().without_agreement,
+        approval=approval,
     )
-    return ShareDecision(selection, answer, agreement, missing_reasons(selection, reasons))
+    return ShareDecision(selection, answer, agreement, missing_reasons(selection, reasons), restriction_problem(client))
 
 
 def decide_meeting(
@@ -202,11 +234,36 @@ def decide_meeting(
     on: dt.datetime | None = None,
     lock: bool = False,
 ) -> ShareDecision:
-    """May `selection` be shared at a meeting of `group` with the organisations `present`?"""
+    """May `selection` be shared at a meeting of `group` with the organisations `present`?
+
+    Besides the basis, each organisation present is checked against its data-sharing
+    agreements in force, as a referral is: one whose agreement does not allow what was
+    shared stops it, and so does one with none when the policy refuses sharing without one.
+    """
+    present = list(present)
     answer = basis_for_meeting_share(
-        client=client, group=group, present=list(present), purpose=purpose, selection=selection, on=on, lock=lock
+        client=client, group=group, present=present, purpose=purpose, selection=selection, on=on, lock=lock
     )
-    return ShareDecision(selection, answer, None, missing_reasons(selection, reasons))
+    policy = SharingPolicy.current().without_agreement
+    if policy != SharingPolicy.WithoutAgreement.REFUSE:
+        policy = SharingPolicy.WithoutAgreement.LISTED  # a meeting has happened: it cannot wait for approval
+    checks = [
+        check_agreement(
+            agreements_in_force(partner, purpose, on=timezone.localdate(on)),
+            partner=partner,
+            purpose=purpose,
+            selection=selection,
+            policy=policy,
+        )
+        for partner in present
+    ]
+    failing = [check.explanation for check in checks if not check.allowed]
+    agreement = AgreementCheck(
+        None,
+        not failing,
+        " ".join(failing) or "No organisation present has an agreement that forbids this.",
+    )
+    return ShareDecision(selection, answer, agreement, missing_reasons(selection, reasons), restriction_problem(client))
 
 
 def basis_label(basis, recipient: str) -> str:
@@ -221,14 +278,28 @@ def basis_label(basis, recipient: str) -> str:
 # --- Pages -------------------------------------------------------------------------------
 
 
+def case_notes_for(client) -> list:
+    """The client's case notes a referral may include, by category then newest first (one query)."""
+    from clients.models import CaseNote
+
+    return list(CaseNote.objects.filter(client=client).order_by("category", "-written_at", "-pk"))
+
+
 def template_for(purpose: Purpose) -> PurposeTemplate | None:
     return PurposeTemplate.objects.filter(purpose=purpose).first()
 
 
 def referral_for_client(client_id, referral_id, *, sent_only: bool = False) -> Referral | None:
-    """One referral of this client (None for another client's or an unknown id)."""
-    queryset = Referral.objects.filter(client_id=client_id, pk=referral_id).select_related(
-        "partner", "purpose", "created_by", "disclosure__consent__withdrawn_by", "disclosure__lawful_basis"
+    """One referral of this client (None for another client's, a discarded draft or an unknown id)."""
+    queryset = (
+        Referral.objects.filter(client_id=client_id, pk=referral_id).exclude(status=Referral.Status.DISCARDED)
+    ).select_related(
+        "partner",
+        "purpose",
+        "created_by",
+        "unagreed_approved_by",
+        "disclosure__consent__withdrawn_by",
+        "disclosure__lawful_basis",
     )
     if sent_only:
         queryset = queryset.filter(status=Referral.Status.SENT)

@@ -35,9 +35,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
+from accounts.models import Role
 from clients.categories import Selection
 from consent import coverage
-from consent import selectors as consent_selectors
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
@@ -137,6 +137,7 @@ def _disclose(
     group: MeetingGroup | None = None,
     meeting_on=None,
     present: Iterable[Partner] = (),
+    content: Mapping | None = None,
 ) -> Disclosure:
     basis = decision.basis
     # The basis names whom it covers: the partner, or the meeting group (not everyone present).
@@ -151,6 +152,7 @@ def _disclose(
         basis=label,
         sent_at=now,
         sent_by=actor.get_full_name() or actor.get_username(),
+        **(content or {}),
     )
     disclosure = Disclosure(
         kind=kind,
@@ -210,16 +212,166 @@ def referral_start(*, actor, client, partner: Partner, purpose: Purpose) -> Refe
     return referral
 
 
-def referral_update(*, actor, referral: Referral, selection: Selection, reasons: Mapping[str, str]) -> Referral:
-    """Change a draft's selection and reasons. Drafts may be incomplete; sending checks everything."""
+REFERRAL_DETAILS = ("request", "referrer_phone", "safe_to_phone", "voicemail_ok", "letters_ok", "safe_contact_notes")
+
+
+def _clean_notes(referral: Referral, selection: Selection, note_ids: Iterable) -> list[int]:
+    """The chosen notes that may go: this client's, in a category chosen at detail level."""
+    from clients.categories import Level
+    from clients.models import CaseNote
+
+    detail = [key for key, level in selection.items() if level is Level.DETAIL]
+    wanted = {int(pk) for pk in note_ids if str(pk).isdigit()}
+    if not wanted or not detail:
+        return []
+    return sorted(
+        CaseNote.objects.filter(client_id=referral.client_id, pk__in=wanted, category__in=detail).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def referral_update(
+    *,
+    actor,
+    referral: Referral,
+    selection: Selection,
+    reasons: Mapping[str, str],
+    details: Mapping[str, str] | None = None,
+    notes: Iterable[int] | None = None,
+) -> Referral:
+    """Change a draft: its selection and reasons, and optionally its `details` (the request,
+    the referrer's phone, safe-contact instructions: REFERRAL_DETAILS) and chosen case `notes`
+    (ids; any not of this client or not in a category chosen at detail level are dropped).
+    Drafts may be incomplete; sending checks everything. Raises ValidationError once sent.
+    """
+    values = {"selection": selection.to_json(), "reasons": _clean_reasons(selection, reasons)}
+    for name in REFERRAL_DETAILS:
+        if details is not None and name in details:
+            values[name] = (details[name] or "").strip()
+    if notes is not None:
+        values["notes"] = _clean_notes(referral, selection, notes)
+    elif referral.notes:
+        values["notes"] = _clean_notes(referral, selection, referral.notes)
     with transaction.atomic():
         updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
-            selection=selection.to_json(), reasons=_clean_reasons(selection, reasons), updated_at=timezone.now()
+            updated_at=timezone.now(), **values
         )
     if not updated:
         raise ValidationError("This referral has already been sent and can no longer be changed.", code="sent")
-    referral.selection, referral.reasons = selection.to_json(), _clean_reasons(selection, reasons)
+    for name, value in values.items():
+        setattr(referral, name, value)
     return referral
+
+
+def referral_drop_item(*, actor, referral: Referral, key: str) -> Referral:
+    """Remove one category from a draft's selection (e.g. one that holds nothing)."""
+    selection = Selection((k, level) for k, level in referral.selection_obj.items() if k != key)
+    return referral_update(actor=actor, referral=referral, selection=selection, reasons=referral.reasons)
+
+
+def can_approve_without_agreement(user, referral: Referral) -> bool:
+    """A service manager of the client's team who did not make the referral."""
+    return (
+        getattr(user, "role", None) == Role.SERVICE_MANAGER
+        and referral.created_by_id != user.pk
+        and user.memberships.filter(team_id=referral.client.team_id).exists()
+    )
+
+
+def referral_approve_without_agreement(*, actor, referral: Referral, reason: str) -> Referral:
+    """A manager's approval, with a reason, to send a draft to a partner with no data-sharing
+    agreement in force, where the organisation's SharingPolicy requires it. The referral is
+    still sent only when a basis covers it. Raises ValidationError (not a manager of the
+    client's team, the referrer themselves, no reason, not a draft). The view's gate writes
+    the audit row for the request; the approval is stored on the referral and named in the
+    decision the send records.
+    """
+    if not can_approve_without_agreement(actor, referral):
+        raise ValidationError(
+            "Only a service manager of the client's team, other than the referrer, can approve this.",
+            code="not_allowed",
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this referral may go without a data-sharing agreement."})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
+            unagreed_approved_at=now, unagreed_approved_by=actor, unagreed_reason=reason.strip(), updated_at=now
+        )
+    if not updated:
+        raise ValidationError("Only a draft can be approved.", code="not_draft")
+    referral.unagreed_approved_at, referral.unagreed_approved_by = now, actor
+    referral.unagreed_reason = reason.strip()
+    return referral
+
+
+def referral_discard(*, actor, referral: Referral) -> Referral:
+    """Discard a draft: it leaves the sharing history; the row stays, naming who and when.
+
+    The view's gate writes the audit row for the request (EDIT, "discard referral").
+    Raises ValidationError when the referral is not a draft.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
+            status=Referral.Status.DISCARDED, discarded_at=now, discarded_by=actor, updated_at=now
+        )
+    if not updated:
+        raise ValidationError("Only a draft can be discarded.", code="not_draft")
+    referral.status, referral.discarded_at, referral.discarded_by = Referral.Status.DISCARDED, now, actor
+    return referral
+
+
+def referral_content(referral: Referral, *, actor) -> dict:
+    """The referral's own parts of the snapshot: request, referrer, safe contact, chosen notes."""
+    team = next(
+        (m.team.name for m in actor.memberships.select_related("team") if m.team_id == referral.client.team_id),
+        None,
+    ) or next((m.team.name for m in actor.memberships.select_related("team")), "")
+    referrer = {
+        "name": actor.get_full_name() or actor.get_username(),
+        "job_title": getattr(actor, "job_title", ""),
+        "team": team,
+        "phone": referral.referrer_phone,
+        "email": actor.email,
+    }
+    safe = dict(Referral.Safe.choices)
+    safe_contact = [
+        [label, safe[value]]
+        for label, value in (
+            ("Safe to phone", referral.safe_to_phone),
+            ("Safe to leave a voicemail", referral.voicemail_ok),
+            ("Safe to send letters", referral.letters_ok),
+        )
+        if value
+    ]
+    if referral.safe_contact_notes:
+        safe_contact.append(["Safe time or number", referral.safe_contact_notes])
+    return {
+        "note_ids": referral.notes,
+        "request": referral.request,
+        "referrer": referrer,
+        "safe_contact": safe_contact,
+    }
+
+
+def referral_preview(*, actor, referral: Referral, basis_label: str) -> dict:
+    """The snapshot the partner would receive if the draft were sent now (nothing is written).
+
+    The same `build_snapshot` call as sending, so the preview and the PDF carry the same text.
+    """
+    return build_snapshot(
+        client=referral.client,
+        selection=referral.selection_obj,
+        reference=f"{referral.reference} (draft)",
+        recipient=referral.partner.name,
+        purpose=referral.purpose.name,
+        basis=basis_label,
+        sent_at=timezone.now(),
+        sent_by=actor.get_full_name() or actor.get_username(),
+        **referral_content(referral, actor=actor),
+    )
 
 
 def referral_send(*, actor, referral: Referral, request=None) -> Referral:
@@ -230,7 +382,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
     with transaction.atomic():
         locked = (
             Referral.objects.select_for_update(of=("self",))
-            .select_related("client", "partner", "purpose")
+            .select_related("client", "partner", "purpose", "unagreed_approved_by")
             .get(pk=referral.pk)
         )
         if not locked.is_draft:
@@ -247,6 +399,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
             purpose=purpose,
             selection=selection,
             reasons=locked.reasons,
+            approval=locked.unagreed_approval,
         )
         now = timezone.now()
         share_purpose = f"{purpose.name}: referral {locked.reference} to {partner.name}"
@@ -275,6 +428,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
                 reasons=_clean_reasons(selection, locked.reasons),
                 now=now,
                 partner=partner,
+                content=referral_content(locked, actor=actor),
             )
             _audit_share(
                 actor,
@@ -360,7 +514,7 @@ def transmission_basis_problem(disclosure: Disclosure) -> str:
     problem = coverage.why_not(basis, selection, recipient=recipient, at=max(moments))
     if problem:
         return problem
-    return consent_selectors.restriction_problem(disclosure.client)
+    return decision.restriction
 
 
 def _transmission_audit(actor, transmission: Transmission, *, outcome: str, detail: str, request=None):
@@ -804,6 +958,33 @@ def recipient_notices_create(consent: ConsentRecord) -> list[RecipientNotice]:
             )
     RecipientNotice.objects.bulk_create(notices, ignore_conflicts=True)
     return notices
+
+
+def recipient_notice_transmit(*, actor, notice: RecipientNotice) -> Transmission:
+    """One click: e-mail the "stop using it" notice to the partner's registered secure address.
+
+    Queues a notice `Transmission` (the worker sends it and then marks the task done, "by
+    secure e-mail"); asking again while one is queued or failed queues that one again.
+    It carries nothing the recipient was not already sent, so no basis is re-checked.
+    Raises ValidationError when the task is already done or an e-mail is being sent now.
+    """
+    if notice.is_done:
+        raise ValidationError("This recipient has already been told.", code="done")
+    with transaction.atomic():
+        pending = _pending(disclosure=notice.disclosure, partner=notice.partner, kind=Transmission.Kind.NOTICE)
+        if pending is not None and pending.status == Transmission.Status.SENDING:
+            raise ValidationError("The notice is being e-mailed now.", code="sending")
+        if pending is not None:
+            transmission_id = pending.pk
+            transaction.on_commit(lambda: _enqueue_transmission(transmission_id))
+            return pending
+        return _queue(
+            actor=actor, disclosure=notice.disclosure, kind=Transmission.Kind.NOTICE, notice=notice, now=timezone.now()
+        )
+
+
+def notice_transmissions(notice: RecipientNotice) -> list[Transmission]:
+    return list(notice.transmissions.order_by("-requested_at", "-pk"))
 
 
 @transaction.atomic

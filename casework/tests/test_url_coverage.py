@@ -383,15 +383,24 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),
+    "consent:basis_end": ClientUrl(RECORD, kwargs=_lawful_basis),
+    "consent:restriction": ClientUrl(RECORD),
     "sharing:history": ClientUrl(RECORD),
     "sharing:referral_new": ClientUrl(RECORD),
     "sharing:meeting_new": ClientUrl(RECORD),
     "sharing:referral": ClientUrl(RECORD, kwargs=_referral),
     "sharing:referral_pdf": ClientUrl(RECORD, kwargs=_sent_referral),
+    "sharing:referral_preview": ClientUrl(RECORD, kwargs=_referral),
+    # Discarding a draft sends the person back to the sharing history.
+    "sharing:referral_discard": ClientUrl(RECORD, kwargs=_referral, method="post", ok_status=(302,)),
+    # A team manager's approval to send without a data-sharing agreement; back to the referral.
+    "sharing:referral_approve": ClientUrl(TEAM_MANAGER, kwargs=_referral, method="post", ok_status=(302,)),
     # Queues the e-mail to the partner's registered address and sends the person back to the referral.
     "sharing:referral_email": ClientUrl(RECORD, kwargs=_sent_referral, method="post", ok_status=(302,)),
     "sharing:disclosure": ClientUrl(RECORD, kwargs=_disclosure),
     "sharing:notice": ClientUrl(RECORD, kwargs=_recipient_notice),
+    # Queues the notice for e-mail to the registered address and sends the person back to the task.
+    "sharing:notice_send": ClientUrl(RECORD, kwargs=_recipient_notice, method="post", ok_status=(302,)),
     "sharing:statutory_client": ClientUrl(RECORD),
     "sharing:statutory_new": ClientUrl(RECORD),
     "sharing:legal_hold": ClientUrl(LEGAL_HOLD),

@@ -85,6 +85,7 @@ def sent_referral(*, client, actor) -> Referral:
     partner = SubstanceUseServiceFactory()
     su = purpose("referral-substance-use")
     selection = Selection({"identity": "summary"}).to_json()
+    DataSharingAgreementFactory(partner=partner, selection=selection, purposes=[su])
     ConsentRecordFactory(client=client, partners=[partner], purposes=[su], selection=selection, recorded_by=actor)
     referral = ReferralFactory(client=client, partner=partner, purpose=su, selection=selection, created_by=actor)
     return services.referral_send(actor=actor, referral=referral)

@@ -163,7 +163,7 @@ def test_the_sharing_history_runs_the_same_queries_however_long_it_is(
 
 
 # The gate (session, user, client with its permission rows, audit row) plus the page's own reads.
-QUERIES = {"history": 11, "draft": 12, "sent": 11}  # and the transmissions
+QUERIES = {"history": 11, "draft": 14, "sent": 11}  # transmissions; case notes and any restriction
 
 
 # --- Making a referral ---------------------------------------------------------------------------

@@ -312,3 +312,45 @@ class Worker(threading.Thread):
             self.error = error
         finally:
             connections.close_all()
+
+
+def test_an_objection_that_commits_first_stops_the_workers_send(jordan, su_service, su_purpose, caseworker, manager):
+    from consent.models import BasisEndReason, LawfulBasis, SpecialCondition
+    from consent.services import lawful_basis_end
+    from consent.tests.factories import LawfulBasisRecordFactory
+
+    basis = LawfulBasisRecordFactory(
+        client=jordan,
+        basis=LawfulBasis.PUBLIC_TASK,
+        partners=[su_service],
+        purposes=[su_purpose],
+        selection=SU_SELECTION,
+        special_condition=SpecialCondition.HEALTH_SOCIAL_CARE,
+        recorded_by=caseworker,
+    )
+    referral = ReferralFactory(
+        client=jordan,
+        partner=su_service,
+        purpose=su_purpose,
+        selection=Selection(SU_SELECTION).to_json(),
+        reasons=SU_REASONS,
+        created_by=caseworker,
+    )
+    transmission = services.referral_send(actor=caseworker, referral=referral).transmissions.get()
+    ending = Side(
+        lambda: lawful_basis_end(actor=manager, record=basis, why=BasisEndReason.OBJECTION, note="Objected."),
+        hold=True,
+    )
+    ending.start()
+    assert ending.done_work.wait(10)
+    assert ending.error is None
+
+    worker = Worker(lambda: services.transmission_send(transmission_id=transmission.pk))
+    worker.start()
+    wait_until_blocked_on_a_lock()  # the claim waits on the basis row lock
+    ending.release.set()
+    ending.join(20)
+    worker.join(20)
+
+    assert worker.result == Transmission.Status.CANCELLED
+    assert partner_mail(su_service) == []
