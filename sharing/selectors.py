@@ -63,6 +63,8 @@ class AgreementCheck:
     allowed: bool
     explanation: str
     beyond: Selection = field(default_factory=Selection)
+    # No agreement in force, and the policy asks for a manager's approval (given or not).
+    approval_needed: bool = False
 
     @property
     def has_agreement(self) -> bool:
@@ -103,9 +105,12 @@ def check_agreement(
             return AgreementCheck(None, False, f"{none} The organisation's policy refuses sharing without one.")
         if policy == SharingPolicy.WithoutAgreement.APPROVAL:
             if approval:
-                return AgreementCheck(None, True, f"{none} {approval}.")
+                return AgreementCheck(None, True, f"{none} {approval}.", approval_needed=True)
             return AgreementCheck(
-                None, False, f"{none} A service manager must approve sending it without one, with a reason."
+                None,
+                False,
+                f"{none} A service manager must approve sending it without one, with a reason.",
+                approval_needed=True,
             )
         return AgreementCheck(
             None,

@@ -27,7 +27,7 @@ from consent.coverage import Status, status
 from . import selectors, services
 from .documents import referral_pdf
 from .forms import MeetingForm, NoticeDoneForm, ReferralForm, ReferralStartForm
-from .models import Disclosure, SharingPolicy
+from .models import Disclosure
 from .snapshot import empty_sections
 
 IDENTITY = ["identity"]
@@ -145,7 +145,7 @@ def referral(request, access, referral_id):
             template=selectors.template_for(referral.purpose),
             tried_to_send=request.method == "POST" and action == "send",
             needs_approval=_needs_approval(decision),
-            can_approve=services.can_approve_without_agreement(request.user, referral),
+            can_approve=_needs_approval(decision) and services.can_approve_without_agreement(request.user, referral),
         ),
         status=status_code,
     )
@@ -163,11 +163,7 @@ def _decide(referral):
 
 
 def _needs_approval(decision) -> bool:
-    return (
-        decision.agreement is not None
-        and not decision.agreement.has_agreement
-        and SharingPolicy.current().without_agreement == SharingPolicy.WithoutAgreement.APPROVAL
-    )
+    return decision.agreement is not None and decision.agreement.approval_needed
 
 
 def _sent_message(request, referral):

@@ -13,7 +13,7 @@ from consent.models import ConsentRecord
 from consent.services import consent_withdraw
 from consent.tests.factories import ConsentRecordFactory, MeetingGroupFactory, PartnerFactory
 from sharing import services, tasks
-from sharing.models import Disclosure, RecipientNotice, Referral
+from sharing.models import Disclosure, RecipientNotice, Referral, SharingPolicy
 
 from .conftest import DA_DETAIL, DA_SUMMARY, SU_SELECTION
 from .factories import DataSharingAgreementFactory, PurposeTemplateFactory, ReferralFactory, purpose
@@ -163,7 +163,7 @@ def test_the_sharing_history_runs_the_same_queries_however_long_it_is(
 
 
 # The gate (session, user, client with its permission rows, audit row) plus the page's own reads.
-QUERIES = {"history": 11, "draft": 14, "sent": 11}  # transmissions; case notes and any restriction
+QUERIES = {"history": 11, "draft": 15, "sent": 11}  # transmissions; case notes, restriction, policy
 
 
 # --- Making a referral ---------------------------------------------------------------------------
@@ -212,6 +212,7 @@ def test_the_draft_page_runs_the_same_queries_however_many_bases_and_agreements(
     su_referral, su_consent, su_service, su_purpose, jordan, caseworker, login, django_assert_num_queries
 ):
     PurposeTemplateFactory(purpose=su_purpose)
+    SharingPolicy.current()  # the organisation's policy row, made on first use
     client = login(caseworker)
     with django_assert_num_queries(QUERIES["draft"]):
         client.get(url("referral", jordan.pk, su_referral.pk))
