@@ -10,6 +10,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_base import StrictLookupMixin, StrictModelAdmin
+
 from . import services
 from .models import BasisPolicy, MeetingGroup, Partner, PrivacyNotice, Purpose
 
@@ -32,7 +34,7 @@ class PartnerAdminForm(forms.ModelForm):
 
 
 @admin.register(Partner)
-class PartnerAdmin(SimpleHistoryAdmin):
+class PartnerAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     form = PartnerAdminForm
     list_display = ["name", "kind", "secure_email", "phone", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -48,7 +50,7 @@ class PartnerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MeetingGroup)
-class MeetingGroupAdmin(SimpleHistoryAdmin):
+class MeetingGroupAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["name", "member_count", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -63,7 +65,7 @@ class MeetingGroupAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Purpose)
-class PurposeAdmin(SimpleHistoryAdmin):
+class PurposeAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["name", "key", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "key"]
@@ -74,7 +76,7 @@ class PurposeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(admin.ModelAdmin):
+class PrivacyNoticeAdmin(StrictModelAdmin):
     """Versions are immutable: consents keep pointing at the exact wording the client was given."""
 
     list_display = ["version", "effective_on", "created_at"]
@@ -90,7 +92,7 @@ class PrivacyNoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BasisPolicy)
-class BasisPolicyAdmin(SimpleHistoryAdmin):
+class BasisPolicyAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["basis", "requires_approval"]
     list_editable = ["requires_approval"]
 

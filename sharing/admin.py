@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_base import StrictLookupMixin
 from consent.evidence import ACCEPTED_TEXT, check_upload
 from consent.forms import SelectionField
 
@@ -46,7 +47,7 @@ class AgreementForm(SelectionAdminForm):
 
 
 @admin.register(DataSharingAgreement)
-class DataSharingAgreementAdmin(SimpleHistoryAdmin):
+class DataSharingAgreementAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     form = AgreementForm
     list_display = ["reference", "partner", "starts_on", "ends_on", "has_document"]
     list_filter = ["partner"]
@@ -76,7 +77,7 @@ class PurposeTemplateForm(SelectionAdminForm):
 
 
 @admin.register(PurposeTemplate)
-class PurposeTemplateAdmin(SimpleHistoryAdmin):
+class PurposeTemplateAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     form = PurposeTemplateForm
     list_display = ["purpose", "describe"]
 

@@ -17,3 +17,8 @@ class SharingConfig(AppConfig):
         on_withdrawal(transmissions_cancel_on_withdrawal)
         # So does ending a lawful basis (an objection) or restricting sharing about the client.
         on_sharing_stopped(transmissions_cancel)
+
+        # Agreements nearing their end date run on the shared deadline mechanism.
+        from .deadlines import register_clocks
+
+        register_clocks()

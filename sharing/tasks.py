@@ -19,7 +19,3 @@ def transmit(self, transmission_id: int) -> str:
         # Each retry claims again, and so re-checks the basis first.
         delay = settings.TRANSMISSION_RETRY_SECONDS * 2**self.request.retries
         raise self.retry(exc=exc, countdown=delay, max_retries=settings.TRANSMISSION_MAX_ATTEMPTS - 1) from exc
-
-
-# Registered with the worker through this module (Celery autodiscovers `tasks` modules).
-from .tasks_statutory import send_statutory_alert  # noqa: E402, F401
