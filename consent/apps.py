@@ -10,9 +10,15 @@ class ConsentConfig(AppConfig):
 
         register_clocks()
 
-        # One person, one record: a merge moves every basis and its evidence to the
-        # surviving record (clients.merge).
+        # One person, one record: a merge moves every basis, its evidence and any
+        # restriction the client asked for to the surviving record (clients.merge), so a
+        # restriction keeps applying to the person.
         from clients.merge import Policy, on_merge
 
-        for model in ("consent.ConsentRecord", "consent.LawfulBasisRecord", "consent.ConsentEvidence"):
+        for model in (
+            "consent.ConsentRecord",
+            "consent.LawfulBasisRecord",
+            "consent.ConsentEvidence",
+            "consent.SharingRestriction",
+        ):
             on_merge(model, policy=Policy.MOVE)
