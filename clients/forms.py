@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import Role, Team
 
 from .categories import CATEGORY_CHOICES, REGISTRY
-from .models import Assignment, CaseNote, Client, InformationEntry
+from .models import Alert, Assignment, CaseNote, Client, InformationEntry
 from .selectors import CASELOAD_SORTS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -148,3 +148,27 @@ class CloseCaseForm(forms.Form):
         if closed_on and closed_on > timezone.localdate():
             raise forms.ValidationError("The closing date cannot be in the future.")
         return closed_on
+
+
+class AlertForm(forms.ModelForm):
+    kind = forms.ChoiceField(label="Kind of alert", choices=Alert.Kind.choices, widget=forms.RadioSelect)
+
+    class Meta:
+        model = Alert
+        fields = ["kind", "text", "review_by"]
+        labels = {"kind": "Kind of alert", "text": "What people need to know", "review_by": "Review by (optional)"}
+        help_texts = {
+            "text": "Short and factual: what to do or avoid, e.g. “Visit in pairs; has threatened staff with a knife”.",
+            "review_by": "When someone should check whether the alert still applies.",
+        }
+        widgets = {"text": forms.Textarea(attrs={"rows": 3}), "review_by": DATE_WIDGET}
+
+    def clean_review_by(self):
+        review_by = self.cleaned_data.get("review_by")
+        if review_by and review_by < timezone.localdate():
+            raise forms.ValidationError("The review date cannot be in the past.")
+        return review_by
+
+
+class AlertEndForm(forms.Form):
+    end_reason = forms.CharField(label="Why does the alert no longer apply?", max_length=300)

@@ -11,7 +11,7 @@ from itertools import groupby
 from django.db.models import Prefetch, Q, QuerySet
 
 from .categories import CATEGORIES, Category
-from .models import Assignment, CaseNote, Client, InformationEntry
+from .models import Alert, Assignment, CaseNote, Client, InformationEntry
 
 CASELOAD_SORTS = {
     "name": ("last_name", "first_name", "pk"),
@@ -33,6 +33,52 @@ def _open_key_workers() -> Prefetch:
     )
 
 
+def _staff_safety_first(alerts) -> list[Alert]:
+    return sorted(alerts, key=lambda alert: (not alert.is_staff_safety, -alert.raised_at.timestamp(), -alert.pk))
+
+
+def _active_alerts() -> Prefetch:
+    return Prefetch(
+        "alerts",
+        queryset=Alert.objects.filter(ended_at__isnull=True).only("id", "client_id", "kind", "raised_at"),
+        to_attr="active_alert_rows",
+    )
+
+
+def alert_flags(client: Client) -> list[Alert]:
+    """One active alert per kind for a client fetched with `_active_alerts` (caseload, search),
+    staff safety first; [] when none were fetched."""
+    seen, flags = set(), []
+    for alert in _staff_safety_first(getattr(client, "active_alert_rows", None) or []):
+        if alert.kind not in seen:
+            seen.add(alert.kind)
+            flags.append(alert)
+    return flags
+
+
+def active_alerts(client: Client) -> list[Alert]:
+    """The client's active alerts with who raised them, staff-safety alerts first. One query."""
+    return _staff_safety_first(Alert.objects.filter(client=client, ended_at__isnull=True).select_related("raised_by"))
+
+
+def attach_visible_alerts(clients: list[Client], visible: QuerySet[Client]) -> None:
+    """Attach active alerts (as `active_alert_rows`) to those of `clients` that `visible` admits.
+
+    For search results, which span every team: an alert shows only to people allowed to
+    see the record without a reason (`visible` = access.gate.clients_visible_to). Two queries.
+    """
+    ids = [client.pk for client in clients]
+    allowed = set(visible.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    rows: dict[int, list[Alert]] = {}
+    if allowed:
+        for alert in Alert.objects.filter(client_id__in=allowed, ended_at__isnull=True).only(
+            "id", "client_id", "kind", "raised_at"
+        ):
+            rows.setdefault(alert.client_id, []).append(alert)
+    for client in clients:
+        client.active_alert_rows = rows.get(client.pk, [])
+
+
 def key_worker(client: Client):
     """The key worker of a client fetched with `_open_key_workers`, or None."""
     assignments = getattr(client, "key_worker_assignments", None) or []
@@ -48,7 +94,7 @@ def _name_filter(query: str) -> Q:
 
 def caseload(visible: QuerySet[Client], *, query: str = "", sort: str = "name") -> QuerySet[Client]:
     """A person's caseload (`visible` = access.gate.clients_visible_to), searched and sorted."""
-    clients = visible.select_related("team").prefetch_related(_open_key_workers())
+    clients = visible.select_related("team").prefetch_related(_open_key_workers(), _active_alerts())
     query = query.strip()
     if query:
         clients = clients.filter(_name_filter(query) | Q(reference__iexact=query))

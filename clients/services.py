@@ -30,13 +30,16 @@ from accounts.models import Role, Team
 
 from .categories import REGISTRY
 from .models import (
+    Alert,
     Assignment,
     CaseNote,
     Client,
     ClientGroupObjectPermission,
     ClientUserObjectPermission,
     InformationEntry,
+    TimelineEvent,
 )
+from .text import neutralise
 
 OPEN_CLIENT = "open_client"
 MANAGER_GROUP_PATTERN = re.compile(r"^team-(\d+)-managers$")
@@ -182,6 +185,7 @@ def client_create(
         assign_to = actor
     if assign_to is not None:
         assignment_start(actor=actor, client=client, caseworker=assign_to, started_on=client.opened_on)
+    timeline_record(client=client, kind=TimelineEvent.Kind.CASE_OPENED, summary=f"Case opened in {team}", actor=actor)
     return client
 
 
@@ -209,10 +213,14 @@ def client_move(*, actor, client: Client, team: Team) -> Client:
     if client.team_id == team.pk:
         return client
     permission = _open_client_permission()
+    old_team = client.team
     _revoke_team(client, client.team_id, permission)
     client.team = team
     _as_of(client, actor).save()
     _grant_team(client, team, permission)
+    timeline_record(
+        client=client, kind=TimelineEvent.Kind.CASE_MOVED, summary=f"Moved from {old_team} to {team}", actor=actor
+    )
     return client
 
 
@@ -234,6 +242,9 @@ def client_close(*, actor, client: Client, reason: str, closed_on: datetime.date
     client.closure_reason = reason.strip()
     client.full_clean()
     _as_of(client, actor).save()
+    timeline_record(
+        client=client, kind=TimelineEvent.Kind.CASE_CLOSED, summary=f"Case closed: {client.closure_reason}", actor=actor
+    )
     return client
 
 
@@ -247,6 +258,7 @@ def client_reopen(*, actor, client: Client) -> Client:
     client.closure_reason = ""
     client.full_clean()
     _as_of(client, actor).save()
+    timeline_record(client=client, kind=TimelineEvent.Kind.CASE_REOPENED, summary="Case reopened", actor=actor)
     return client
 
 
@@ -354,6 +366,111 @@ def note_update(*, actor, note: CaseNote, category: str, text: str, held_in_conf
     note.full_clean()
     _as_of(note, actor).save(update_fields=["category", "text", "held_in_confidence", "updated_at"])
     return note
+
+
+# --- Alerts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_raise(*, actor, client: Client, kind: str, text: str, review_by: datetime.date | None = None) -> Alert:
+    """Raise a warning on the client's record (e.g. a risk to staff); returns the new Alert.
+
+    `review_by` (a local date, optional) must not be in the past. Writes the alert's
+    history row and an "alert raised" timeline event in the same transaction.
+    Raises ValidationError naming the field for an unknown kind, empty text or a past date.
+    """
+    alert = Alert(
+        client=client,
+        kind=kind,
+        text=neutralise(text, multiline=True),
+        review_by=review_by,
+        raised_by=actor,
+        raised_at=timezone.now(),
+    )
+    alert.full_clean()
+    if review_by is not None and review_by < timezone.localdate():
+        raise ValidationError({"review_by": "The review date cannot be in the past."})
+    _as_of(alert, actor).save()
+    timeline_record(
+        client=client,
+        kind=TimelineEvent.Kind.ALERT_RAISED,
+        summary=f"{alert.get_kind_display()}: {alert.text}",
+        actor=actor,
+        category="risk_to_staff" if alert.is_staff_safety else "",
+        obj=alert,
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_end(*, actor, alert: Alert, reason: str) -> Alert:
+    """End an active alert, saying why (e.g. "risk assessment reviewed: no longer applies").
+
+    Locks the alert, so two people ending it at once end it once. Returns the ended Alert.
+    Raises ValidationError if it has already ended or `reason` is empty.
+    """
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.ended_at is not None:
+        raise ValidationError("This alert has already ended.")
+    reason = neutralise(reason, multiline=True)
+    if not reason:
+        raise ValidationError({"end_reason": "Say why the alert no longer applies."})
+    alert.ended_at = timezone.now()
+    alert.ended_by = actor
+    alert.end_reason = reason
+    alert.full_clean()
+    _as_of(alert, actor).save(update_fields=["ended_at", "ended_by", "end_reason"])
+    timeline_record(
+        client=alert.client,
+        kind=TimelineEvent.Kind.ALERT_ENDED,
+        summary=f"{alert.get_kind_display()} alert ended: {reason}",
+        actor=actor,
+        category="risk_to_staff" if alert.is_staff_safety else "",
+        obj=alert,
+    )
+    return alert
+
+
+# --- The timeline -------------------------------------------------------------------------------
+
+
+def timeline_record(
+    *,
+    client: Client,
+    kind: str,
+    summary: str,
+    actor=None,
+    category: str = "",
+    obj=None,
+    at: datetime.datetime | None = None,
+) -> TimelineEvent:
+    """Add a key event to the client's timeline; call it inside the transaction of the work.
+
+    The public road for the apps above clients (consent, sharing, statutory requests) to
+    put their events beside the case notes. `kind` is a `TimelineEvent.Kind` value;
+    `category` a data-category key the event is about (blank: the case as a whole);
+    `summary` plain text, cut to 300 characters, that must not say more than the category
+    itself would; `obj` the model instance the event is about (stored as app.model and
+    id, never a foreign key); `at` an aware datetime, by default now (UTC).
+    Raises ValidationError for an unknown kind or category.
+    """
+    if kind not in TimelineEvent.Kind.values:
+        raise ValidationError(f"Unknown timeline event kind {kind!r}.")
+    if category and category not in REGISTRY:
+        raise ValidationError(f"Unknown data category {category!r}.")
+    summary = neutralise(summary)
+    if len(summary) > 300:
+        summary = summary[:299] + "…"
+    return TimelineEvent.objects.create(
+        client_id=client.pk,
+        at=at or timezone.now(),
+        kind=kind,
+        category=category,
+        summary=summary,
+        actor=actor if getattr(actor, "pk", None) else None,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
+    )
 
 
 # --- Legal hold ------------------------------------------------------------------------------

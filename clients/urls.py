@@ -15,6 +15,8 @@ urlpatterns = [
     path("<int:client_id>/entries/<int:entry_id>/", views.entry_edit, name="entry_edit"),
     path("<int:client_id>/notes/add/", views.note_add, name="note_add"),
     path("<int:client_id>/notes/<int:note_id>/", views.note_edit, name="note_edit"),
+    path("<int:client_id>/alerts/new/", views.alert_add, name="alert_add"),
+    path("<int:client_id>/alerts/<int:alert_id>/end/", views.alert_end, name="alert_end"),
     path("<int:client_id>/assignments/", views.assignments, name="assignments"),
     path(
         "<int:client_id>/assignments/<int:assignment_id>/end/",

@@ -23,6 +23,8 @@ from accounts.models import Role
 from . import selectors, services
 from .categories import CATEGORIES
 from .forms import (
+    AlertEndForm,
+    AlertForm,
     AssignmentStartForm,
     CaseloadFilterForm,
     ClientCreateForm,
@@ -32,7 +34,7 @@ from .forms import (
     NoteForm,
     SearchForm,
 )
-from .models import Assignment, CaseNote, InformationEntry
+from .models import Alert, Assignment, CaseNote, InformationEntry
 
 PAGE_SIZE = 25
 ALL_CATEGORIES = [category.key for category in CATEGORIES]
@@ -89,6 +91,7 @@ def search(request):
         try:
             with transaction.atomic():
                 results = selectors.search_known(query=query, year_of_birth=year)
+                selectors.attach_visible_alerts(results[: selectors.SEARCH_LIMIT], clients_visible_to(request.user))
                 record_list(
                     request.user,
                     action=Action.SEARCH,
@@ -261,6 +264,45 @@ def changes(request, access):
         "clients/changes.html",
         _client_context(access, "changes", changes=selectors.change_history(access.client)),
     )
+
+
+# --- Alerts --------------------------------------------------------------------------------
+
+
+@gated(Action.VIEW, categories=["risk_to_staff"])
+def alert_add(request, access):
+    client = access.client
+    form = AlertForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                alert = services.alert_raise(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"The “{alert.get_kind_display()}” alert is on the record.")
+            return redirect("clients:record", client_id=client.pk)
+    return render(request, "clients/alert_form.html", _client_context(access, "record", form=form))
+
+
+def _load_active_alert(client_id, alert_id, **kwargs):
+    return Alert.objects.filter(pk=alert_id, client_id=client_id, ended_at__isnull=True).first()
+
+
+@gated(Action.VIEW, load=_load_active_alert, categories=["risk_to_staff"])
+def alert_end(request, access, alert_id):
+    alert = access.obj
+    form = AlertEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.alert_end(actor=request.user, alert=alert, reason=form.cleaned_data["end_reason"])
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"The “{alert.get_kind_display()}” alert has ended.")
+            return redirect("clients:record", client_id=access.client.pk)
+    return render(request, "clients/alert_end.html", _client_context(access, "record", form=form, alert=alert))
 
 
 # --- Managers: caseload assignments and case status -----------------------------------------
