@@ -8,7 +8,7 @@ from accounts.models import Role, Team
 
 from .categories import CATEGORY_CHOICES, REGISTRY
 from .models import Alert, Assignment, CaseNote, Client, InformationEntry
-from .selectors import CASELOAD_SORTS
+from .selectors import CASELOAD_SORTS, TIMELINE_KINDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -172,3 +172,20 @@ class AlertForm(forms.ModelForm):
 
 class AlertEndForm(forms.Form):
     end_reason = forms.CharField(label="Why does the alert no longer apply?", max_length=300)
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's filters: by data category and by kind of entry. Bad values show everything."""
+
+    category = forms.ChoiceField(label="Data category", required=False)
+    kind = forms.ChoiceField(label="Kind", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "All categories"), *CATEGORY_CHOICES]
+        self.fields["kind"].choices = [("", "Everything"), *TIMELINE_KINDS]
+
+    def filters(self) -> dict[str, str]:
+        if self.is_valid():
+            return {"category": self.cleaned_data["category"], "kind": self.cleaned_data["kind"]}
+        return {"category": "", "kind": ""}

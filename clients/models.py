@@ -236,8 +236,9 @@ class TimelineEvent(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="timeline_events")
     at = models.DateTimeField()
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    # The data category the event is about, when it is about one (blank: the case as a whole).
-    category = models.CharField(max_length=40, choices=CATEGORY_CHOICES, blank=True)
+    # The data categories the event is about, as ",key,key," so one LIKE finds a category
+    # (blank: the case as a whole). Read them through `category_keys`.
+    categories = models.CharField(max_length=600, blank=True)
     summary = models.CharField(max_length=300)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -251,3 +252,11 @@ class TimelineEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.client_id} at {self.at:%Y-%m-%d}"
+
+    @property
+    def category_keys(self) -> list[str]:
+        return [key for key in self.categories.split(",") if key]
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [REGISTRY[key].label for key in self.category_keys if key in REGISTRY]

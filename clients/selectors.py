@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 
-from .categories import CATEGORIES, Category
-from .models import Alert, Assignment, CaseNote, Client, InformationEntry
+from .categories import CATEGORIES, REGISTRY, Category
+from .models import Alert, Assignment, CaseNote, Client, InformationEntry, TimelineEvent
 
 CASELOAD_SORTS = {
     "name": ("last_name", "first_name", "pk"),
@@ -143,6 +144,98 @@ def record_sections(client: Client) -> list[CategorySection]:
     return list(sections.values())
 
 
+def category_counts(client: Client) -> dict[str, int]:
+    """How many entries and notes the client has in each data category (keys with none are absent). One query."""
+    entries = InformationEntry.objects.filter(client=client).values("category").annotate(n=Count("pk")).order_by()
+    notes = CaseNote.objects.filter(client=client).values("category").annotate(n=Count("pk")).order_by()
+    counts: dict[str, int] = {}
+    for row in entries.union(notes, all=True):
+        counts[row["category"]] = counts.get(row["category"], 0) + row["n"]
+    return counts
+
+
+# --- The timeline ----------------------------------------------------------------------------
+
+NOTE = "note"
+TIMELINE_KINDS = [(NOTE, "Case notes"), *TimelineEvent.Kind.choices]
+
+
+@dataclass
+class TimelineItem:
+    """One line of the story: a case note (`note`) or a key event (`event`)."""
+
+    at: object
+    note: CaseNote | None = None
+    event: TimelineEvent | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return "Case note" if self.note is not None else self.event.get_kind_display()
+
+    @property
+    def category_labels(self) -> list[str]:
+        if self.note is not None:
+            return [REGISTRY[self.note.category].label] if self.note.category in REGISTRY else []
+        return self.event.category_labels
+
+
+def _timeline_rows(client: Client, *, category: str = "", kind: str = "") -> QuerySet:
+    """Ids and times of the client's notes and events, newest first, as one UNION ALL query."""
+    source = CharField()
+    notes = CaseNote.objects.filter(client=client)
+    events = TimelineEvent.objects.filter(client=client)
+    if category:
+        notes = notes.filter(category=category)
+        events = events.filter(categories__contains=f",{category},")
+    if kind == NOTE:
+        events = events.none()
+    elif kind:
+        notes = notes.none()
+        events = events.filter(kind=kind)
+    notes = (
+        notes.annotate(source=Value("n", output_field=source), when=F("written_at"))
+        .values("id", "when", "source")
+        .order_by()
+    )
+    events = (
+        events.annotate(source=Value("e", output_field=source), when=F("at")).values("id", "when", "source").order_by()
+    )
+    return notes.union(events, all=True).order_by("-when", "-id")
+
+
+def timeline_page(client: Client, *, category: str = "", kind: str = "", page: object = 1, per_page: int = 20) -> Page:
+    """One page of the client's timeline: case notes and key events, newest first.
+
+    `category` (a data-category key) keeps notes of that category and events about it;
+    `kind` is "note" or a `TimelineEvent.Kind` value. Returns a Page of `TimelineItem`.
+    At most four queries whatever the length of the story: the count, the page of ids
+    (one UNION ALL), then the page's notes and its events with their authors.
+    """
+    paginator = Paginator(_timeline_rows(client, category=category, kind=kind), per_page)
+    current = paginator.get_page(page)
+    rows = list(current.object_list)
+    note_ids = [row["id"] for row in rows if row["source"] == "n"]
+    event_ids = [row["id"] for row in rows if row["source"] == "e"]
+    notes = (
+        {note.pk: note for note in CaseNote.objects.filter(pk__in=note_ids).select_related("author")}
+        if note_ids
+        else {}
+    )
+    events = (
+        {event.pk: event for event in TimelineEvent.objects.filter(pk__in=event_ids).select_related("actor")}
+        if event_ids
+        else {}
+    )
+    current.object_list = [
+        TimelineItem(at=row["when"], note=notes.get(row["id"]))
+        if row["source"] == "n"
+        else TimelineItem(at=row["when"], event=events.get(row["id"]))
+        for row in rows
+        if (notes if row["source"] == "n" else events).get(row["id"]) is not None
+    ]
+    return current
+
+
 def assignments_of(client: Client) -> list[Assignment]:
     return list(
         Assignment.objects.filter(client=client)
@@ -161,83 +254,120 @@ def current_key_worker(client: Client):
 
 
 @dataclass
+class FieldChange:
+    label: str
+    old: str  # "" when the record was added
+    new: str
+
+
+@dataclass
 class Change:
     at: object
     who: object
     kind: str  # "added", "changed", "removed"
     what: str
     fields: list[str]
+    values: list[FieldChange] = field(default_factory=list)
 
 
 _HISTORY_TYPES = {"+": "added", "~": "changed", "-": "removed"}
-_IGNORED_FIELDS = {"updated_at", "recorded_at", "written_at", "created_at"}
+# Not shown: timestamps the history row already carries, the client the row belongs to, and
+# the legal-hold fields, which only statutory-request pages show.
+_IGNORED_FIELDS = {"updated_at", "recorded_at", "written_at", "created_at", "client_id", "legal_hold_since"}
+_VALUE_CHARS = 300
 
 
-def _changes(rows, describe, tracked: list[tuple[str, str]]) -> list[Change]:
-    """Turn simple-history rows (ordered by object, then time) into changes with changed field names."""
+def _shown(model_field, row) -> str:
+    """A field's value on a history row as a person reads it: labels for choices and
+    categories, names for people and teams, Yes/No, dates; long text shortened."""
+    value = getattr(row, model_field.name if model_field.is_relation else model_field.attname, None)
+    if value is None or value == "":
+        return ""
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if hasattr(value, "strftime"):
+        return value.strftime("%-d %b %Y %H:%M") if hasattr(value, "hour") else value.strftime("%-d %b %Y")
+    text = str(value)
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+
+
+def _changes(rows, describe, tracked) -> list[Change]:
+    """Turn simple-history rows (ordered by object, then time) into changes with old and new values."""
     changes = []
     for _, versions in groupby(rows, key=lambda row: row.id):
         previous = None
         for row in versions:
-            changed = []
-            if previous is not None and row.history_type == "~":
-                changed = [label for name, label in tracked if getattr(row, name) != getattr(previous, name)]
+            values = []
+            if row.history_type == "+":
+                values = [FieldChange(label, "", new) for f, label in tracked if (new := _shown(f, row))]
+            elif previous is not None and row.history_type == "~":
+                values = [
+                    FieldChange(label, old, new)
+                    for f, label in tracked
+                    if (old := _shown(f, previous)) != (new := _shown(f, row))
+                ]
             changes.append(
                 Change(
                     at=row.history_date,
                     who=row.history_user,
                     kind=_HISTORY_TYPES.get(row.history_type, row.history_type),
                     what=describe(row),
-                    fields=changed,
+                    fields=[value.label for value in values] if row.history_type == "~" else [],
+                    values=values,
                 )
             )
             previous = row
     return changes
 
 
-def _tracked(model) -> list[tuple[str, str]]:
+def _tracked(model) -> list[tuple[object, str]]:
     return [
-        (f.attname, str(f.verbose_name))
+        (f, str(f.verbose_name).capitalize())
         for f in model._meta.concrete_fields
         if f.attname not in _IGNORED_FIELDS and not f.primary_key
     ]
 
 
-def change_history(client: Client, *, limit: int = 200) -> list[Change]:
-    """Every recorded change to the client's details, information, notes and assignments.
+def _people(model) -> list[str]:
+    """The relations shown on a change (people, teams), fetched with the history rows."""
+    return [f.name for f, _ in _tracked(model) if f.is_relation]
 
-    Four queries however long the history.
+
+def change_history(client: Client, *, limit: int = 200) -> list[Change]:
+    """Every recorded change to the client's details, information, notes, alerts and assignments,
+    newest first, each with the old and new value of every field that changed.
+
+    Five queries however long the history (relations are fetched with the history rows).
     """
-    from .categories import REGISTRY
 
     def label(key):
         return REGISTRY[key].label if key in REGISTRY else key
 
-    changes = _changes(
-        Client.history.filter(id=client.pk).select_related("history_user").order_by("history_date", "history_id"),
-        lambda row: "Client details",
-        _tracked(Client),
-    )
+    def history(model, **filters):
+        return (
+            model.history.filter(**filters)
+            .select_related("history_user", *_people(model))
+            .order_by("id", "history_date", "history_id")
+        )
+
+    changes = _changes(history(Client, id=client.pk), lambda row: "Client details", _tracked(Client))
     changes += _changes(
-        InformationEntry.history.filter(client_id=client.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id"),
+        history(InformationEntry, client_id=client.pk),
         lambda row: f"{label(row.category)} information",
         _tracked(InformationEntry),
     )
     changes += _changes(
-        CaseNote.history.filter(client_id=client.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id"),
+        history(CaseNote, client_id=client.pk),
         lambda row: f"Case note ({label(row.category)})",
         _tracked(CaseNote),
     )
-    caseworkers = {}
-    assignment_rows = list(
-        Assignment.history.filter(client_id=client.pk)
-        .select_related("history_user", "caseworker")
-        .order_by("id", "history_date", "history_id")
+    changes += _changes(
+        history(Alert, client_id=client.pk), lambda row: f"Alert: {row.get_kind_display()}", _tracked(Alert)
     )
+    caseworkers = {}
+    assignment_rows = list(history(Assignment, client_id=client.pk))
     for row in assignment_rows:
         caseworkers.setdefault(row.id, row.caseworker)
     changes += _changes(assignment_rows, lambda row: f"Assignment of {caseworkers[row.id]}", _tracked(Assignment))

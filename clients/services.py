@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -396,7 +397,7 @@ def alert_raise(*, actor, client: Client, kind: str, text: str, review_by: datet
         kind=TimelineEvent.Kind.ALERT_RAISED,
         summary=f"{alert.get_kind_display()}: {alert.text}",
         actor=actor,
-        category="risk_to_staff" if alert.is_staff_safety else "",
+        categories=["risk_to_staff"] if alert.is_staff_safety else [],
         obj=alert,
     )
     return alert
@@ -425,7 +426,7 @@ def alert_end(*, actor, alert: Alert, reason: str) -> Alert:
         kind=TimelineEvent.Kind.ALERT_ENDED,
         summary=f"{alert.get_kind_display()} alert ended: {reason}",
         actor=actor,
-        category="risk_to_staff" if alert.is_staff_safety else "",
+        categories=["risk_to_staff"] if alert.is_staff_safety else [],
         obj=alert,
     )
     return alert
@@ -440,7 +441,7 @@ def timeline_record(
     kind: str,
     summary: str,
     actor=None,
-    category: str = "",
+    categories: Iterable[str] = (),
     obj=None,
     at: datetime.datetime | None = None,
 ) -> TimelineEvent:
@@ -456,8 +457,10 @@ def timeline_record(
     """
     if kind not in TimelineEvent.Kind.values:
         raise ValidationError(f"Unknown timeline event kind {kind!r}.")
-    if category and category not in REGISTRY:
-        raise ValidationError(f"Unknown data category {category!r}.")
+    keys = [key for key in REGISTRY if key in set(categories)]
+    unknown = set(categories) - set(keys)
+    if unknown:
+        raise ValidationError(f"Unknown data categories {sorted(unknown)}.")
     summary = neutralise(summary)
     if len(summary) > 300:
         summary = summary[:299] + "…"
@@ -465,7 +468,7 @@ def timeline_record(
         client_id=client.pk,
         at=at or timezone.now(),
         kind=kind,
-        category=category,
+        categories=f",{','.join(keys)}," if keys else "",
         summary=summary,
         actor=actor if getattr(actor, "pk", None) else None,
         object_type=obj._meta.label_lower if obj is not None else "",

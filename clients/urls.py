@@ -9,6 +9,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("new/", views.client_create, name="create"),
     path("<int:client_id>/", views.record, name="record"),
+    path("<int:client_id>/information/", views.information, name="information"),
     path("<int:client_id>/details/", views.details_edit, name="details_edit"),
     path("<int:client_id>/changes/", views.changes, name="changes"),
     path("<int:client_id>/entries/add/", views.entry_add, name="entry_add"),

@@ -7,6 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from access.gate import (
@@ -33,10 +36,12 @@ from .forms import (
     EntryForm,
     NoteForm,
     SearchForm,
+    TimelineFilterForm,
 )
 from .models import Alert, Assignment, CaseNote, InformationEntry
 
 PAGE_SIZE = 25
+TIMELINE_PAGE_SIZE = 20
 ALL_CATEGORIES = [category.key for category in CATEGORIES]
 IDENTITY_AND_CONTACT = ["identity", "contact"]
 CASEWORK_ROLES = {Role.CASEWORKER, Role.SERVICE_MANAGER}
@@ -142,17 +147,59 @@ def client_create(request):
 # --- One client ----------------------------------------------------------------------------
 
 
-@gated(Action.VIEW, categories=ALL_CATEGORIES)
-def record(request, access):
+def _age(born) -> int | None:
+    if born is None:
+        return None
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def record_page(request, access):
+    """Who the person is, the warnings (in the header) and what happened last: the timeline.
+
+    The record view without its gate, for `record` below and the bench's ungated baseline.
+    """
     client = access.client
+    form = TimelineFilterForm(request.GET or None)
+    filters = form.filters()
+    page = selectors.timeline_page(client, **filters, page=request.GET.get("page"), per_page=TIMELINE_PAGE_SIZE)
+    counts = selectors.category_counts(client)
     return render(
         request,
         "clients/record.html",
         _client_context(
             access,
             "record",
-            sections=selectors.record_sections(client),
+            form=form,
+            page=page,
+            filter_query=urlencode({name: value for name, value in filters.items() if value}),
+            filtered=any(filters.values()),
+            held=[(category, counts[category.key]) for category in CATEGORIES if category.key in counts],
             key_worker=selectors.current_key_worker(client),
+            age=_age(client.date_of_birth),
+            record_url=reverse("clients:record", args=[client.pk]),
+        ),
+    )
+
+
+record = gated(Action.VIEW, categories=ALL_CATEGORIES)(record_page)
+
+
+@gated(Action.VIEW, categories=ALL_CATEGORIES)
+def information(request, access):
+    """The client's information by data category; categories with nothing recorded are listed once."""
+    client = access.client
+    sections = selectors.record_sections(client)
+    fixed = {"identity", "contact"}
+    return render(
+        request,
+        "clients/information.html",
+        _client_context(
+            access,
+            "information",
+            sections=[section for section in sections if section.count or section.category.key in fixed],
+            empty=[section.category for section in sections if not section.count and section.category.key not in fixed],
+            record_url=reverse("clients:record", args=[client.pk]),
         ),
     )
 
@@ -192,7 +239,7 @@ def entry_add(request, access):
             _form_error(form, error)
         else:
             messages.success(request, f"{entry.category_label} information added.")
-            return redirect(f"{client.get_absolute_url()}#{entry.category}")
+            return redirect(reverse("clients:information", args=[client.pk]) + f"#{entry.category}")
     return render(request, "clients/entry_form.html", _client_context(access, "record", form=form, entry=None))
 
 
@@ -217,7 +264,7 @@ def entry_edit(request, access, entry_id):
             _form_error(form, error)
         else:
             messages.success(request, f"{entry.category_label} information saved.")
-            return redirect(f"{access.client.get_absolute_url()}#{entry.category}")
+            return redirect(reverse("clients:information", args=[access.client.pk]) + f"#{entry.category}")
     return render(request, "clients/entry_form.html", _client_context(access, "record", form=form, entry=entry))
 
 
@@ -228,12 +275,12 @@ def note_add(request, access):
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                note = services.note_create(actor=request.user, client=client, **form.cleaned_data)
+                services.note_create(actor=request.user, client=client, **form.cleaned_data)
         except ValidationError as error:
             _form_error(form, error)
         else:
             messages.success(request, "Note added.")
-            return redirect(f"{client.get_absolute_url()}#{note.category}")
+            return redirect("clients:record", client_id=client.pk)
     return render(request, "clients/note_form.html", _client_context(access, "record", form=form, note=None))
 
 
@@ -253,7 +300,7 @@ def note_edit(request, access, note_id):
             _form_error(form, error)
         else:
             messages.success(request, "Note saved.")
-            return redirect(f"{access.client.get_absolute_url()}#{form.cleaned_data['category']}")
+            return redirect("clients:record", client_id=access.client.pk)
     return render(request, "clients/note_form.html", _client_context(access, "record", form=form, note=note))
 
 

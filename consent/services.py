@@ -28,6 +28,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from clients.categories import REGISTRY, Selection
+from clients.models import TimelineEvent
+from clients.services import timeline_record
 
 from . import evidence as evidence_files
 from .models import (
@@ -169,6 +171,16 @@ def consent_record(
             expires_on=expires_on,
         )
         _save_with_scope(consent, history=consent_history, actor=actor, partners=partners, purposes=purposes)
+        timeline_record(
+            client=client,
+            kind=TimelineEvent.Kind.CONSENT_RECORDED,
+            summary=f"{consent.get_method_display()} consent for "
+            f"{', '.join(p.name for p in partners) or meeting_group}: {selection.describe()}",
+            actor=actor,
+            categories=list(selection),
+            obj=consent,
+            at=given_at,
+        )
     except BaseException:
         # Nothing half-saved: the rows roll back with the transaction; remove the file too.
         evidence_files.remove(stored_name)
@@ -200,6 +212,16 @@ def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "",
         locked.withdrawal_note = note.strip()
         locked._history_user = actor
         locked.save(update_fields=["withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"])
+        timeline_record(
+            client=locked.client,
+            kind=TimelineEvent.Kind.CONSENT_WITHDRAWN,
+            summary=f"Consent withdrawn ({locked.get_withdrawal_method_display().lower()}): "
+            f"{locked.selection_obj.describe()}",
+            actor=actor,
+            categories=list(locked.selection_obj),
+            obj=locked,
+            at=at,
+        )
         for callback in list(_withdrawal_callbacks):
             callback(locked)
     for name in ("withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"):

@@ -34,6 +34,8 @@ from django.utils import timezone
 
 from access.gate import Action, Outcome, record
 from clients.categories import Selection
+from clients.models import TimelineEvent
+from clients.services import timeline_record
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
@@ -270,6 +272,15 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
             locked.disclosure = disclosure
             locked.updated_at = now
             locked.save(update_fields=["status", "disclosure", "updated_at"])
+            timeline_record(
+                client=client,
+                kind=TimelineEvent.Kind.REFERRAL_SENT,
+                summary=f"Referral {locked.reference} to {partner.name}: {selection.describe()}",
+                actor=actor,
+                categories=list(selection),
+                obj=locked,
+                at=now,
+            )
     if refused is not None:
         raise ShareRefused(refused)
     referral.status, referral.disclosure, referral.updated_at = locked.status, locked.disclosure, locked.updated_at

@@ -355,6 +355,7 @@ ROLE_ONLY: dict[str, RoleUrl] = {
 
 CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:record": ClientUrl(RECORD),
+    "clients:information": ClientUrl(RECORD),
     "clients:details_edit": ClientUrl(RECORD),
     "clients:changes": ClientUrl(RECORD),
     "clients:entry_add": ClientUrl(RECORD),

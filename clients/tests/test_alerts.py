@@ -31,7 +31,7 @@ def test_raising_an_alert_keeps_its_history_and_puts_it_on_the_timeline(casework
     assert alert.text == "Threatened staff 123"  # the direction override is gone
     assert alert.history.get().history_user == caseworker
     event = TimelineEvent.objects.get(client=own_client, kind=TimelineEvent.Kind.ALERT_RAISED)
-    assert (event.actor, event.category, event.object_id) == (caseworker, "risk_to_staff", alert.pk)
+    assert (event.actor, event.category_keys, event.object_id) == (caseworker, ["risk_to_staff"], alert.pk)
 
 
 def test_ending_an_alert_needs_a_reason_and_happens_once(caseworker, own_client):
