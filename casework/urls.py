@@ -14,3 +14,5 @@ urlpatterns = [
     path("access/", include("access.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "casework.views.server_error"
