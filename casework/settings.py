@@ -57,6 +57,11 @@ ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Casework")
 # (e.g. "https://casework.example.org"); links are relative when it is empty.
 SITE_URL = env_str("SITE_URL")
 
+# Longest case note or information detail, in characters: a 3 MB note made the record take
+# 15 s to load for everyone. A summary is meant to be short and has its own limit.
+CASE_TEXT_MAX_CHARS = env_int("CASE_TEXT_MAX_CHARS", 20_000)
+CASE_SUMMARY_MAX_CHARS = env_int("CASE_SUMMARY_MAX_CHARS", 1_000)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -219,6 +224,8 @@ AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
 # The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
 BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
+# A report whose "became aware" is older than this asks the person to confirm the date.
+BREACH_AWARE_CONFIRM_DAYS = env_int("BREACH_AWARE_CONFIRM_DAYS", 365)
 
 # E-mail.
 EMAIL_BACKEND = env_str(

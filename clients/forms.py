@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from accounts.models import Role, Team
@@ -9,8 +11,22 @@ from accounts.models import Role, Team
 from .categories import CATEGORY_CHOICES, REGISTRY
 from .models import Alert, Assignment, CaseNote, Client, InformationEntry
 from .selectors import CASELOAD_SORTS, TIMELINE_KINDS
+from .services import check_date_of_birth, text_limits
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _limit_text(form) -> None:
+    """Give the long text fields the services' limits, so an over-long note is refused beside the field."""
+    for name, limit in text_limits().items():
+        if name in form.fields:
+            form.fields[name].max_length = limit
+            form.fields[name].widget.attrs["maxlength"] = str(limit)
+            form.fields[name].validators.append(
+                MaxLengthValidator(
+                    limit, message="Keep this to %(limit_value)s characters or fewer: it has %(show_value)s."
+                )
+            )
 
 
 def _category_choices():
@@ -73,8 +89,10 @@ class ClientDetailsForm(forms.ModelForm):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data.get("date_of_birth")
-        if born and born > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
+        try:
+            check_date_of_birth(born)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["date_of_birth"]) from None
         return born
 
 
@@ -105,6 +123,7 @@ class EntryForm(forms.ModelForm):
     def __init__(self, *args, fixed_category: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()
+        _limit_text(self)
         if fixed_category:
             # Moving information between categories is a new entry, not an edit.
             del self.fields["category"]
@@ -122,6 +141,7 @@ class NoteForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()
+        _limit_text(self)
 
 
 class AssignmentStartForm(forms.Form):

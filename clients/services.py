@@ -21,6 +21,7 @@ import re
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -138,10 +139,37 @@ def _revoke_team(client: Client, team_id: int, permission: Permission) -> None:
 # --- Clients -----------------------------------------------------------------------------
 
 
-def _check_details(client: Client) -> None:
-    client.full_clean()
-    if client.date_of_birth and client.date_of_birth > timezone.localdate():
+# The earliest date of birth accepted: anything before it is a typing slip (e.g. 1066).
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+# Single-line identity and contact fields; the address keeps its line breaks.
+_ONE_LINE_FIELDS = tuple(name for name in (*DETAIL_FIELDS, "reference") if name not in {"address", "date_of_birth"})
+
+
+def _clean_text(client: Client) -> None:
+    """Neutralise invisible control characters in names, references and contact details."""
+    for name in _ONE_LINE_FIELDS:
+        setattr(client, name, neutralise(getattr(client, name)))
+    client.address = neutralise(client.address, multiline=True)
+
+
+def check_date_of_birth(born: datetime.date | None) -> None:
+    """Refuse a date of birth that cannot be true: before 1900 or after today (local date).
+
+    Raises ValidationError keyed by "date_of_birth". Forms call it too, so the message
+    is the same beside the field.
+    """
+    if born is None:
+        return
+    if born > timezone.localdate():
         raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+    if born < EARLIEST_BIRTH:
+        raise ValidationError({"date_of_birth": "The date of birth cannot be before 1900: check the year."})
+
+
+def _check_details(client: Client) -> None:
+    _clean_text(client)
+    client.full_clean()
+    check_date_of_birth(client.date_of_birth)
 
 
 def _new_reference() -> str:
@@ -324,12 +352,37 @@ def _check_category(category: str) -> None:
         raise ValidationError({"category": "Choose a data category."})
 
 
+def text_limits() -> dict[str, int]:
+    """Longest accepted text per field, in characters (settings CASE_SUMMARY_MAX_CHARS and
+    CASE_TEXT_MAX_CHARS); forms use the same numbers so the message appears beside the field."""
+    return {
+        "summary": settings.CASE_SUMMARY_MAX_CHARS,
+        "detail": settings.CASE_TEXT_MAX_CHARS,
+        "text": settings.CASE_TEXT_MAX_CHARS,
+    }
+
+
+def _check_lengths(instance) -> None:
+    errors = {}
+    for name, limit in text_limits().items():
+        value = getattr(instance, name, None)
+        if value is not None and len(value) > limit:
+            errors[name] = f"This is {len(value):,} characters long: keep it to {limit:,}."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def entry_create(*, actor, client: Client, category: str, summary: str, detail: str = "") -> InformationEntry:
     _check_category(category)
     entry = InformationEntry(
-        client=client, category=category, summary=summary.strip(), detail=detail.strip(), recorded_by=actor
+        client=client,
+        category=category,
+        summary=neutralise(summary, multiline=True),
+        detail=neutralise(detail, multiline=True),
+        recorded_by=actor,
     )
+    _check_lengths(entry)
     entry.full_clean()
     _as_of(entry, actor).save()
     return entry
@@ -339,8 +392,9 @@ def entry_create(*, actor, client: Client, category: str, summary: str, detail: 
 def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = "") -> InformationEntry:
     """Change what an entry says. Its category is fixed: move information by adding a new entry."""
     entry = InformationEntry.objects.select_for_update().get(pk=entry.pk)
-    entry.summary = summary.strip()
-    entry.detail = detail.strip()
+    entry.summary = neutralise(summary, multiline=True)
+    entry.detail = neutralise(detail, multiline=True)
+    _check_lengths(entry)
     entry.full_clean()
     _as_of(entry, actor).save(update_fields=["summary", "detail", "updated_at"])
     return entry
@@ -350,8 +404,13 @@ def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = 
 def note_create(*, actor, client: Client, category: str, text: str, held_in_confidence: bool = False) -> CaseNote:
     _check_category(category)
     note = CaseNote(
-        client=client, category=category, text=text.strip(), held_in_confidence=held_in_confidence, author=actor
+        client=client,
+        category=category,
+        text=neutralise(text, multiline=True),
+        held_in_confidence=held_in_confidence,
+        author=actor,
     )
+    _check_lengths(note)
     note.full_clean()
     _as_of(note, actor).save()
     return note
@@ -362,8 +421,9 @@ def note_update(*, actor, note: CaseNote, category: str, text: str, held_in_conf
     _check_category(category)
     note = CaseNote.objects.select_for_update().get(pk=note.pk)
     note.category = category
-    note.text = text.strip()
+    note.text = neutralise(text, multiline=True)
     note.held_in_confidence = held_in_confidence
+    _check_lengths(note)
     note.full_clean()
     _as_of(note, actor).save(update_fields=["category", "text", "held_in_confidence", "updated_at"])
     return note

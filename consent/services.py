@@ -88,6 +88,22 @@ def _save_with_scope(record, *, history, actor, partners, purposes) -> None:
     history.create_historical_record(record, "+")
 
 
+def _impossible_consent_date(given_on: dt.date, *, client, notice: PrivacyNotice) -> dict[str, str]:
+    """Consent cannot be given before the client was known (their case opened) or before the
+    privacy notice it cites took effect: either is a slip in the date or the wrong notice."""
+    if given_on < client.opened_on:
+        return {
+            "given_at": "Consent cannot be given before the client was known "
+            f"(case opened {client.opened_on:%-d %b %Y}): check the date."
+        }
+    if notice is not None and given_on < notice.effective_on:
+        return {
+            "notice": f"Privacy notice {notice.version} took effect on {notice.effective_on:%-d %b %Y}, after the "
+            "consent was given: choose the notice the client was given then, or check the date."
+        }
+    return {}
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -132,6 +148,8 @@ def consent_record(
     if given_at > now:
         errors["given_at"] = "The date consent was given cannot be in the future."
     given_on = timezone.localtime(given_at).date()
+    if "given_at" not in errors:
+        errors.update(_impossible_consent_date(given_on, client=client, notice=notice))
     if review_due is not None and review_due <= given_on:
         errors["review_due"] = "The review date must be after the date consent was given."
     if expires_on is not None and expires_on <= given_on:
