@@ -3,6 +3,7 @@
 from django import template
 
 from clients import selectors
+from clients.categories import REGISTRY
 
 register = template.Library()
 
@@ -22,3 +23,9 @@ def client_alerts(client):
 def alert_flags(client):
     """`{{ client|alert_flags }}`: one active alert per kind, for a caseload or search row."""
     return selectors.alert_flags(client)
+
+
+@register.filter
+def category_labels(keys) -> str:
+    """`{{ event.categories|category_labels }}`: data-category keys as people read them, comma-separated."""
+    return ", ".join(REGISTRY[key].label if key in REGISTRY else str(key) for key in keys or ())

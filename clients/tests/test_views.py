@@ -649,3 +649,12 @@ def test_tabs_offer_caseworkers_and_the_access_log_to_team_managers_only(login, 
     assert reverse("access:client_log", args=[own_client.pk]) in as_manager
     assert reverse("clients:assignments", args=[own_client.pk]) not in as_caseworker
     assert reverse("access:client_log", args=[own_client.pk]) not in as_caseworker
+
+
+def test_the_access_log_shows_category_labels_not_internal_keys(login, caseworker, manager, own_client):
+    login(caseworker).get(reverse("clients:record", args=[own_client.pk]))
+
+    content = login(manager).get(reverse("access:client_log", args=[own_client.pk])).content.decode()
+
+    assert "Mental health" in content
+    assert "mental_health" not in content
