@@ -5,11 +5,13 @@ the gate has already opened.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, Count, F, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from .categories import CATEGORIES, REGISTRY, Category
 from .models import Alert, Assignment, CaseNote, Client, InformationEntry, TimelineEvent
@@ -162,26 +164,65 @@ TIMELINE_KINDS = [(NOTE, "Case notes"), *TimelineEvent.Kind.choices]
 
 @dataclass
 class TimelineItem:
-    """One line of the story: a case note (`note`) or a key event (`event`)."""
+    """One line of the story: a case note (`is_note`) or a key event, as plain values."""
 
-    at: object
-    note: CaseNote | None = None
-    event: TimelineEvent | None = None
+    pk: int
+    is_note: bool
+    at: datetime.datetime
+    kind: str  # "note" or a TimelineEvent.Kind value
+    text: str
+    categories: list[str]
+    who: str
+    held_in_confidence: bool
 
     @property
     def kind_label(self) -> str:
-        return "Case note" if self.note is not None else self.event.get_kind_display()
+        return "Case note" if self.is_note else _EVENT_LABELS.get(self.kind, self.kind)
 
     @property
     def category_labels(self) -> list[str]:
-        if self.note is not None:
-            return [REGISTRY[self.note.category].label] if self.note.category in REGISTRY else []
-        return self.event.category_labels
+        return [REGISTRY[key].label for key in self.categories if key in REGISTRY]
+
+    @property
+    def at_label(self) -> str:
+        return timezone.localtime(self.at).strftime("%-d %b %Y %H:%M")
+
+    @property
+    def at_iso(self) -> str:
+        return self.at.isoformat()
+
+
+_EVENT_LABELS = dict(TimelineEvent.Kind.choices)
+
+
+@dataclass
+class TimelinePage:
+    """A page of the timeline without a total: "newer" and "older" need no COUNT query."""
+
+    object_list: list[TimelineItem]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
 def _timeline_rows(client: Client, *, category: str = "", kind: str = "") -> QuerySet:
-    """Ids and times of the client's notes and events, newest first, as one UNION ALL query."""
-    source = CharField()
+    """The client's notes and events, newest first, with what the timeline shows of each
+    (text, categories, who), as one UNION ALL query; the two halves have the same columns."""
     notes = CaseNote.objects.filter(client=client)
     events = TimelineEvent.objects.filter(client=client)
     if category:
@@ -192,48 +233,69 @@ def _timeline_rows(client: Client, *, category: str = "", kind: str = "") -> Que
     elif kind:
         notes = notes.none()
         events = events.filter(kind=kind)
-    notes = (
-        notes.annotate(source=Value("n", output_field=source), when=F("written_at"))
-        .values("id", "when", "source")
-        .order_by()
+    columns = ("id", "when", "source", "body", "cats", "kind_key", "who_first", "who_last", "who_login", "secret")
+    notes = notes.annotate(
+        source=Value("n", output_field=CharField()),
+        when=F("written_at"),
+        body=F("text"),
+        cats=F("category"),
+        kind_key=Value(NOTE, output_field=CharField()),
+        who_first=F("author__first_name"),
+        who_last=F("author__last_name"),
+        who_login=F("author__username"),
+        secret=F("held_in_confidence"),
     )
-    events = (
-        events.annotate(source=Value("e", output_field=source), when=F("at")).values("id", "when", "source").order_by()
+    events = events.annotate(
+        source=Value("e", output_field=CharField()),
+        when=F("at"),
+        body=Cast("summary", output_field=TextField()),
+        cats=F("categories"),
+        kind_key=F("kind"),
+        who_first=F("actor__first_name"),
+        who_last=F("actor__last_name"),
+        who_login=F("actor__username"),
+        secret=Value(False, output_field=BooleanField()),
     )
-    return notes.union(events, all=True).order_by("-when", "-id")
+    return (
+        notes.values(*columns).order_by().union(events.values(*columns).order_by(), all=True).order_by("-when", "-id")
+    )
 
 
-def timeline_page(client: Client, *, category: str = "", kind: str = "", page: object = 1, per_page: int = 20) -> Page:
+def _page_number(page: object) -> int:
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        return 1
+    return number if 1 <= number <= 100_000 else 1
+
+
+def timeline_page(
+    client: Client, *, category: str = "", kind: str = "", page: object = 1, per_page: int = 20
+) -> TimelinePage:
     """One page of the client's timeline: case notes and key events, newest first.
 
     `category` (a data-category key) keeps notes of that category and events about it;
-    `kind` is "note" or a `TimelineEvent.Kind` value. Returns a Page of `TimelineItem`.
-    At most four queries whatever the length of the story: the count, the page of ids
-    (one UNION ALL), then the page's notes and its events with their authors.
+    `kind` is "note" or a `TimelineEvent.Kind` value; `page` counts from 1 (anything else
+    is page 1). One query whatever the length of the story: a UNION ALL of notes and
+    events with their authors, `per_page + 1` rows (the extra one says there is an older page).
     """
-    paginator = Paginator(_timeline_rows(client, category=category, kind=kind), per_page)
-    current = paginator.get_page(page)
-    rows = list(current.object_list)
-    note_ids = [row["id"] for row in rows if row["source"] == "n"]
-    event_ids = [row["id"] for row in rows if row["source"] == "e"]
-    notes = (
-        {note.pk: note for note in CaseNote.objects.filter(pk__in=note_ids).select_related("author")}
-        if note_ids
-        else {}
-    )
-    events = (
-        {event.pk: event for event in TimelineEvent.objects.filter(pk__in=event_ids).select_related("actor")}
-        if event_ids
-        else {}
-    )
-    current.object_list = [
-        TimelineItem(at=row["when"], note=notes.get(row["id"]))
-        if row["source"] == "n"
-        else TimelineItem(at=row["when"], event=events.get(row["id"]))
-        for row in rows
-        if (notes if row["source"] == "n" else events).get(row["id"]) is not None
+    number = _page_number(page)
+    offset = (number - 1) * per_page
+    rows = list(_timeline_rows(client, category=category, kind=kind)[offset : offset + per_page + 1])
+    items = [
+        TimelineItem(
+            pk=row["id"],
+            is_note=row["source"] == "n",
+            at=row["when"],
+            kind=row["kind_key"],
+            text=row["body"],
+            categories=[key for key in (row["cats"] or "").split(",") if key],
+            who=f"{row['who_first'] or ''} {row['who_last'] or ''}".strip() or (row["who_login"] or ""),
+            held_in_confidence=bool(row["secret"]),
+        )
+        for row in rows[:per_page]
     ]
-    return current
+    return TimelinePage(object_list=items, number=number, has_next=len(rows) > per_page)
 
 
 def assignments_of(client: Client) -> list[Assignment]:

@@ -170,7 +170,9 @@ def record_page(request, access):
         _client_context(
             access,
             "record",
-            form=form,
+            filters=filters,
+            category_choices=form.fields["category"].choices,
+            kind_choices=form.fields["kind"].choices,
             page=page,
             filter_query=urlencode({name: value for name, value in filters.items() if value}),
             filtered=any(filters.values()),

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from clients import selectors, services
-from clients.models import Alert, TimelineEvent
+from clients.models import Alert, CaseNote, TimelineEvent
 from clients.tests.factories import CaseNoteFactory, InformationEntryFactory
 
 # After the standing clients' "case opened" events, which are written at the real now.
@@ -46,9 +46,11 @@ def test_notes_and_events_read_as_one_story_newest_first(caseworker, own_client)
 
     items = selectors.timeline_page(own_client).object_list
 
-    assert [item.note for item in items[:3]] == [new, None, old]
-    assert items[1].event.kind == TimelineEvent.Kind.ALERT_RAISED
-    assert items[-1].event.kind == TimelineEvent.Kind.CASE_OPENED  # made by own_client's creation
+    assert [(item.is_note, item.pk) for item in items[:3]] == [(True, new.pk), (False, items[1].pk), (True, old.pk)]
+    assert items[0].who == str(caseworker)
+    assert items[1].kind == TimelineEvent.Kind.ALERT_RAISED
+    assert items[1].kind_label == "Alert raised"
+    assert items[-1].kind == TimelineEvent.Kind.CASE_OPENED  # made by own_client's creation
 
 
 def test_the_timeline_filters_by_category_and_by_kind(caseworker, own_client):
@@ -69,10 +71,7 @@ def test_the_timeline_filters_by_category_and_by_kind(caseworker, own_client):
     )
 
     def texts(**filters):
-        return [
-            item.note.text if item.note else item.event.summary
-            for item in selectors.timeline_page(own_client, **filters).object_list
-        ]
+        return [item.text for item in selectors.timeline_page(own_client, **filters).object_list]
 
     assert texts(category="mental_health") == ["Referral to the crisis team", "Low mood"]
     assert texts(kind="note") == ["Low mood", "Bidding on flats"]
@@ -114,7 +113,8 @@ def test_the_timeline_is_paginated_twenty_at_a_time(login, caseworker, own_clien
     assert "Note number 25" in first
     assert "Note number 24" not in first
     assert "Note number 04" in third
-    assert "Page 3 of 3" in third
+    assert "Page 3" in third
+    assert "Older" not in third
 
 
 def _record_queries(test_client, client) -> int:
@@ -143,5 +143,6 @@ def test_the_record_costs_the_same_queries_at_20_and_200_notes(
         response = test_client.get(reverse("clients:record", args=[own_client.pk]))
 
     assert len(response.context["page"].object_list) == 20
-    assert response.context["page"].paginator.count == 200 + 3  # notes, the case opening and two alerts
-    assert at_20 <= 14
+    assert response.context["page"].has_next
+    assert CaseNote.objects.filter(client=own_client).count() == 200
+    assert at_20 <= 12
