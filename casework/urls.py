@@ -10,8 +10,12 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("consent/", include("consent.urls")),
     path("sharing/", include("sharing.urls")),
+    # Statutory requests keep the paths they had inside sharing (statutory/urls.py).
+    path("sharing/", include("statutory.urls")),
     path("breaches/", include("breaches.urls")),
     path("access/", include("access.urls")),
+    path("reports/", include("reports.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -25,9 +25,6 @@ from simple_history.models import HistoricalRecords
 from clients.categories import REGISTRY, Selection
 from consent.evidence import StoredFile
 
-# Police and statutory requests have a module of their own.
-from .models_statutory import StatutoryAlert, StatutoryDocument, StatutoryRequest  # noqa: F401
-
 
 class AgreementDocument(StoredFile):
     """The signed data-sharing agreement, stored privately (consent's evidence storage)."""
@@ -133,10 +130,6 @@ class Disclosure(models.Model):
         "consent.LawfulBasisRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
     )
     basis_label = models.CharField(max_length=300)
-    # A police or statutory disclosure names the request it answered (its basis).
-    statutory_request = models.ForeignKey(
-        StatutoryRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
-    )
     # The data-sharing agreement in force when it was sent; none is allowed but listed.
     agreement = models.ForeignKey(
         DataSharingAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
@@ -166,7 +159,9 @@ class Disclosure(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference}: {self.get_kind_display()} to {self.recipient_label}"
+        # No recipient: str() reaches admin delete pages outside the gate, and a named
+        # officer or worker beside a disclosure about a client says too much there.
+        return f"{self.reference}: {self.get_kind_display()}"
 
     @property
     def selection_obj(self) -> Selection:

@@ -277,7 +277,7 @@ def sharing_history(client) -> dict:
     """The client's sharing tab: disclosures, drafts, open tasks. Four queries at any size.
 
     Police and statutory disclosures are not listed here: they are shown with their request
-    (`selectors_statutory`), to its team managers, the ISO and whoever logged it, because
+    (`statutory.selectors`), to its team managers, the ISO and whoever logged it, because
     knowing the police asked is itself sensitive.
     """
     disclosures = list(

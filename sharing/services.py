@@ -163,6 +163,99 @@ def _disclose(
     return disclosure
 
 
+# --- Recording a disclosure, for apps above sharing (statutory, rights) ----------------------
+
+
+def disclosure_reasons_check(selection: Selection, reasons: Mapping[str, str]) -> dict[str, str]:
+    """Check the reasons for a selection and return those the disclosure log keeps.
+
+    Takes the `{category: level}` selection and `{category key: reason text}`. Every
+    special-category or criminal-offence item needs a reason (DESIGN.md, principle 2;
+    UK GDPR Art 9 and DPA 2018 s.10-11); returns the stripped reasons of the selected
+    items that need one, dropping the rest. Raises ValidationError keyed by each missing
+    item's form field (`selectors.reason_field`) when one is missing.
+    """
+    _check_reasons(selection, reasons)
+    return _clean_reasons(selection, reasons)
+
+
+def share_decision_locked(decide, **kwargs) -> selectors.ShareDecision:
+    """Call `decide(lock=True, **kwargs)` (which returns a ShareDecision) with the basis rows locked.
+
+    A withdrawal committed before the lock wins even if its server's clock ran ahead: the
+    decision is then taken again as of the latest withdrawal among the candidates. Call it
+    inside a transaction (docs/decisions/0006).
+    """
+    return _locked_decision(decide, **kwargs)
+
+
+def disclosure_record(
+    *,
+    actor,
+    kind: str,
+    client,
+    recipient: str,
+    purpose: Purpose,
+    purpose_label: str,
+    basis,
+    basis_label: str,
+    selection: Selection,
+    reasons: Mapping[str, str],
+    now,
+    partner: Partner | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> Disclosure:
+    """Write one row of the disclosure log: what left the organisation, to whom, why, and on what basis.
+
+    For shares decided outside this module (a police or statutory request). The caller has
+    already re-checked the basis with its rows locked and writes its own SHARE audit row;
+    this must run in the caller's transaction (RuntimeError otherwise), so the log row and
+    the audit row commit together. `basis` is the ConsentRecord or LawfulBasisRecord that
+    covered it, or None when the basis is outside consent (a court order: `basis_label`
+    says so). `now` is the disclosure time (aware, UTC). `extra` is added to the snapshot
+    under its own keys (it may not replace the snapshot's). Returns the saved Disclosure,
+    whose snapshot and SHA-256 are final: the log is append-only.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("disclosure_record must run inside the caller's transaction.")
+    reference = _new_reference(now)
+    snapshot = build_snapshot(
+        client=client,
+        selection=selection,
+        reference=reference,
+        recipient=recipient,
+        purpose=purpose_label,
+        basis=basis_label,
+        sent_at=now,
+        sent_by=actor.get_full_name() or actor.get_username(),
+    )
+    clash = set(extra or {}) & set(snapshot)
+    if clash:
+        raise ValueError(f"extra may not replace the snapshot's own keys: {', '.join(sorted(clash))}")
+    snapshot.update(extra or {})
+    disclosure = Disclosure(
+        kind=kind,
+        reference=reference,
+        client=client,
+        partner=partner,
+        recipient_label=recipient[:500],
+        purpose=purpose,
+        purpose_label=purpose_label[:200],
+        consent=basis if isinstance(basis, ConsentRecord) else None,
+        lawful_basis=None if basis is None or isinstance(basis, ConsentRecord) else basis,
+        basis_label=basis_label[:300],
+        selection=selection.to_json(),
+        reasons=dict(reasons),
+        disclosed_by=actor,
+        disclosed_at=now,
+        snapshot=snapshot,
+        snapshot_sha256=snapshot_hash(snapshot),
+    )
+    disclosure.full_clean(exclude=["organisations_present"])
+    disclosure.save()
+    return disclosure
+
+
 # --- Referrals -----------------------------------------------------------------------------
 
 

@@ -12,7 +12,3 @@ from . import services
 @shared_task(name="sharing.tasks.email_referral", acks_late=True, soft_time_limit=100, time_limit=120)
 def email_referral(referral_id: int) -> bool:
     return services.referral_email_send(referral_id=referral_id)
-
-
-# Registered with the worker through this module (Celery autodiscovers `tasks` modules).
-from .tasks_statutory import send_statutory_alert  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_statutory
+from . import views
 
 app_name = "sharing"
 
@@ -16,20 +16,4 @@ urlpatterns = [
     path("client/<int:client_id>/disclosures/<int:disclosure_id>/", views.disclosure, name="disclosure"),
     path("client/<int:client_id>/notices/<int:notice_id>/", views.notice, name="notice"),
     path("without-agreement/", views.without_agreement, name="without_agreement"),
-]
-
-# Police and statutory requests.
-STATUTORY = "client/<int:client_id>/statutory/<int:request_id>/"
-urlpatterns += [
-    path("client/<int:client_id>/statutory/", views_statutory.client_requests, name="statutory_client"),
-    path("client/<int:client_id>/statutory/new/", views_statutory.new, name="statutory_new"),
-    path("client/<int:client_id>/legal-hold/", views_statutory.legal_hold, name="legal_hold"),
-    path(STATUTORY, views_statutory.detail, name="statutory_request"),
-    path(f"{STATUTORY}decide/", views_statutory.decide, name="statutory_decide"),
-    path(f"{STATUTORY}emergency/", views_statutory.emergency, name="statutory_emergency"),
-    path(f"{STATUTORY}review/", views_statutory.review, name="statutory_review"),
-    path(f"{STATUTORY}disclosure-record.pdf", views_statutory.record_pdf, name="statutory_pdf"),
-    path(f"{STATUTORY}documents/<int:document_id>/", views_statutory.document, name="statutory_document"),
-    path("statutory/", views_statutory.queue, name="statutory_queue"),
-    path("statutory/report/", views_statutory.report, name="statutory_report"),
 ]

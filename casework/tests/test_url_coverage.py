@@ -265,29 +265,43 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _team_a_import(fx):
+    from imports.models import ClientImport
+
+    client_import = ClientImport.objects.create(
+        team=fx.team_a,
+        uploaded_by=fx.manager,
+        uploaded_at=fx.manager.date_joined,
+        file_name="x.csv",
+        kind="csv",
+        sha256="",
+    )
+    return {"import_id": client_import.pk}
+
+
 def _statutory(client, fx):
-    from sharing.tests.factories_statutory import StatutoryRequestFactory
+    from statutory.tests.factories import StatutoryRequestFactory
 
     request = StatutoryRequestFactory(client=client, received_by=fx.caseworker).pk if client else MISSING
     return {"client_id": pk(client), "request_id": request}
 
 
 def _statutory_awaiting_review(client, fx):
-    from sharing.tests.factories_statutory import emergency_disclosed_request
+    from statutory.tests.factories import emergency_disclosed_request
 
     request = emergency_disclosed_request(client=client, caseworker=fx.caseworker).pk if client else MISSING
     return {"client_id": pk(client), "request_id": request}
 
 
 def _statutory_disclosed(client, fx):
-    from sharing.tests.factories_statutory import decided_request
+    from statutory.tests.factories import decided_request
 
     request = decided_request(client=client, logged_by=fx.caseworker, decided_by=fx.iso).pk if client else MISSING
     return {"client_id": pk(client), "request_id": request}
 
 
 def _statutory_document(client, fx):
-    from sharing.tests.factories_statutory import court_order_request
+    from statutory.tests.factories import court_order_request
 
     if client is None:
         return {"client_id": MISSING, "request_id": MISSING, "document_id": MISSING}
@@ -319,6 +333,9 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # Single sign-on: 404 until configured; then the provider's round trip.
+    "accounts:sso_start",
+    "accounts:sso_callback",
 }
 
 LOGIN_ONLY = {
@@ -327,6 +344,7 @@ LOGIN_ONLY = {
     "accounts:two_factor_enrol",
     "accounts:two_factor_verify",
     "accounts:two_factor_remove",
+    "accounts:two_factor_backup_codes",
     "accounts:password_change",
     "clients:caseload",
     "clients:search",
@@ -336,14 +354,36 @@ LOGIN_ONLY = {
 ROLE_ONLY: dict[str, RoleUrl] = {
     "accounts:security_events": RoleUrl(MANAGERS_AND_ISO),
     "clients:create": RoleUrl(CASEWORK),
+    "clients:needs_key_worker": RoleUrl(frozenset({"manager", "other_manager"})),
+    "clients:idle_assignments": RoleUrl(frozenset({"manager", "other_manager"})),
     "access:review": RoleUrl(MANAGERS_AND_ISO),
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
     "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
-    "sharing:statutory_queue": RoleUrl(MANAGERS_AND_ISO),
-    "sharing:statutory_report": RoleUrl(MANAGERS_AND_ISO),
+    "statutory:queue": RoleUrl(MANAGERS_AND_ISO),
+    "statutory:report": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
+    "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
+    # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "iso", "admin_user"}), kwargs=_team_a_import, denied_status=(403, 404)
+        )
+        for page in ("detail", "progress")
+    },
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "admin_user"}),
+            kwargs=_team_a_import,
+            method="post",
+            ok_status=(302,),
+            denied_status=(403, 404, 405),
+        )
+        for page in ("confirm", "cancel")
+    },
+    "reports:download": RoleUrl(MANAGERS_AND_ISO, kwargs=lambda fx: {"key": "caseload", "fmt": "xlsx"}),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
     "breaches:reported": RoleUrl(frozenset({"caseworker"}), kwargs=_own_breach_report, denied_status=(404,)),
     # A team_a breach: its manager and the ISO; other roles 403, another team's manager 404.
@@ -367,10 +407,12 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:assignments": ClientUrl(TEAM_MANAGER),
     "clients:assignment_end": ClientUrl(TEAM_MANAGER, kwargs=_open_assignment, method="post", ok_status=(302,)),
     # Closing a closed case (or reopening an open one) sends the manager back to the record.
+    "clients:move": ClientUrl(TEAM_MANAGER),
     "clients:close": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "access:reason": ClientUrl(NO_CLIENT_DATA),
     "access:client_log": ClientUrl(CLIENT_LOG),
+    "access:client_log_export": ClientUrl(CLIENT_LOG, kwargs=lambda c, fx: {"client_id": pk(c), "fmt": "xlsx"}),
     "admin:clients_client_change": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "admin:clients_client_history": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "consent:tab": ClientUrl(RECORD),
@@ -378,6 +420,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:summary_pdf": ClientUrl(RECORD),
     "consent:detail": ClientUrl(RECORD, kwargs=_consent),
     "consent:withdraw": ClientUrl(RECORD, kwargs=_consent),
+    "consent:review": ClientUrl(RECORD, kwargs=_consent),
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),
@@ -390,16 +433,16 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "sharing:referral_email": ClientUrl(RECORD, kwargs=_sent_referral, method="post", ok_status=(302,)),
     "sharing:disclosure": ClientUrl(RECORD, kwargs=_disclosure),
     "sharing:notice": ClientUrl(RECORD, kwargs=_recipient_notice),
-    "sharing:statutory_client": ClientUrl(RECORD),
-    "sharing:statutory_new": ClientUrl(RECORD),
-    "sharing:legal_hold": ClientUrl(LEGAL_HOLD),
-    "sharing:statutory_request": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory),
+    "statutory:client": ClientUrl(RECORD),
+    "statutory:new": ClientUrl(RECORD),
+    "statutory:legal_hold": ClientUrl(LEGAL_HOLD),
+    "statutory:request": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory),
     # A decider is sent on to the decision page.
-    "sharing:statutory_emergency": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory, ok_status=(200, 302)),
-    "sharing:statutory_decide": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory),
-    "sharing:statutory_review": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory_awaiting_review),
-    "sharing:statutory_pdf": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_disclosed),
-    "sharing:statutory_document": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_document),
+    "statutory:emergency": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory, ok_status=(200, 302)),
+    "statutory:decide": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory),
+    "statutory:review": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory_awaiting_review),
+    "statutory:pdf": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_disclosed),
+    "statutory:document": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_document),
 }
 
 

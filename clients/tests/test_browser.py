@@ -19,7 +19,7 @@ def test_a_caseworker_breaks_the_glass_and_the_other_teams_manager_reviews_it(
     axe(page)
     page.get_by_role("link", name="Olivia Owens").click()
     page.get_by_role("heading", name="Olivia Owens").wait_for()
-    assert page.get_by_role("heading", name="Domestic abuse").is_visible()
+    assert page.get_by_role("heading", name="What happened").is_visible()
     axe(page)
 
     # Another team's client: known to the search, but the record asks for a reason first.

@@ -30,7 +30,7 @@ def _note_at(client, when, **kwargs):
 
 def test_case_opening_closing_and_moving_are_events_on_the_timeline(manager, team_a, team_b):
     client = services.client_create(actor=manager, team=team_a, first_name="Ann", last_name="Lee")
-    services.client_move(actor=manager, client=client, team=team_b)
+    services.client_move(actor=manager, client=client, team=team_b, reason="Moved to the north of the city")
     services.client_close(actor=manager, client=client, reason="Moved away")
 
     kinds = list(TimelineEvent.objects.filter(client=client).order_by("at", "pk").values_list("kind", flat=True))

@@ -1,11 +1,10 @@
-"""Consent, referrals and statutory requests put their key events on the client's timeline
+"""Consent and referrals put their key events on the client's timeline
 (clients.services.timeline_record), in the same transaction as the work."""
 
 from consent.models import ConsentRecord
 from consent.services import consent_withdraw
 from consent.tests.factories import consent_with_evidence
 from sharing.tests.factories import sent_referral
-from sharing.tests.factories_statutory import court_order_request, decided_request
 
 
 def _events(client):
@@ -32,21 +31,3 @@ def test_a_sent_referral_is_on_the_timeline_with_what_it_carried(manager, own_cl
     assert referral.reference in event.summary
     assert event.category_keys == ["identity"]
     assert event.object_type == "sharing.referral"
-
-
-def test_logging_and_deciding_a_statutory_request_are_on_the_timeline(caseworker, iso, own_client):
-    request = decided_request(client=own_client, logged_by=caseworker, decided_by=iso)
-
-    event = _events(own_client)["statutory_decided"]
-
-    assert request.reference in event.summary
-    assert event.actor == iso
-
-
-def test_a_logged_statutory_request_is_on_the_timeline_with_what_was_asked(caseworker, own_client):
-    request = court_order_request(client=own_client, actor=caseworker)
-
-    event = _events(own_client)["statutory_logged"]
-
-    assert request.reference in event.summary
-    assert event.category_keys == ["identity", "housing_history", "support_needs"]

@@ -1,0 +1,28 @@
+"""The disclosure-record PDF of a police or statutory disclosure, for the file.
+
+Rendered with WeasyPrint from the disclosure's snapshot — exactly what was disclosed,
+and the request and decision as they stood then — never from the live record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.template.loader import render_to_string
+from weasyprint import HTML, URLFetcher
+
+from sharing.models import Disclosure
+
+
+def statutory_disclosure_pdf(disclosure: Disclosure) -> bytes:
+    snapshot = disclosure.snapshot
+    context = {
+        "snapshot": snapshot,
+        "facts": snapshot.get("statutory", {}),
+        "sections": snapshot.get("sections", []),
+        "sent_at": dt.datetime.fromisoformat(snapshot["sent_at"]),
+        "sha256": disclosure.snapshot_sha256,
+    }
+    html = render_to_string("statutory/disclosure_pdf.html", context)
+    # Nothing is fetched: the template is self-contained.
+    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
