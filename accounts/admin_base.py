@@ -20,16 +20,20 @@ import this module; client-list auditing stays in `access.gate.record_list`.
 
 from django.contrib import admin
 from django.contrib.admin import FieldListFilter
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple, url_params_from_lookup_dict
-from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Field
 
 
-class DisallowedAdminLookup(SuspiciousOperation):
-    """A list was asked to filter by something it does not declare (answered with 400)."""
+class DisallowedAdminLookup(DisallowedModelAdminLookup):
+    """A list was asked to filter by something it does not declare (answered with 400).
+
+    A subclass of Django's own, so one `except DisallowedModelAdminLookup` catches both
+    this and Django's refusal of an undeclared lookup across a relation."""
 
 
 class StrictChangeList(ChangeList):

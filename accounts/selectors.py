@@ -3,26 +3,64 @@
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import BackupCode, BackupCodeDevice, Role, SecurityEvent, Team, TeamMembership, User
+from .models import BackupCodeDevice, Role, SecurityEvent, Team, TeamMembership, User
+
+Kind = SecurityEvent.Kind
+
+# What a manager or the information security officer reviews: signs that an account is
+# shared, attacked or taken over, and every change to how someone signs in. Routine
+# sign-ins, sign-outs and expired sessions are left out (they are in admin).
+REVIEWED_KINDS = (
+    Kind.CONCURRENT_LOGIN,
+    Kind.LOGIN_FAILED,
+    Kind.LOCKED_OUT,
+    Kind.UNLOCKED,
+    Kind.TWO_FACTOR_FAILED,
+    Kind.TWO_FACTOR_ENROLLED,
+    Kind.TWO_FACTOR_REMOVED,
+    Kind.TWO_FACTOR_RESET,
+    Kind.BACKUP_CODES_GENERATED,
+    Kind.BACKUP_CODE_USED,
+    Kind.PASSWORD_CHANGED,
+    Kind.PASSWORD_RESET,
+    Kind.PASSWORD_SET_BY_ADMIN,
+    Kind.ROLE_CHANGED,
+)
 
 
-def concurrent_logins_for(user) -> QuerySet[SecurityEvent]:
-    """Concurrent-login events `user` may review, newest first.
+def _reviewable(user, events: QuerySet[SecurityEvent]) -> QuerySet[SecurityEvent]:
+    """`events` narrowed to those `user` may review, newest first.
 
-    A service manager sees those of staff in their own teams; the information security
-    officer sees all; anyone else sees none.
+    A service manager sees the events of staff in their own teams; the information
+    security officer sees all, including failed sign-ins under usernames that match no
+    account; anyone else sees none.
     """
-    events = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CONCURRENT_LOGIN).select_related("user")
     if user.role == Role.INFORMATION_SECURITY_OFFICER:
         return events.order_by("-at", "-pk")
     if user.role == Role.SERVICE_MANAGER:
         shares_a_team = TeamMembership.objects.filter(user_id=OuterRef("user_id"), team__memberships__user=user)
         return events.filter(Exists(shares_a_team)).order_by("-at", "-pk")
     return events.none()
+
+
+def concurrent_logins_for(user) -> QuerySet[SecurityEvent]:
+    """Concurrent-login events `user` may review, newest first (see `_reviewable` for who sees what)."""
+    return _reviewable(user, SecurityEvent.objects.filter(kind=Kind.CONCURRENT_LOGIN).select_related("user"))
+
+
+def security_events_for(user, *, kind: str = "") -> QuerySet[SecurityEvent]:
+    """The security events `user` may review, newest first, with person and actor loaded.
+
+    Takes an optional `kind` (one of REVIEWED_KINDS; anything else means all of them).
+    A service manager sees their teams' staff, the information security officer everyone.
+    """
+    kinds = [kind] if kind in REVIEWED_KINDS else list(REVIEWED_KINDS)
+    events = SecurityEvent.objects.filter(kind__in=kinds).select_related("user", "actor")
+    return _reviewable(user, events)
 
 
 STAFF_CHANGE_KINDS = (
@@ -87,6 +125,5 @@ def staff_with_lockout_flag(queryset: QuerySet[User]) -> QuerySet[User]:
 
 def backup_codes_remaining(user) -> int | None:
     """How many unused backup codes `user` has, or None if they never made a set."""
-    if not BackupCodeDevice.objects.filter(user=user, confirmed=True).exists():
-        return None
-    return BackupCode.objects.filter(device__user=user).count()
+    devices = BackupCodeDevice.objects.filter(user=user, confirmed=True).annotate(remaining=Count("codes"))
+    return devices.values_list("remaining", flat=True).first()

@@ -120,7 +120,8 @@ def admin_login(request, extra_context=None):
 def two_factor(request):
     """Status page: anyone can set up an authenticator; some roles must."""
     device = selectors.confirmed_device_for(request.user)
-    context = {"device": device, "backup_codes_remaining": selectors.backup_codes_remaining(request.user)}
+    remaining = selectors.backup_codes_remaining(request.user) if device else None
+    context = {"device": device, "backup_codes_remaining": remaining}
     return render(request, "accounts/two_factor.html", context)
 
 
@@ -321,9 +322,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 # --- Security events -----------------------------------------------------------------------
 
 
+SECURITY_EVENTS_PER_PAGE = 50
+
+
 def security_events(request):
-    """Concurrent logins (possible shared accounts) for a manager's teams, or all for the ISO."""
+    """Sign-in security events (shared, attacked or reset accounts) for a manager's teams, or all for the ISO."""
     if not selectors.can_review_security_events(request.user):
         raise PermissionDenied
-    events = Paginator(selectors.concurrent_logins_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/security_events.html", {"events": events})
+    kind = request.GET.get("kind", "")
+    if kind not in selectors.REVIEWED_KINDS:
+        kind = ""
+    events = Paginator(selectors.security_events_for(request.user, kind=kind), SECURITY_EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    kinds = [(value, selectors.Kind(value).label) for value in selectors.REVIEWED_KINDS]
+    return render(request, "accounts/security_events.html", {"events": events, "kind": kind, "kinds": kinds})

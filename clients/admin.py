@@ -8,6 +8,7 @@ notes are not in admin at all; they are read on the client's record pages.
 """
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.db import transaction
 
 from access.gate import (
@@ -21,7 +22,7 @@ from access.gate import (
     record,
     record_list,
 )
-from accounts.admin_base import DisallowedAdminLookup, StrictModelAdmin
+from accounts.admin_base import StrictModelAdmin
 
 from .models import Client
 
@@ -67,7 +68,7 @@ class ClientAdmin(StrictModelAdmin):
             with transaction.atomic():
                 record_list(request.user, action=Action.ADMIN, request=request, detail=f"admin client list ?{query}")
                 return super().changelist_view(request, extra_context)
-        except DisallowedAdminLookup:
+        except DisallowedModelAdminLookup:
             # Refused with 400 below; the attempt is evidence, so it is audited as denied.
             with transaction.atomic():
                 record(

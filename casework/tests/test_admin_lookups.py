@@ -101,11 +101,13 @@ def test_every_client_list_audit_row_records_the_full_query(login, admin_user, o
 
     test_client.get(url, {"status__exact": "open", "q": "OWN"})
     test_client.get(url, {"last_name": "Owens"})
+    test_client.get(url, {"team__name": "Outreach"})
 
-    allowed, denied = AccessEvent.objects.filter(action="admin").order_by("pk")
+    allowed, local, related = AccessEvent.objects.filter(action="admin").order_by("pk")
     assert (allowed.outcome, allowed.detail) == ("allowed", "admin client list ?status__exact=open&q=OWN")
-    assert denied.outcome == "denied"
-    assert "last_name=Owens" in denied.detail
+    assert (local.outcome, related.outcome) == ("denied", "denied")
+    assert "last_name=Owens" in local.detail
+    assert "team__name=Outreach" in related.detail
 
 
 def test_a_raw_id_popup_accepts_only_the_limit_it_was_given(rf, admin_user):
