@@ -255,13 +255,15 @@ class SignOnCallback(OIDCAuthenticationCallbackView):
         return render(self.request, "accounts/sso_refused.html", {"message": message}, status=403)
 
     def login_success(self):
+        from .redirects import safe_next
         from .views import after_first_factor
 
         self.request.sign_in_detail = "single sign-on" + (
             " (multi-factor asserted by the provider)" if self.request.sso_mfa else ""
         )
         auth.login(self.request, self.user, backend="accounts.sso.StaffOIDCBackend")
-        next_url = self.request.session.pop("oidc_login_next", None) or ""
+        # mozilla-django-oidc lets bare words through (they would reverse as view names).
+        next_url = safe_next(self.request.session.pop("oidc_login_next", None), "")
         if self.request.sso_mfa:
             device, _ = IdentityProviderDevice.objects.get_or_create(
                 user=self.user, defaults={"name": "Identity provider", "confirmed": True}

@@ -127,8 +127,10 @@ def _set_affected_clients(breach: BreachReport, *, clients: Iterable[Client] = (
     breach.affected_clients.set(ids)
     unresolved = " ".join(ref for ref in refs if ref not in matched)
     if unresolved != breach.unresolved_client_references:
-        BreachReport.objects.filter(pk=breach.pk).update(unresolved_client_references=unresolved)
+        # A save, not QuerySet.update(), so the history row shows it too (the caller's
+        # _save set who and why on this instance).
         breach.unresolved_client_references = unresolved
+        breach.save(update_fields=["unresolved_client_references"])
 
 
 def _default_team(actor):

@@ -261,7 +261,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AUDIT_SEAL_FILE = Path(env_str("AUDIT_SEAL_FILE", str(BASE_DIR / "var" / "audit-seals.log")))
 # Rows younger than this are left for the next sealing run (ids are assigned before
 # commit, so a lower id can become visible after a higher one).
-AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
+AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 30)
+# How often beat seals the audit log. A row stays unsealed (deletable by someone who can
+# disable the trigger, undetected) for at most about SAFETY + INTERVAL seconds: 90 by default.
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 60)
 
 # A caseload assignment its caseworker has not used (no allowed access to that client)
 # for this many days is listed for the team's managers to review and end.
@@ -287,6 +290,25 @@ CONSENT_REVIEW_PERIOD_DAYS = env_int("CONSENT_REVIEW_PERIOD_DAYS", 182)
 # Data-sharing agreements: days before the end date at which managers and the ISO are
 # e-mailed (once each); the largest also sets how early it shows on their dashboards.
 AGREEMENT_END_LEAD_DAYS = [int(d) for d in env_list("AGREEMENT_END_LEAD_DAYS", "90,30,7")]
+
+# Partners' registered secure addresses (consent.services.partner_address_check): domains (and
+# their subdomains) recognised as secure, and free webmail domains refused unless an admin
+# records why.
+SECURE_EMAIL_RECOGNISED_DOMAINS = env_list("SECURE_EMAIL_RECOGNISED_DOMAINS", "nhs.net,gov.uk,police.uk,cjsm.net")
+SECURE_EMAIL_REFUSED_DOMAINS = env_list(
+    "SECURE_EMAIL_REFUSED_DOMAINS",
+    "gmail.com,googlemail.com,hotmail.com,hotmail.co.uk,outlook.com,live.com,live.co.uk,msn.com,yahoo.com,"
+    "yahoo.co.uk,ymail.com,aol.com,icloud.com,me.com,gmx.com,gmx.co.uk,mail.com,protonmail.com,proton.me,"
+    "btinternet.com,sky.com,virginmedia.com,talktalk.net",
+)
+
+# Transmission of referrals and notices to partners (sharing.services.transmission_send).
+# A claim older than this with no outcome was left by a worker that died: "unknown", never resent.
+TRANSMISSION_CLAIM_TIMEOUT_SECONDS = env_int("TRANSMISSION_CLAIM_TIMEOUT_SECONDS", 300)
+# Attempts before a failed transmission waits for someone to press "Send again".
+TRANSMISSION_MAX_ATTEMPTS = env_int("TRANSMISSION_MAX_ATTEMPTS", 5)
+# Seconds before the worker retries a failed send (doubling each time).
+TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
 
 # E-mail.
 EMAIL_BACKEND = env_str(

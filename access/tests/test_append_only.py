@@ -42,12 +42,22 @@ def _attendance(fx):
     return MeetingAttendance.objects.create(disclosure=_disclosure(fx), partner=PartnerFactory())
 
 
+def _statutory_disclosure(fx):
+    from statutory.models import StatutoryDisclosure
+    from statutory.tests.factories import StatutoryRequestFactory
+
+    disclosure = _disclosure(fx)
+    request = StatutoryRequestFactory(client=disclosure.client, received_by=fx.getfixturevalue("caseworker"))
+    return StatutoryDisclosure.objects.create(statutory_request=request, disclosure=disclosure)
+
+
 MAKERS = {
     "access.AccessEvent": _access_event,
     "access.AuditSeal": _audit_seal,
     "consent.PrivacyNotice": _privacy_notice,
     "sharing.Disclosure": _disclosure,
     "sharing.MeetingAttendance": _attendance,
+    "statutory.StatutoryDisclosure": _statutory_disclosure,
 }
 
 PROTECTED = [

@@ -179,3 +179,22 @@ def test_the_access_review_with_a_hostile_next_goes_back_to_the_review(login, ma
         assert_local_or_page(invalid, default=reverse("access:review"))
         # A NUL character makes the form invalid (Django refuses it), so nothing is marked.
         assert AccessReview.objects.filter(event=event).exists() == ("\x00" not in value), repr(value)
+
+
+@pytest.mark.parametrize("value", ["abc", "//evil.example/", "https://evil.example/"])
+def test_single_sign_on_with_a_hostile_next_lands_on_the_dashboard(rf, caseworker, value):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.sso import SignOnCallback
+
+    request = rf.get("/accounts/sso/callback/")
+    request.session = SessionStore()
+    request.session["oidc_login_next"] = value
+    request.user = caseworker
+    request.sso_mfa = False
+    view = SignOnCallback()
+    view.request, view.user = request, caseworker
+
+    response = view.login_success()
+
+    assert_local_or_page(response, default="/")

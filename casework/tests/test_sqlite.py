@@ -5,57 +5,13 @@ Runs whatever database the rest of the suite uses: the child gets its own
 """
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from casework.tests.sqlite_env import ROOT, child_env
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).with_name("sqlite_scenarios.py")
-
-
-def child_env(database: Path, tmp: Path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}",
-        DEBUG="0",
-        SECRET_KEY="sqlite-scenario-secret-key-not-for-production",
-        STATIC_MANIFEST="0",
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_COOKIES="0",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        CELERY_BROKER_URL="memory://",
-        PRIVATE_STORAGE_ROOT=str(tmp / "private"),
-        AUDIT_SEAL_FILE=str(tmp / "audit-seals.log"),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite file with every migration applied, made once per test session."""
-    folder = tmp_path_factory.mktemp("sqlite-template")
-    database = folder / "template.sqlite3"
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=child_env(database, folder),
-        check=True,
-        timeout=600,
-    )
-    return database
-
-
-@pytest.fixture
-def sqlite_file(migrated_sqlite, tmp_path) -> Path:
-    database = tmp_path / "db.sqlite3"
-    shutil.copyfile(migrated_sqlite, database)
-    return database
 
 
 def run_scenario(database: Path, name: str) -> dict:
