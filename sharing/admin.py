@@ -90,7 +90,7 @@ class PurposeTemplateAdmin(StrictLookupMixin, SimpleHistoryAdmin):
 
 
 @admin.register(SharingPolicy)
-class SharingPolicyAdmin(SimpleHistoryAdmin):
+class SharingPolicyAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     """The organisation's one sharing-policy row: how referrals reach partners, and what
     happens to a referral to a partner with no data-sharing agreement in force."""
 

@@ -166,3 +166,13 @@ def test_a_typed_code_matches_only_if_its_letters_match(typed):
     code = backup_codes.generate(1)[0]
     matches = backup_codes.digest(typed) == backup_codes.digest(code)
     assert matches == (backup_codes.normalise(typed) == backup_codes.normalise(code))
+
+
+def test_the_status_page_costs_one_query_for_the_backup_code_count(client, login, manager, django_assert_num_queries):
+    TOTPDeviceFactory(user=manager)
+    _codes_for(manager)
+    login(manager, test_client=client)
+    client.get(reverse("accounts:two_factor"))
+    # session, user, verified device, active session key, the person's device, codes left.
+    with django_assert_num_queries(6):
+        client.get(reverse("accounts:two_factor"))

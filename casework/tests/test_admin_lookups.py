@@ -56,17 +56,27 @@ def test_an_undeclared_lookup_on_a_local_field_answers_400(login, admin_user, mo
     test_client = login(admin_user)
     url = _changelist(model)
 
-    assert test_client.get(url).status_code == 200
+    # A single-row admin whose list only redirects to its one object lists nothing, so
+    # no parameter can filter it; everything else must refuse an undeclared lookup.
+    expected = 302 if _list_redirects(test_client, url) else 400
     for name in fields:
         for params in ({name: "1"}, {f"{name}__isnull": "False"}, {f"{name}__year": "1990"}):
             response = test_client.get(url, params)
-            assert response.status_code == 400, (model._meta.label, params, response.status_code)
+            assert response.status_code == expected, (model._meta.label, params, response.status_code)
+
+
+def _list_redirects(test_client, url) -> bool:
+    response = test_client.get(url)
+    assert response.status_code in {200, 302}
+    return response.status_code == 302 and "/change/" in response["Location"]
 
 
 @pytest.mark.parametrize(("model", "model_admin"), REGISTRY, ids=[model._meta.label for model, _ in REGISTRY])
 def test_declared_filters_search_ordering_and_dates_still_work(login, admin_user, model, model_admin):
     test_client = login(admin_user)
     url = _changelist(model)
+    if _list_redirects(test_client, url):
+        return
     request = test_client.get(url).wsgi_request
     changelist = model_admin.get_changelist_instance(request)
     for spec in changelist.filter_specs:
