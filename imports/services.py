@@ -26,15 +26,15 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Replace, Upper
+from django.db.models import Q
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record, record_list
 from accounts.models import Role, Team, User
 from clients import services as client_services
 from clients.categories import REGISTRY
-from clients.models import Client
+from clients.duplicates import identifier_key, name_score
+from clients.models import Client, identifier_key_expression
 from consent.evidence import private_storage
 
 from . import parsing
@@ -65,7 +65,7 @@ def may_import(user, team: Team) -> bool:
 
 
 def _normalised(number: str) -> str:
-    return re.sub(r"[\s-]", "", number or "").upper()
+    return identifier_key(number)
 
 
 def _label(name: str) -> str:
@@ -132,10 +132,10 @@ def _existing_numbers(nhs: set[str], nino: set[str]) -> dict[str, Client]:
         numbers = sorted(numbers)
         for start in range(0, len(numbers), 500):
             chunk = numbers[start : start + 500]
-            normal = Replace(Replace(Upper(field), Value(" "), Value("")), Value("-"), Value(""))
+            normal = identifier_key_expression(field)
             for client in (
                 Client.objects.annotate(normal=normal)
-                .filter(normal__in=chunk)
+                .filter(normal__in=chunk, merged_into__isnull=True)
                 .select_related("team")
                 .only("pk", "reference", "team__name", field)
             ):
@@ -143,8 +143,62 @@ def _existing_numbers(nhs: set[str], nino: set[str]) -> dict[str, Client]:
     return found
 
 
+def _close_names(rows: list[parsing.Row]) -> dict[int, str]:
+    """Row number -> the known client (or earlier row) with the same date of birth and a close name.
+
+    The "Add a client" rule (clients.duplicates: case, accents, nicknames and order ignored,
+    scored against DUPLICATE_NAME_SCORE), run for a whole file at once: one query per 500
+    dates of birth, then scoring in Python.
+    """
+    by_birth: dict = {}
+    for row in rows:
+        born = row.values.get("date_of_birth")
+        if born and row.values.get("first_name") and row.values.get("last_name"):
+            by_birth.setdefault(born, []).append(row)
+    known: dict = {}
+    dates = sorted(by_birth)
+    for start in range(0, len(dates), 500):
+        for client in (
+            Client.objects.filter(date_of_birth__in=dates[start : start + 500], merged_into__isnull=True)
+            .select_related("team")
+            .only("pk", "reference", "first_name", "last_name", "preferred_name", "date_of_birth", "team__name")
+        ):
+            known.setdefault(client.date_of_birth, []).append(client)
+    threshold = settings.DUPLICATE_NAME_SCORE
+    reasons: dict[int, str] = {}
+    for born, same_day in by_birth.items():
+        for position, row in enumerate(same_day):
+            first, last = row.values["first_name"], row.values["last_name"]
+            for client in known.get(born, []):
+                names = {client.first_name, client.preferred_name} - {""}
+                if any(name_score(first, last, name, client.last_name) >= threshold for name in names):
+                    reasons[row.number] = (
+                        f"A close name and the same date of birth as existing client {client.reference} "
+                        f"({client.team.name})."
+                    )
+                    break
+            if row.number in reasons:
+                continue
+            for earlier in same_day[:position]:
+                if name_score(first, last, earlier.values["first_name"], earlier.values["last_name"]) >= threshold:
+                    reasons[row.number] = (
+                        f"A close name and the same date of birth as row {earlier.number} of this file."
+                    )
+                    break
+    return reasons
+
+
 def _duplicates(rows: list[parsing.Row]) -> dict[int, str]:
-    """Row number -> why it matches an existing client or an earlier row of the file."""
+    """Row number -> why it may be someone already known: the same NHS or NI number (here or
+    earlier in the file), or the same date of birth and a close name."""
+    reasons = _number_duplicates(rows)
+    for number, reason in _close_names(rows).items():
+        reasons.setdefault(number, reason)
+    return reasons
+
+
+def _number_duplicates(rows: list[parsing.Row]) -> dict[int, str]:
+    """Row number -> why it matches an existing client or an earlier row of the file by number."""
     numbers = {"nhs_number": {}, "national_insurance_number": {}}
     for row in rows:
         for field in numbers:

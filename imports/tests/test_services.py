@@ -57,6 +57,23 @@ def test_the_dry_run_writes_no_client_and_reports_every_row(manager, team_a, fiv
     assert AccessEvent.objects.filter(actor=manager, detail__contains=client_import.reference).exists()
 
 
+def test_a_close_name_with_the_same_date_of_birth_is_shown_as_already_known(manager, team_a):
+    import datetime as dt
+
+    known = ClientFactory(team=team_a, first_name="William", last_name="Smith", date_of_birth=dt.date(1980, 1, 31))
+    text = (
+        HEADER
+        + "Bill,Smith,31/01/1980,,,\nBill,Smith,01/02/1980,,,\nAnna,Bell,02/02/1990,,,\nAnne,Bell,02/02/1990,,,\n"
+    )
+    report = {item["row"]: item for item in check(manager, team_a, text).report}
+    assert report[2]["outcome"] == "match"
+    assert known.reference in report[2]["messages"][0]
+    assert report[3]["outcome"] == "create"  # another date of birth is another person
+    assert report[4]["outcome"] == "create"
+    assert report[5]["outcome"] == "match"
+    assert "row 4 of this file" in report[5]["messages"][0]
+
+
 def test_the_confirmed_import_writes_exactly_the_rows_the_dry_run_accepted(
     manager, team_a, caseworker, five_valid_one_bad_one_known, settings
 ):
