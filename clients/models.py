@@ -39,6 +39,8 @@ class Client(models.Model):
     # Legal hold: while set, nothing about the client may be deleted or anonymised.
     legal_hold_since = models.DateTimeField(null=True, blank=True)
     legal_hold_reason = models.CharField(max_length=300, blank=True)
+    # Set when the client was anonymised (rights.services.client_anonymise): the row is a stub.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -298,6 +298,31 @@ def _own_breach_report(fx):
     return {"pk": BreachReportFactory(team=fx.team_a, reported_by=fx.caseworker).pk}
 
 
+def _sar(client, fx):
+    from rights.tests.factories import SubjectAccessRequestFactory
+
+    sar = SubjectAccessRequestFactory(client=client, logged_by=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "obj_id": sar}
+
+
+def _erasure(client, fx):
+    from rights.models import ErasureRequest
+
+    erasure = (
+        ErasureRequest.objects.create(
+            client=client,
+            received_on=client.opened_on,
+            asked_by="The client",
+            asked_text="Erase my records.",
+            logged_by=fx.manager,
+            logged_at=client.created_at,
+        ).pk
+        if client
+        else MISSING
+    )
+    return {"client_id": pk(client), "obj_id": erasure}
+
+
 def _admin_object(client, fx):
     return {"object_id": str(pk(client))}
 
@@ -333,6 +358,7 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
     "statutory:queue": RoleUrl(MANAGERS_AND_ISO),
     "statutory:report": RoleUrl(MANAGERS_AND_ISO),
+    "rights:register": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
@@ -388,6 +414,12 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "statutory:review": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory_awaiting_review),
     "statutory:pdf": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_disclosed),
     "statutory:document": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_document),
+    # Clients' rights requests: the client's team managers and the ISO, like a legal hold.
+    "rights:client": ClientUrl(LEGAL_HOLD),
+    "rights:sar_new": ClientUrl(LEGAL_HOLD),
+    "rights:sar": ClientUrl(STATUTORY_DECIDER, kwargs=_sar),
+    "rights:erasure_new": ClientUrl(LEGAL_HOLD),
+    "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
 }
 
 
