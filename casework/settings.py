@@ -221,6 +221,8 @@ AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
 # The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
 BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
+# Subject access packs name the staff who accessed or recorded (else their role and team only).
+SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
 
 # E-mail.
 EMAIL_BACKEND = env_str(

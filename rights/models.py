@@ -169,3 +169,45 @@ class ErasureRequest(models.Model):
 
     def __str__(self):
         return f"Erasure request {self.pk} about {self.client_id}"
+
+
+class SarPack(models.Model):
+    """A subject access pack compiled for one request by a Celery task, with visible progress.
+
+    The files are stored privately (consent's evidence storage) and served through the gate.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Being compiled"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    sar = models.ForeignKey(SubjectAccessRequest, on_delete=models.PROTECT, related_name="packs")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    # Progress is written by the task with conditional updates: no history is kept of it.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=100, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pdf_name = models.CharField(max_length=200, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    archive_name = models.CharField(max_length=200, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"Pack {self.pk} for {self.sar_id}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

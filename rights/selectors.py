@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role, TeamMembership
 
-from .models import ErasureRequest, SubjectAccessRequest
+from .models import ErasureRequest, SarPack, SubjectAccessRequest
 
 
 def _role(user) -> str:
@@ -108,5 +108,14 @@ def erasure_request_for(user, client_id, erasure_id) -> ErasureRequest | None:
     return (
         ErasureRequest.objects.filter(handled_q(user), pk=erasure_id, client_id=client_id)
         .select_related("client__team", "logged_by", "decided_by")
+        .first()
+    )
+
+
+def pack_for(user, client_id, pack_id) -> SarPack | None:
+    """One subject access pack of this client that `user` handles, else None."""
+    return (
+        SarPack.objects.filter(handled_q(user), pk=pack_id, client_id=client_id)
+        .select_related("sar", "client__team")
         .first()
     )

@@ -9,9 +9,14 @@ information security officer), so an admin action or a task cannot go round it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import secrets
+import uuid
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +27,7 @@ from . import selectors
 from .calendar import MAX_EXTENSION_MONTHS, response_due
 from .models import SubjectAccessRequest
 
+logger = logging.getLogger(__name__)
 SAR = SubjectAccessRequest
 PURPOSE = "subject access request"
 
@@ -481,3 +487,81 @@ def erasure_request_decide(
                 actor=actor, client=locked.client, reason=f"erasure request {locked.pk} granted", request=request
             )
     return locked
+
+
+# --- Subject access packs ---------------------------------------------------------------------
+
+
+def sar_pack_request(*, actor, sar: SubjectAccessRequest, request=None):
+    """Queue a pack for `sar` (compiled by `rights.tasks.compile_sar_pack`, enqueued on commit).
+
+    Returns the SarPack (status "queued"). If the broker is down the pack waits and the
+    pack page says so; requesting again queues it again. Raises NotRightsOfficer.
+    """
+    from .models import SarPack
+
+    with transaction.atomic():
+        locked = _locked(sar)
+        _require(actor, locked.client)
+        pack = SarPack.objects.create(sar=locked, client=locked.client, requested_by=actor, requested_at=timezone.now())
+        _audit(actor, pack, client=locked.client, request=request, detail=f"Pack requested for {locked.reference}")
+        transaction.on_commit(partial(_enqueue_pack, pack.pk))
+    return pack
+
+
+def _enqueue_pack(pack_id: int) -> None:
+    from .tasks import compile_sar_pack
+
+    try:
+        compile_sar_pack.delay(pack_id)
+    except Exception:  # the broker is down: the pack page says it is waiting
+        logger.warning("Could not queue subject access pack %s.", pack_id)
+
+
+def sar_pack_compile(*, pack_id: int) -> bool:
+    """Compile one pack: gather, render the PDF and the JSON+CSV zip, store both privately.
+
+    Idempotent: claims the pack with a conditional update (queued -> running), so a second
+    run finds it taken and returns False; a ready pack is never rebuilt. Progress is
+    written as it goes. Returns whether this call compiled it.
+    """
+    from consent.evidence import private_storage
+
+    from .models import SarPack
+    from .pack import pack_archive, pack_pdf, pack_sections
+
+    claimed = SarPack.objects.filter(pk=pack_id, status=SarPack.Status.QUEUED).update(
+        status=SarPack.Status.RUNNING, progress=1, step="Starting"
+    )
+    if not claimed:
+        return False
+    pack = SarPack.objects.select_related("client__team").get(pk=pack_id)
+
+    def progress(percent: int, step: str) -> None:
+        SarPack.objects.filter(pk=pack_id).update(progress=percent, step=step[:100])
+
+    try:
+        data = pack_sections(pack.client, on_progress=progress)
+        progress(93, "Rendering the PDF")
+        pdf = pack_pdf(data)
+        progress(97, "Writing the archive")
+        archive = pack_archive(data)
+        storage = private_storage()
+        pdf_name = storage.save(f"sar/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+        archive_name = storage.save(f"sar/{uuid.uuid4().hex}.zip", ContentFile(archive))
+    except Exception as exc:
+        SarPack.objects.filter(pk=pack_id).update(
+            status=SarPack.Status.FAILED, error=str(exc)[:1000], finished_at=timezone.now()
+        )
+        raise
+    SarPack.objects.filter(pk=pack_id).update(
+        status=SarPack.Status.READY,
+        progress=100,
+        step="Ready",
+        finished_at=timezone.now(),
+        pdf_name=pdf_name,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        archive_name=archive_name,
+        archive_sha256=hashlib.sha256(archive).hexdigest(),
+    )
+    return True

@@ -15,6 +15,7 @@ import functools
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -33,10 +34,11 @@ from access.gate import (
 from accounts.models import Role
 from clients.models import Client
 from clients.services import UnderLegalHold
+from consent.evidence import private_storage
 
 from . import selectors, services
 from .forms import ErasureDecideForm, ErasureLogForm, SarCompleteForm, SarExtendForm, SarLogForm
-from .models import ErasureRequest, SubjectAccessRequest
+from .models import ErasureRequest, SarPack, SubjectAccessRequest
 
 IDENTITY = ["identity"]
 
@@ -133,6 +135,7 @@ def _object_view(model, find, label: str, purpose: str):
 
 
 sar_view = _object_view(SubjectAccessRequest, selectors.sar_for, "subject access request", services.PURPOSE)
+pack_view = _object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
 erasure_view = _object_view(ErasureRequest, selectors.erasure_request_for, "erasure request", "erasure request")
 
 
@@ -200,6 +203,12 @@ def sar_new(request, access):
 @sar_view
 def sar_detail(request, access, sar):
     step = request.POST.get("step") if request.method == "POST" else None
+    if step == "pack":
+        try:
+            pack = services.sar_pack_request(actor=request.user, sar=sar, request=request)
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        return redirect("rights:pack", client_id=sar.client_id, obj_id=pack.pk)
     extend = SarExtendForm(request.POST if step == "extend" else None, prefix="extend")
     complete = SarCompleteForm(request.POST if step == "complete" else None, prefix="complete")
     form = {"extend": extend, "complete": complete}.get(step)
@@ -238,6 +247,7 @@ def sar_detail(request, access, sar):
             extend=extend,
             complete=complete,
             can_extend=sar.is_open and sar.extension_months < 2,
+            packs=list(sar.packs.order_by("-requested_at")[:5]),
         ),
         status=400 if form is not None else 200,
     )
@@ -298,3 +308,34 @@ def erasure_detail(request, access, erasure):
         _page(access, erasure=erasure, form=form),
         status=400 if form.is_bound else 200,
     )
+
+
+# --- Subject access packs --------------------------------------------------------------------
+
+
+@pack_view
+def pack(request, access, pack):
+    return render(request, "rights/pack.html", _page(access, pack=pack))
+
+
+def _pack_file(pack, *, pdf: bool):
+    name = pack.pdf_name if pdf else pack.archive_name
+    if not pack.is_ready or not name:
+        raise Http404("No pack file.")
+    filename = f"{pack.sar.reference}.{'pdf' if pdf else 'zip'}"
+    return FileResponse(
+        private_storage().open(name, "rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/pdf" if pdf else "application/zip",
+    )
+
+
+@_object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+def pack_pdf(request, access, pack):
+    return _pack_file(pack, pdf=True)
+
+
+@_object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+def pack_archive(request, access, pack):
+    return _pack_file(pack, pdf=False)

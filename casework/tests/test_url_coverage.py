@@ -305,6 +305,14 @@ def _sar(client, fx):
     return {"client_id": pk(client), "obj_id": sar}
 
 
+def _sar_pack(client, fx):
+    if client is None:
+        return {"client_id": MISSING, "obj_id": MISSING}
+    from rights.tests.factories import ready_pack
+
+    return {"client_id": client.pk, "obj_id": ready_pack(client=client, actor=fx.manager).pk}
+
+
 def _erasure(client, fx):
     from rights.models import ErasureRequest
 
@@ -418,6 +426,9 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "rights:client": ClientUrl(LEGAL_HOLD),
     "rights:sar_new": ClientUrl(LEGAL_HOLD),
     "rights:sar": ClientUrl(STATUTORY_DECIDER, kwargs=_sar),
+    "rights:pack": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:pack_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:pack_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:erasure_new": ClientUrl(LEGAL_HOLD),
     "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
 }

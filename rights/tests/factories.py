@@ -28,3 +28,24 @@ class SubjectAccessRequestFactory(factory.django.DjangoModelFactory):
 
 def received_days_ago(days: int) -> dt.date:
     return timezone.localdate() - dt.timedelta(days=days)
+
+
+def ready_pack(*, client, actor):
+    """A compiled pack (small stand-in files) for a new request about `client`."""
+    from django.core.files.base import ContentFile
+
+    from consent.evidence import private_storage
+    from rights.models import SarPack
+
+    sar = SubjectAccessRequestFactory(client=client, logged_by=actor)
+    storage = private_storage()
+    return SarPack.objects.create(
+        sar=sar,
+        client=client,
+        requested_by=actor,
+        requested_at=timezone.now(),
+        status=SarPack.Status.READY,
+        progress=100,
+        pdf_name=storage.save("sar/test.pdf", ContentFile(b"%PDF-1.4 test")),
+        archive_name=storage.save("sar/test.zip", ContentFile(b"PK test")),
+    )
