@@ -199,3 +199,21 @@ def test_granting_under_legal_hold_shows_the_holds_reason_and_changes_nothing(ma
     own_client.refresh_from_db()
     assert own_client.anonymised_at is None
     assert ErasureRequest.objects.get(pk=erasure.pk).status == ErasureRequest.Status.OPEN
+
+
+def test_the_clients_rights_tab_needs_as_many_queries_for_many_requests_as_for_one(
+    manager, own_client, login, django_assert_num_queries
+):
+    sar_for(own_client, manager, dt.date(2026, 3, 1))
+    client = login(manager)
+    url = reverse("rights:client", args=[own_client.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for day in (2, 3, 4):
+        sar_for(own_client, manager, dt.date(2026, 3, day))
+
+    with django_assert_num_queries(len(one)):
+        response = client.get(url)
+
+    assert response.content.decode().count("days left") == 4
