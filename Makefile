@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench system-packages clean
+.PHONY: run totp test lint format bench system-packages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ system-packages:
 run: $(STAMP)
 	@scripts/system-packages --run
 	@scripts/run
+
+# The current two-factor code of a demo login, e.g. `make totp USER=manager`.
+totp: $(STAMP)
+	@if [ "$(origin USER)" != "command line" ]; then \
+		echo "Usage: make totp USER=<demo username>   (e.g. make totp USER=manager)" >&2; exit 2; fi
+	@scripts/manage demo_totp "$(USER)"
 
 test: $(STAMP) system-packages lint
 	scripts/with-services $(BIN)/pytest $(PYTEST_ARGS)

@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 
+from accounts.admin_base import StrictModelAdmin
+
 from .models import AccessEvent, AccessReview, AuditSeal
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(StrictModelAdmin):
     def has_add_permission(self, request):
         return False
 

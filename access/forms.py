@@ -25,7 +25,7 @@ class ReasonForm(forms.Form):
         help_text="Your manager will read this. For example: covering Sam's caseload while they are on leave.",
         error_messages={"required": "Explain why you need this record."},
     )
-    next = forms.CharField(widget=forms.HiddenInput, required=False)
+    next = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
 
     def clean_text(self):
         return " ".join(self.cleaned_data["text"].split())
@@ -67,7 +67,7 @@ class ReviewMarkForm(forms.Form):
     item = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     period_start = forms.DateField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(label="Review note", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    next = forms.CharField(widget=forms.HiddenInput, required=False)
+    next = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
 
     def clean(self):
         cleaned = super().clean()

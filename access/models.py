@@ -53,6 +53,12 @@ class AccessEvent(models.Model):
             # The access review's queues: break-the-glass openings and refusals, by time.
             models.Index(fields=["at"], name="accessevent_break_glass_at", condition=models.Q(break_glass=True)),
             models.Index(fields=["at"], name="accessevent_denied_at", condition=models.Q(outcome="denied")),
+            # Idle caseload assignments: a caseworker's last allowed access to one client.
+            models.Index(
+                fields=["client", "actor", "at"],
+                name="accessevent_client_actor_at",
+                condition=models.Q(outcome="allowed"),
+            ),
         ]
         # Append-only in the database itself: a trigger refuses UPDATE and DELETE.
         triggers = [

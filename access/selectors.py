@@ -10,11 +10,12 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, SecurityEvent, Team, TeamMembership
 from accounts.selectors import concurrent_logins_for
+from clients.models import Assignment
 
 from .gate import CLOSED_CASE, OUTSIDE_CASELOAD, REASON_LABELS
 from .models import AccessEvent, AccessReview
@@ -191,3 +192,30 @@ def reviewable_person(user, person_id: int):
 def client_access_log(client) -> QuerySet[AccessEvent]:
     """Who accessed this client's record, newest first (for subject access requests)."""
     return AccessEvent.objects.filter(client=client).select_related("actor").order_by("-at", "-id")
+
+
+# --- Idle caseload assignments ------------------------------------------------------------
+
+
+def idle_assignments(assignments: QuerySet[Assignment], *, idle_since: datetime.datetime) -> QuerySet[Assignment]:
+    """The open assignments among `assignments` that their caseworker has not used since `idle_since` (UTC).
+
+    "Used" is the caseworker's newest *allowed* access to that client in the audit log
+    (any action: opening the record, editing, sharing). An assignment started after
+    `idle_since` is never idle. Each carries `last_used` (a UTC datetime, or None for never).
+    One query: the newest access is a correlated LIMIT 1 that the partial index
+    accessevent_client_actor_at (client, actor, at WHERE allowed) answers from the index,
+    so the cost is the number of open assignments, not the size of the audit log.
+    """
+    last_used = (
+        AccessEvent.objects.filter(
+            client_id=OuterRef("client_id"), actor_id=OuterRef("caseworker_id"), outcome=AccessEvent.Outcome.ALLOWED
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return (
+        assignments.filter(ended_on__isnull=True, started_on__lte=idle_since.date())
+        .annotate(last_used=Subquery(last_used))
+        .filter(Q(last_used__isnull=True) | Q(last_used__lt=idle_since))
+    )

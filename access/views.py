@@ -7,8 +7,11 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from accounts.redirects import safe_next
+from clients.categories import REGISTRY
+from clients.exports import FORMATS, spreadsheet_response
 
 from . import selectors, services
 from .forms import ReasonForm, ReviewFilterForm, ReviewMarkForm
@@ -25,14 +28,6 @@ from .gate import (
 LOG_PAGE_SIZE = 50
 
 
-def _safe_next(request, candidate: str, default: str) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
-
-
 def reason(request, client_id):
     """Ask why a record outside the caseload (or a closed case) is needed.
 
@@ -44,7 +39,7 @@ def reason(request, client_id):
     form = ReasonForm(request.POST or None, initial={"next": request.GET.get("next", "")})
     if request.method == "POST" and form.is_valid():
         session_reason_store(request, client_id, category=form.cleaned_data["category"], text=form.cleaned_data["text"])
-        return redirect(_safe_next(request, form.cleaned_data["next"], default_next))
+        return redirect(safe_next(form.cleaned_data["next"], default_next))
     return render(request, "access/reason.html", {"form": form, "client_id": client_id})
 
 
@@ -63,6 +58,67 @@ def client_log(request, client_id):
                     request,
                     "access/client_log.html",
                     {"access": access, "client": access.client, "tab": "access_log", "page": page},
+                )
+    except AuditUnavailable:
+        return audit_unavailable_response(request)
+    raise Http404("No client found.")
+
+
+LOG_EXPORT_COLUMNS = (
+    "When (UTC)",
+    "Who",
+    "Role",
+    "What",
+    "Data categories",
+    "Outcome",
+    "With a reason (break the glass)",
+    "Reason",
+    "Detail",
+    "Purpose",
+    "Basis",
+)
+
+
+def _log_rows(events):
+    yield LOG_EXPORT_COLUMNS
+    for event in events.iterator(chunk_size=2000):
+        actor = event.actor
+        yield (
+            event.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(actor) if actor else "Unknown",
+            actor.get_role_display() if actor else "",
+            event.get_action_display(),
+            ", ".join(REGISTRY[key].label if key in REGISTRY else key for key in event.categories),
+            event.get_outcome_display(),
+            "Yes" if event.break_glass else "No",
+            event.reason,
+            event.detail,
+            event.purpose,
+            event.basis,
+        )
+
+
+def client_log_export(request, client_id, fmt):
+    """The whole of "who accessed this record" as CSV or .xlsx, for a subject access request.
+
+    The same people as the page (the client's team managers and the ISO), audited as
+    HISTORY like the page; every cell is text (clients.exports).
+    """
+    if fmt not in FORMATS:
+        raise Http404("No such format.")
+    try:
+        with transaction.atomic():
+            try:
+                access = open_client_log(request.user, client_id, request=request)
+            except AccessDenied:
+                access = None  # caught inside the block, so the denied row commits
+            if access is not None:
+                client = access.client
+                return spreadsheet_response(
+                    _log_rows(selectors.client_access_log(client)),
+                    filename=f"access-log-{client.reference}",
+                    fmt=fmt,
+                    sheet_title="Access log",
                 )
     except AuditUnavailable:
         return audit_unavailable_response(request)
@@ -107,7 +163,7 @@ def review(request):
 def review_mark(request):
     _require_reviewer(request)
     form = ReviewMarkForm(request.POST)
-    back = _safe_next(request, request.POST.get("next", ""), reverse("access:review"))
+    back = safe_next(request.POST.get("next", ""), reverse("access:review"))
     if not form.is_valid():
         messages.error(request, "Write a review note before marking an item reviewed.")
         return redirect(back)

@@ -4,12 +4,23 @@ The admin site signs people in through our own login (lockout and two-factor app
 and the middleware asks every admin page for a verified second factor.
 """
 
+import functools
+
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import selectors, services, views
+from .admin_base import SafeTabularInline, StrictLookupMixin, StrictModelAdmin
 from .models import SecurityEvent, Team, TeamMembership, User
 
 admin.site.login = views.admin_login
@@ -17,7 +28,7 @@ admin.site.logout = views.logout_view
 admin.site.password_change = views.keeps_active_session(admin.site.password_change)
 
 
-class TeamsOfStaffInline(admin.TabularInline):
+class TeamsOfStaffInline(SafeTabularInline):
     model = TeamMembership
     extra = 1
     autocomplete_fields = ["team"]
@@ -26,7 +37,7 @@ class TeamsOfStaffInline(admin.TabularInline):
     verbose_name_plural = "teams"
 
 
-class MembersOfTeamInline(admin.TabularInline):
+class MembersOfTeamInline(SafeTabularInline):
     model = TeamMembership
     extra = 1
     autocomplete_fields = ["user"]
@@ -42,7 +53,7 @@ class StaffCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(StrictLookupMixin, UserAdmin):
     add_form = StaffCreationForm
     inlines = [TeamsOfStaffInline]
     list_display = ["username", "first_name", "last_name", "role", "team_names", "is_active", "locked_out"]
@@ -50,14 +61,14 @@ class StaffAdmin(UserAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
     actions = ["unlock_sign_in", "reset_two_factor"]
-    readonly_fields = ["is_staff", "last_login", "date_joined", "sign_in_lockout"]
+    readonly_fields = ["is_staff", "last_login", "date_joined", "sign_in_lockout", "sso_subject"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "email", "job_title", "data_protection_training_on"]}),
         (
             "Role and access",
             {
-                "fields": ["role", "is_active", "is_staff", "is_superuser", "sign_in_lockout"],
+                "fields": ["role", "is_active", "is_staff", "is_superuser", "sign_in_lockout", "sso_subject"],
                 "description": "The role decides the person's group and permissions; admins get the admin site.",
             },
         ),
@@ -97,7 +108,18 @@ class StaffAdmin(UserAdmin):
         return "Not locked out."
 
     def user_change_password(self, request, id, form_url=""):
-        return views.keeps_active_session(super().user_change_password)(request, id, form_url)
+        return views.keeps_active_session(self._change_password_recorded)(request, id, form_url)
+
+    def _change_password_recorded(self, request, id, form_url=""):
+        # Django's form sets the password; the security event and the e-mail to the person
+        # go in the same transaction, so a password never changes here unrecorded.
+        with transaction.atomic():
+            before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            person = User.objects.filter(pk=unquote(id)).first()
+            if before is not None and person is not None and person.password != before:
+                services.staff_password_set_record(actor=request.user, user=person, request=request)
+        return response
 
     def save_model(self, request, obj, form, change):
         # The role goes through staff_set_role, which also moves the group and is_staff
@@ -120,17 +142,17 @@ class StaffAdmin(UserAdmin):
     @admin.action(description="Reset two-factor (lost or replaced phone)")
     def reset_two_factor(self, request, queryset):
         for user in queryset:
-            services.totp_device_remove(actor=request.user, user=user)
+            services.two_factor_reset(actor=request.user, user=user, request=request)
         self.message_user(
             request,
-            "Two-factor reset. Each person sets up a new authenticator at their next sign-in "
-            "(required for managers, the information security officer and admins).",
+            "Two-factor reset. Each person is told by e-mail and sets up a new authenticator at their "
+            "next sign-in (required for managers, the information security officer and admins).",
             messages.SUCCESS,
         )
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(StrictModelAdmin):
     list_display = ["name", "slug", "is_active", "member_count"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -138,7 +160,8 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = [MembersOfTeamInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_total=Count("memberships"))
+        # An aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        return super().get_queryset(request).annotate(member_total=Count("memberships")).order_by("name")
 
     @admin.display(description="Members", ordering="member_total")
     def member_count(self, obj):
@@ -146,7 +169,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(StrictModelAdmin):
     """Read-only: security events are evidence, not records to edit."""
 
     list_display = ["at", "kind", "username", "ip_address", "other_ip_address", "actor"]
@@ -163,3 +186,79 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Other apps' admins, re-registered on the strict base ---------------------------------
+# Group (auth), sign-in attempts (axes) and authenticator devices (django_otp) hold
+# personal data too (usernames, addresses, who has which device), so their lists accept
+# only what they declare, like ours. Their apps come before this one in INSTALLED_APPS,
+# so they are registered by the time this module is imported.
+
+
+def _restrict(model, model_admin_class):
+    admin.site.unregister(model)
+    admin.site.register(model, type(model_admin_class.__name__, (StrictLookupMixin, model_admin_class), {}))
+
+
+_restrict(Group, GroupAdmin)
+_restrict(AccessAttempt, AccessAttemptAdmin)
+_restrict(AccessLog, AccessLogAdmin)
+_restrict(AccessFailureLog, AccessFailureLogAdmin)
+
+
+class AuthenticatorDeviceAdmin(StrictLookupMixin, TOTPDeviceAdmin):
+    """Authenticator devices: listed, never added or edited here, and deleting one is a reset.
+
+    Keys and QR codes are hidden (OTP_ADMIN_HIDE_SENSITIVE_DATA): a device is set up only
+    by its owner, who alone sees the key, once. Adding one here would let an admin choose
+    someone's key; deleting one goes through `two_factor_reset`, which records it and tells
+    the person.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.two_factor_reset(actor=request.user, user=obj.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for user in User.objects.filter(pk__in=queryset.values("user_id")):
+            services.two_factor_reset(actor=request.user, user=user, request=request)
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, AuthenticatorDeviceAdmin)
+
+
+# --- Autocomplete: only for the fields an admin declares ----------------------------------
+# Django's autocomplete endpoint answers for any relation of any model to a registered
+# admin with search fields (e.g. a breach's affected clients), declared or not, printing
+# str() of every match outside the gate and the audit. Here it answers only for the
+# fields some registered admin or inline lists in `autocomplete_fields`.
+
+
+def declared_autocomplete_fields() -> set[tuple[str, str]]:
+    """(model label, field name) pairs some registered admin or inline uses autocomplete for."""
+    declared = set()
+    for model, model_admin in admin.site._registry.items():
+        declared.update((model._meta.label_lower, name) for name in model_admin.autocomplete_fields)
+        for inline in model_admin.inlines:
+            declared.update((inline.model._meta.label_lower, name) for name in inline.autocomplete_fields)
+    return declared
+
+
+def _autocomplete_declared_only(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        source = f"{request.GET.get('app_label', '')}.{request.GET.get('model_name', '')}".lower()
+        if (source, request.GET.get("field_name", "")) not in declared_autocomplete_fields():
+            raise PermissionDenied("No autocomplete for that field.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+admin.site.autocomplete_view = _autocomplete_declared_only(admin.site.autocomplete_view)

@@ -68,6 +68,6 @@ def seed(stdout):
     stdout.write(f"Demo staff ready. Password for every demo login: {password}")
     stdout.write(
         "Managers, the ISO and the admin use two-factor authentication: "
-        "`python manage.py demo_totp <username>` prints the current code."
+        "`make totp USER=<username>` prints the current code."
     )
     return logins

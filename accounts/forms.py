@@ -15,7 +15,17 @@ class LoginForm(AuthenticationForm):
             "signing in from this device is paused for %(minutes)d minutes."
         ),
         "inactive": "This account has been switched off. Ask your service manager or an admin.",
+        "sso_only": "People in your role sign in with {provider}: use the button below the form.",
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from .sso import password_sign_in_allowed
+
+        if not password_sign_in_allowed(user):
+            raise forms.ValidationError(
+                self.error_messages["sso_only"].format(provider=settings.OIDC_PROVIDER_NAME), code="sso_only"
+            )
 
     def clean_username(self):
         # Django sets max_length on this field after the validators are built, so it is
@@ -51,4 +61,14 @@ class TokenForm(forms.Form):
         validators=[RegexValidator(r"^[0-9]{6}$", "Enter the 6-digit code from your authenticator app, numbers only.")],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}),
         error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+    )
+
+
+class BackupCodeForm(forms.Form):
+    backup_code = forms.CharField(
+        label="Backup code",
+        help_text="One of the codes you saved when you set up two-factor authentication, like abcd-efgh-jkmn.",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        error_messages={"required": "Enter one of your backup codes."},
     )

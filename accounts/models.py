@@ -1,8 +1,10 @@
 """Staff, teams (services), roles and security events."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 
 class Role(models.TextChoices):
@@ -42,6 +44,10 @@ class User(AbstractUser):
     job_title = models.CharField(max_length=120, blank=True)
     # Date of the person's last data-protection training, recorded in breach reports.
     data_protection_training_on = models.DateField(null=True, blank=True)
+    # The identity provider's subject ("sub") this account is linked to, set at the first
+    # single sign-on; from then on only that subject signs in as this person, whatever
+    # e-mail address the provider later reports.
+    sso_subject = models.CharField("single sign-on subject", max_length=255, blank=True, db_index=True)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
@@ -106,10 +112,19 @@ class SecurityEvent(models.Model):
         TWO_FACTOR_ENROLLED = "2fa_enrolled", "Two-factor enrolled"
         TWO_FACTOR_FAILED = "2fa_failed", "Two-factor code rejected"
         TWO_FACTOR_REMOVED = "2fa_removed", "Two-factor turned off"
+        TWO_FACTOR_RESET = "2fa_reset", "Two-factor reset by an admin"
         PASSWORD_RESET = "password_reset", "Password reset"
+        PASSWORD_SET_BY_ADMIN = "password_admin_set", "Password set by an admin"
+        BACKUP_CODES_GENERATED = "backup_codes_made", "Backup codes generated"
+        BACKUP_CODE_USED = "backup_code_used", "Signed in with a backup code"
         PASSWORD_CHANGED = "password_changed", "Password changed"
         UNLOCKED = "unlocked", "Lockout cleared"
         ROLE_CHANGED = "role_changed", "Role changed"
+        SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        TEAM_LEFT = "team_left", "Left a team"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        REACTIVATED = "reactivated", "Account reactivated"
+        CASELOAD_ENDED = "caseload_ended", "Caseload assignments ended (job change)"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events")
@@ -127,6 +142,9 @@ class SecurityEvent(models.Model):
     # Who did it, when it was someone else (an admin changing a role or clearing a lockout).
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     detail = models.CharField(max_length=200, blank=True)
+    # The team a membership event concerns (a person leaving it, their caseload there
+    # ending), so its managers still see the event once the person is no longer a member.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-at"]
@@ -140,3 +158,65 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.username or self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class IdentityProviderDevice(Device):
+    """Stands for "the organisation's identity provider asserted multi-factor sign-in".
+
+    django-otp counts a session as verified when it names a confirmed device; single
+    sign-on with multi-factor asserted (the `amr`/`acr` claims, accounts.sso) marks the
+    session verified with this device, so people are not asked for a second factor twice.
+    It holds no secret and verifies no code: only the sign-on callback can use it.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = "identity provider (multi-factor sign-in)"
+
+    def verify_token(self, token):
+        return False
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A person's set of one-time backup codes, for signing in without their phone.
+
+    django-otp's own static device keeps its codes in plain text; this one keeps only
+    keyed digests (`accounts.backup_codes`). It is a django-otp Device, so signing in
+    with a code verifies the session like the authenticator app does. Made and used only
+    through `accounts.services` (`backup_codes_generate`, `backup_code_verify`).
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = "backup code set"
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_BACKUP_CODE_THROTTLE_FACTOR
+
+    def verify_token(self, token) -> bool:
+        """True, and the code is used up, if `token` is one of this set's unused codes."""
+        from . import backup_codes
+
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used = self.codes.filter(digest__in=backup_codes.candidate_digests(str(token))).first()
+        if used is None:
+            self.throttle_increment()
+            return False
+        used.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class BackupCode(models.Model):
+    """One unused backup code, as its digest. A used code is deleted."""
+
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "digest"], name="unique_backup_code")]
+
+    def __str__(self):
+        return f"Backup code {self.pk} of set {self.device_id}"

@@ -1,5 +1,9 @@
 """Writes for staff, roles, sessions and two-factor devices. Each records its SecurityEvent."""
 
+import contextlib
+import contextvars
+import logging
+import smtplib
 from importlib import import_module
 
 from axes.helpers import get_client_ip_address, get_client_user_agent
@@ -8,16 +12,29 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, logout, update_session_auth_hash
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.models import HistoricalRecords
 
-from . import sessions
-from .models import ROLE_GROUP_NAMES, ActiveSession, Role, SecurityEvent, User
+from . import backup_codes, sessions
+from .models import (
+    ROLE_GROUP_NAMES,
+    ActiveSession,
+    BackupCode,
+    BackupCodeDevice,
+    Role,
+    SecurityEvent,
+    TeamMembership,
+    User,
+)
 
 Kind = SecurityEvent.Kind
+logger = logging.getLogger(__name__)
 
 AUTHENTICATOR_NAME = "Authenticator app"
 
@@ -58,6 +75,35 @@ def security_event_record(
     )
 
 
+# --- Who is acting ----------------------------------------------------------------------
+# Membership and account changes reach the services below through signal receivers too
+# (an admin inline deleting a row, `user.teams.remove(team)`), which are not told who did
+# it. The actor is then the one a service declared with `acting_as`, or else the person
+# signed in on the current request (simple-history's request middleware keeps it).
+
+_ACTOR: contextvars.ContextVar[User | None] = contextvars.ContextVar("accounts_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor: User | None):
+    """Attribute the membership and account changes made inside the block to `actor`."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def current_actor() -> User | None:
+    """The person making the current change: see `acting_as`; None for a script or task."""
+    actor = _ACTOR.get()
+    if actor is not None:
+        return actor
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 # --- Staff and roles -----------------------------------------------------------------
 
 
@@ -70,7 +116,9 @@ def staff_set_role(*, actor: User | None, user: User, role: str) -> User:
     previous = locked.role
     user.role = role
     user.is_staff = role == Role.ADMIN or user.is_superuser
-    user.save(update_fields=["role", "is_staff"])
+    with acting_as(actor):
+        # clients.receivers ends a caseload the new role does not hold, in this transaction.
+        user.save(update_fields=["role", "is_staff"])
     role_groups = Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())
     user.groups.remove(*role_groups.exclude(name=ROLE_GROUP_NAMES[role]))
     group, _ = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
@@ -83,6 +131,84 @@ def staff_set_role(*, actor: User | None, user: User, role: str) -> User:
             detail=f"{Role(previous).label} → {Role(role).label}",
         )
     return user
+
+
+# --- Leaving a team, leaving the organisation ------------------------------------------------
+# Access that came from a job ends with it. These services, and the receivers in
+# accounts.signals that catch the same changes made any other way, record what happened
+# here; clients.receivers ends the caseload assignments in the same transaction.
+
+
+@transaction.atomic
+def membership_end(*, actor: User | None, membership: TeamMembership) -> None:
+    """Take a person out of a team. Their caseload in that team ends with it (clients.receivers)."""
+    with acting_as(actor):
+        membership.delete()
+
+
+def membership_left_record(*, membership: TeamMembership) -> SecurityEvent:
+    """Record that `membership` ended (called after its row is deleted, whatever deleted it)."""
+    return security_event_record(
+        kind=Kind.TEAM_LEFT,
+        user=membership.user,
+        actor=current_actor(),
+        team_id=membership.team_id,
+        detail=f"Left {membership.team}",
+    )
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: User | None, user: User) -> User:
+    """Deactivate an account: every session ends, and so does the caseload (clients.receivers).
+
+    Returns the user. Idempotent: deactivating an inactive account records nothing new.
+    """
+    with acting_as(actor):
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        else:
+            staff_active_sync(user=user)
+    return user
+
+
+def sessions_end_all(*, user: User) -> int:
+    """End every session the person has (the one live session and any in the store). Returns how many."""
+    ended = 0
+    for active in ActiveSession.objects.filter(user=user):
+        _session_store(active.session_key).delete()
+        active.delete()
+        ended += 1
+    return ended
+
+
+def staff_active_sync(*, user: User) -> None:
+    """Bring sessions and the record in line with `user.is_active`, after any save of the person.
+
+    An inactive person has no session; the change is recorded once (DEACTIVATED, or
+    REACTIVATED when the account is turned back on), judged from the newest such event,
+    so saving the same state again records nothing.
+    """
+    if user.pk is None:
+        return
+    last = (
+        SecurityEvent.objects.filter(user=user, kind__in=[Kind.DEACTIVATED, Kind.REACTIVATED])
+        .order_by("-at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if not user.is_active:
+        ended = sessions_end_all(user=user)
+        if last != Kind.DEACTIVATED:
+            security_event_record(
+                kind=Kind.DEACTIVATED,
+                user=user,
+                actor=current_actor(),
+                detail=f"{ended} session(s) ended" if ended else "",
+            )
+    elif last == Kind.DEACTIVATED:
+        security_event_record(kind=Kind.REACTIVATED, user=user, actor=current_actor())
 
 
 @transaction.atomic
@@ -148,7 +274,8 @@ def active_session_start(*, actor: User, request) -> ActiveSession:
             "user_agent": request_user_agent(request),
         },
     )
-    security_event_record(kind=Kind.LOGIN, user=actor, request=request)
+    # How they signed in, when it was not a password (e.g. "single sign-on").
+    security_event_record(kind=Kind.LOGIN, user=actor, request=request, detail=getattr(request, "sign_in_detail", ""))
     return active
 
 
@@ -255,9 +382,131 @@ def two_factor_verify(*, actor: User, token: str, request) -> tuple[bool, object
 
 @transaction.atomic
 def totp_device_remove(*, actor: User, user: User, request=None) -> int:
-    """Turn two-factor off for `user` (their own choice, or an admin resetting a lost phone)."""
+    """Turn two-factor off for `user`: their own choice, or (actor not the user) an admin's reset.
+
+    Returns how many devices were removed. A reset by someone else is `two_factor_reset`.
+    """
+    if actor != user:
+        return two_factor_reset(actor=actor, user=user, request=request)
     count, _ = TOTPDevice.objects.filter(user=user).delete()
-    security_event_record(
-        kind=Kind.TWO_FACTOR_REMOVED, user=user, actor=actor if actor != user else None, request=request
+    BackupCodeDevice.objects.filter(user=user).delete()
+    security_event_record(kind=Kind.TWO_FACTOR_REMOVED, user=user, request=request)
+    return count
+
+
+@transaction.atomic
+def two_factor_reset(*, actor: User, user: User, request=None) -> int:
+    """An admin removes every second-factor device of `user` (a lost or replaced phone).
+
+    Records a TWO_FACTOR_RESET security event for the person, with the admin as actor
+    (their managers and the information security officer see it on the security events
+    page), and e-mails the person after the commit: an admin who could also set the
+    password could otherwise act as them with both factors, unseen. Returns how many
+    devices were removed (0 still records and tells the person: the reset was asked for).
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    count, _ = TOTPDevice.objects.filter(user=locked).delete()
+    BackupCodeDevice.objects.filter(user=locked).delete()
+    security_event_record(kind=Kind.TWO_FACTOR_RESET, user=locked, actor=actor, request=request)
+    security_notice_send(
+        user=locked,
+        subject="Your two-factor authentication was reset",
+        what="Your two-factor authentication (the authenticator app you sign in with) was reset by an admin. "
+        "You will be asked to set up an authenticator again at your next sign-in.",
+        actor=actor,
     )
     return count
+
+
+@transaction.atomic
+def backup_codes_generate(*, actor: User, request=None) -> list[str]:
+    """Give `actor` a new set of backup codes, replacing any earlier set; return them.
+
+    Returns OTP_BACKUP_CODE_COUNT codes formatted `xxxx-xxxx-xxxx`: the only time they
+    exist in plain text (only digests are stored). Show them once, never store them.
+    Raises ValidationError if the person has no confirmed authenticator: backup codes
+    stand in for the phone, they are not a second factor of their own.
+    """
+    if not TOTPDevice.objects.filter(user=actor, confirmed=True).exists():
+        raise ValidationError("Set up an authenticator app before making backup codes.")
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    BackupCodeDevice.objects.filter(user=actor).delete()
+    device = BackupCodeDevice.objects.create(user=actor, name="Backup codes", confirmed=True)
+    codes = backup_codes.generate(settings.OTP_BACKUP_CODE_COUNT)
+    BackupCode.objects.bulk_create(BackupCode(device=device, digest=backup_codes.digest(code)) for code in codes)
+    security_event_record(kind=Kind.BACKUP_CODES_GENERATED, user=actor, request=request, detail=f"{len(codes)} codes")
+    return codes
+
+
+def backup_code_verify(*, actor: User, code: str, request) -> tuple[bool, object, int]:
+    """Sign in the second factor with one of `actor`'s backup codes, using it up.
+
+    Returns (verified, locked_until, remaining): `locked_until` is set while too many
+    wrong codes make the set refuse to check; `remaining` is how many unused codes are
+    left. A used code is a BACKUP_CODE_USED security event; a wrong one TWO_FACTOR_FAILED.
+    """
+    with transaction.atomic():
+        device = BackupCodeDevice.objects.select_for_update().filter(user=actor, confirmed=True).first()
+        if device is None:
+            verified, why = False, None
+        else:
+            allowed, why = device.verify_is_allowed()
+            verified = allowed and device.verify_token(code)
+        if verified:
+            remaining = device.codes.count()
+            otp_login(request, device)
+            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            security_event_record(
+                kind=Kind.BACKUP_CODE_USED, user=actor, request=request, detail=f"{remaining} codes left"
+            )
+            return True, None, remaining
+    # Outside the device transaction, so the throttle count it saved stays saved.
+    security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request, detail="backup code")
+    return False, (why or {}).get("locked_until"), 0
+
+
+@transaction.atomic
+def staff_password_set_record(*, actor: User, user: User, request=None) -> SecurityEvent:
+    """Record that an admin set `user`'s password in the admin site, and e-mail the person.
+
+    The password itself is set by Django's admin form (`UserAdmin.user_change_password`);
+    call this in the same transaction. The person's sessions end on their next request
+    (Django checks the password hash in the session).
+    """
+    event = security_event_record(kind=Kind.PASSWORD_SET_BY_ADMIN, user=user, actor=actor, request=request)
+    security_notice_send(
+        user=user,
+        subject="Your password was changed by an admin",
+        what="The password of your account was set by an admin.",
+        actor=actor,
+    )
+    return event
+
+
+def security_notice_send(*, user: User, subject: str, what: str, actor: User | None) -> None:
+    """E-mail `user` that something was done to their account, once the transaction commits.
+
+    Nothing is sent if the person has no e-mail address or the transaction rolls back. A
+    failed send is logged, not raised: the change has already committed.
+    """
+    if not user.email:
+        return
+    body = render_to_string(
+        "accounts/security_notice_email.txt",
+        {
+            "user": user,
+            "what": what,
+            "actor": actor,
+            "at": timezone.localtime(),
+            "organisation": settings.ORGANISATION_NAME,
+        },
+    )
+    email = user.email
+
+    def send():
+        try:
+            send_mail(f"{settings.ORGANISATION_NAME}: {subject}", body, settings.DEFAULT_FROM_EMAIL, [email])
+        except (OSError, smtplib.SMTPException):
+            logger.exception("Security notice to user %s could not be sent", user.pk)
+
+    transaction.on_commit(send)

@@ -13,20 +13,20 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import selectors, services, sessions
-from .forms import LoginForm, TokenForm
+from . import selectors, services, sessions, sso
+from .forms import BackupCodeForm, LoginForm, TokenForm
+from .redirects import next_from
 
 ENDED_MESSAGES = {
     sessions.Ended.IDLE: "You were signed out because you had not used the system for {idle} minutes. "
@@ -39,10 +39,8 @@ ENDED_MESSAGES = {
 
 
 def _safe_next(request) -> str:
-    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return next_url
-    return ""
+    """The `next` parameter when it is a local path, else "" (see accounts.redirects)."""
+    return next_from(request)
 
 
 def _with_next(url: str, next_url: str) -> str:
@@ -71,15 +69,22 @@ def login_view(request):
         if form.is_valid():
             user = form.get_user()
             login(request, user)
-            return redirect(_after_password(request, user, next_url))
+            return redirect(after_first_factor(request, user, next_url))
     else:
         form = LoginForm(request)
-    context = {"form": form, "next": next_url, "ended_message": _ended_message(request.GET.get("ended", ""))}
+    context = {
+        "form": form,
+        "next": next_url,
+        "ended_message": _ended_message(request.GET.get("ended", "")),
+        "sso_enabled": sso.enabled(),
+        "sso_provider": settings.OIDC_PROVIDER_NAME,
+    }
     return render(request, "accounts/login.html", context)
 
 
-def _after_password(request, user, next_url: str) -> str:
-    """The password was right: next comes the second factor, or the page they wanted."""
+def after_first_factor(request, user, next_url: str) -> str:
+    """Where to go once the password (or a single sign-on without multi-factor) was right:
+    the second factor, its enrolment for roles that need it, or the page they wanted."""
     if selectors.has_confirmed_device(user):
         request.session[sessions.SECOND_FACTOR_PENDING] = True
         return _with_next(reverse("accounts:two_factor_verify"), next_url)
@@ -115,7 +120,33 @@ def admin_login(request, extra_context=None):
 def two_factor(request):
     """Status page: anyone can set up an authenticator; some roles must."""
     device = selectors.confirmed_device_for(request.user)
-    return render(request, "accounts/two_factor.html", {"device": device})
+    remaining = selectors.backup_codes_remaining(request.user) if device else None
+    context = {"device": device, "backup_codes_remaining": remaining}
+    return render(request, "accounts/two_factor.html", context)
+
+
+def _show_backup_codes(request, codes: list[str], next_url: str, *, first_time: bool):
+    """The one page that ever shows backup codes in plain text (never cached)."""
+    context = {"codes": codes, "next": next_url or resolve_url(settings.LOGIN_REDIRECT_URL), "first_time": first_time}
+    return render(request, "accounts/backup_codes_new.html", context)
+
+
+@never_cache
+def two_factor_backup_codes(request):
+    """How many backup codes are left; POST makes a new set (the old one stops working)."""
+    user = request.user
+    if not selectors.has_confirmed_device(user):
+        return redirect("accounts:two_factor")
+    if not user.is_verified():
+        return redirect(_with_next(reverse("accounts:two_factor_verify"), request.path))
+    if request.method == "POST":
+        try:
+            codes = services.backup_codes_generate(actor=user, request=request)
+        except ValidationError:
+            return redirect("accounts:two_factor")
+        return _show_backup_codes(request, codes, reverse("accounts:two_factor"), first_time=False)
+    context = {"remaining": selectors.backup_codes_remaining(user)}
+    return render(request, "accounts/backup_codes.html", context)
 
 
 def _qr_svg(text: str) -> str:
@@ -148,7 +179,8 @@ def two_factor_enrol(request):
         )
         if confirmed:
             messages.success(request, "Two-factor authentication is set up. You will be asked for a code each time.")
-            return redirect(_safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+            codes = services.backup_codes_generate(actor=user, request=request)
+            return _show_backup_codes(request, codes, _safe_next(request), first_time=True)
         form.add_error(
             "token",
             _too_many_codes(locked_until)
@@ -176,6 +208,8 @@ def two_factor_verify(request):
         return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
     if not selectors.has_confirmed_device(user):
         return redirect(_with_next(reverse("accounts:two_factor_enrol"), next_url))
+    if request.method == "POST" and "backup_code" in request.POST:
+        return _verify_with_backup_code(request, next_url)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         verified, locked_until = services.two_factor_verify(
@@ -190,7 +224,42 @@ def two_factor_verify(request):
             else "That code is not right. Enter the newest code from your authenticator app; "
             "if it keeps failing, check the time on your phone is set automatically.",
         )
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
+    context = {"form": form, "backup_form": BackupCodeForm(), "next": next_url, "has_backup_codes": _has_backup(user)}
+    return render(request, "accounts/two_factor_verify.html", context)
+
+
+def _has_backup(user) -> bool:
+    return bool(selectors.backup_codes_remaining(user))
+
+
+def _verify_with_backup_code(request, next_url: str):
+    user = request.user
+    backup_form = BackupCodeForm(request.POST)
+    if backup_form.is_valid():
+        verified, locked_until, remaining = services.backup_code_verify(
+            actor=user, code=backup_form.cleaned_data["backup_code"], request=request
+        )
+        if verified:
+            messages.warning(
+                request,
+                f"You signed in with a backup code; it cannot be used again. You have {remaining} left. "
+                "If you have lost your phone, set up the new one or ask an admin to reset two-factor.",
+            )
+            return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+        backup_form.add_error(
+            "backup_code",
+            _too_many_codes(locked_until)
+            if locked_until
+            else "That backup code is not right, or it has been used already. Check it and try again.",
+        )
+    context = {
+        "form": TokenForm(),
+        "backup_form": backup_form,
+        "next": next_url,
+        "has_backup_codes": True,
+        "backup_open": True,
+    }
+    return render(request, "accounts/two_factor_verify.html", context)
 
 
 @require_POST
@@ -253,9 +322,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 # --- Security events -----------------------------------------------------------------------
 
 
+SECURITY_EVENTS_PER_PAGE = 50
+
+
 def security_events(request):
-    """Concurrent logins (possible shared accounts) for a manager's teams, or all for the ISO."""
+    """Sign-in security events (shared, attacked or reset accounts) for a manager's teams, or all for the ISO."""
     if not selectors.can_review_security_events(request.user):
         raise PermissionDenied
-    events = Paginator(selectors.concurrent_logins_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/security_events.html", {"events": events})
+    kind = request.GET.get("kind", "")
+    if kind not in selectors.REVIEWED_KINDS:
+        kind = ""
+    events = Paginator(selectors.security_events_for(request.user, kind=kind), SECURITY_EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    kinds = [(value, selectors.Kind(value).label) for value in selectors.REVIEWED_KINDS]
+    return render(request, "accounts/security_events.html", {"events": events, "kind": kind, "kinds": kinds})

@@ -1,12 +1,15 @@
 """Read-only admin views of the register's machinery. Breaches are handled on their own pages,
-where access follows teams; the admin shows no free text and no affected clients."""
+where access follows teams; the admin shows no free text and no affected clients.
+Their deadline alerts are rows of the deadline mechanism (deadlines/admin.py)."""
 
 from django.contrib import admin
 
-from .models import BreachAlert, BreachReport, SweepHeartbeat
+from accounts.admin_base import StrictModelAdmin
+
+from .models import BreachReport
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(StrictModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -22,14 +25,3 @@ class BreachReportAdmin(ReadOnlyAdmin):
     list_display = ["reference", "team", "status", "became_aware_at", "deadline_at", "risk", "notify_ico"]
     list_filter = ["status", "risk", "team"]
     fields = ["team", "status", "reported_at", "became_aware_at", "deadline_at", "risk", "notify_ico", "closed_at"]
-
-
-@admin.register(BreachAlert)
-class BreachAlertAdmin(ReadOnlyAdmin):
-    list_display = ["breach", "threshold_hours", "due_at", "raised_at", "emailed_at"]
-    list_filter = ["threshold_hours"]
-
-
-@admin.register(SweepHeartbeat)
-class SweepHeartbeatAdmin(ReadOnlyAdmin):
-    list_display = ["last_sweep_at", "stale_emailed_at"]

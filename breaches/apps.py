@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class BreachesConfig(AppConfig):
     name = "breaches"
+
+    def ready(self):
+        from .deadlines import register_clock
+
+        register_clock()

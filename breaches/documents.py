@@ -19,9 +19,6 @@ from clients.categories import REGISTRY
 
 from .models import BreachReport
 
-# Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 def ico_report_pdf(breach: BreachReport, *, prepared_by) -> bytes:
     html = render_to_string(
@@ -39,16 +36,6 @@ def ico_report_pdf(breach: BreachReport, *, prepared_by) -> bytes:
     )
     # Nothing is fetched while rendering: no files, no network, only inline data.
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _when(value) -> str:
@@ -100,7 +87,7 @@ REGISTER_COLUMNS = [
 
 
 def register_rows(breaches: Iterable[BreachReport]) -> Iterator[list[str]]:
-    """Header then one row per breach, every cell made safe. Client names and references are left out."""
+    """Header then one row per breach, as text (clients.exports makes each cell safe). No client names or references."""
     yield REGISTER_COLUMNS
     for breach in breaches:
         notifications = list(breach.notifications.all())
@@ -149,4 +136,4 @@ def register_rows(breaches: Iterable[BreachReport]) -> Iterator[list[str]]:
             breach.lessons,
             _when(breach.closed_at),
         ]
-        yield [safe_cell(value) for value in row]
+        yield ["" if value is None else str(value) for value in row]

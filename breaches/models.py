@@ -1,8 +1,10 @@
-"""The breach register, its ICO notifications, deadline alerts and the sweep heartbeat.
+"""The breach register and its ICO notifications.
 
 Every suspected personal data breach goes in the register, reported to the ICO or not.
 `deadline_at` is a real column (became-aware time + 72 hours, UTC), kept by the services,
 so the deadline sweep is one indexed range query however large the register grows.
+Its alerts are rows of the shared deadline mechanism (deadlines.Alert, clock
+"breaches.ico_deadline", registered in breaches/deadlines.py).
 """
 
 from django.conf import settings
@@ -12,7 +14,6 @@ from simple_history.models import HistoricalRecords
 
 from clients.categories import REGISTRY
 
-from .clock import threshold_label
 from .risk import Likelihood, Risk, Severity
 
 
@@ -228,46 +229,3 @@ class BreachNotification(models.Model):
     @property
     def was_late(self) -> bool:
         return self.notified_at > self.breach.deadline_at
-
-
-class BreachAlert(models.Model):
-    """One deadline threshold reached by one breach. The unique constraint makes it happen once."""
-
-    breach = models.ForeignKey(BreachReport, on_delete=models.PROTECT, related_name="alerts")
-    threshold_hours = models.PositiveSmallIntegerField(help_text="Hours left when raised (72 = reported, 0 = overdue).")
-    due_at = models.DateTimeField(help_text="deadline_at minus the threshold.")
-    raised_at = models.DateTimeField()
-    # Set by the one sender that claims the alert (a conditional update), in the same
-    # transaction as sending, so a failed send leaves it for the next sweep to retry.
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    recipients = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["breach", "-threshold_hours"]
-        constraints = [
-            models.UniqueConstraint(fields=["breach", "threshold_hours"], name="one_alert_per_threshold"),
-        ]
-        indexes = [
-            models.Index(fields=["raised_at"], condition=Q(emailed_at__isnull=True), name="breachalert_unsent"),
-        ]
-
-    def __str__(self):
-        return f"{self.label} for {self.breach_id}"
-
-    @property
-    def label(self) -> str:
-        return threshold_label(self.threshold_hours)
-
-
-class SweepHeartbeat(models.Model):
-    """A single row: when the deadline sweep last ran, and when the ISO was last told it had stopped."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_sweep_at = models.DateTimeField(null=True, blank=True)
-    stale_emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="single_sweep_heartbeat")]
-
-    def __str__(self):
-        return f"Last sweep at {self.last_sweep_at}"

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
 
-from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
+from deadlines.models import Alert
+from deadlines.selectors import current_alerts, heartbeat_state
 from sharing.models import Disclosure
 
 from .models import (
     ALERTING_STATUSES,
     OPEN_STATUSES,
-    BreachAlert,
     BreachNotification,
     BreachReport,
     StaffInvolvement,
-    SweepHeartbeat,
 )
+
+# The name of the breach clock on the deadline mechanism (see breaches/deadlines.py).
+CLOCK = "breaches.ico_deadline"
 
 
 def can_manage_breaches(user) -> bool:
@@ -45,7 +46,6 @@ def breach_for_manager(user, breach_id) -> BreachReport | None:
         breaches_managed_by(user)
         .select_related("team", "reported_by", "decided_by", "closed_by")
         .prefetch_related(
-            "alerts",
             Prefetch("notifications", queryset=BreachNotification.objects.select_related("recorded_by")),
             Prefetch("staff_involvements", queryset=StaffInvolvement.objects.select_related("user")),
             "affected_clients",
@@ -62,14 +62,19 @@ def breach_for_reporter(user, breach_id) -> BreachReport | None:
 
 
 def breach_queue(user) -> QuerySet[BreachReport]:
-    """Open breaches this person manages, soonest deadline first, with their alerts."""
+    """Open breaches this person manages, soonest deadline first (their alerts: `alerts_of`)."""
     return (
-        breaches_managed_by(user)
-        .filter(status__in=OPEN_STATUSES)
-        .select_related("team")
-        .prefetch_related("alerts")
-        .order_by("deadline_at", "id")
+        breaches_managed_by(user).filter(status__in=OPEN_STATUSES).select_related("team").order_by("deadline_at", "id")
     )
+
+
+def alerts_of(breaches: Iterable[BreachReport]) -> dict[int, list[Alert]]:
+    """Breach id → the alerts raised for its CURRENT deadline, earliest first (one query).
+
+    Alerts raised under a deadline that has since been corrected are history: they are
+    not returned, so no page shows them beside the new deadline's time left.
+    """
+    return current_alerts(CLOCK, {breach.pk: breach.deadline_at for breach in breaches})
 
 
 def breach_register(user) -> QuerySet[BreachReport]:
@@ -83,36 +88,6 @@ def breach_register(user) -> QuerySet[BreachReport]:
         )
         .annotate(clients_linked=Count("affected_clients", distinct=True))
         .order_by("-became_aware_at", "-id")
-    )
-
-
-def due_alerts(now: datetime, thresholds: list[int]) -> QuerySet:
-    """(breach id, deadline) of breaches with at least one due threshold that has no alert yet.
-
-    One query: a range scan of the partial index on deadline_at (breaches whose clock is
-    running), anti-joined to BreachAlert once per threshold through its unique index.
-    """
-    if not thresholds:
-        return BreachReport.objects.none().values_list("pk", "deadline_at")
-    missing = Q()
-    for hours in thresholds:
-        alerted = BreachAlert.objects.filter(breach=OuterRef("pk"), threshold_hours=hours)
-        missing |= Q(Q(deadline_at__lte=now + timedelta(hours=hours)), ~Exists(alerted))
-    return (
-        BreachReport.objects.filter(
-            status__in=ALERTING_STATUSES, deadline_at__lte=now + timedelta(hours=max(thresholds))
-        )
-        .filter(missing)
-        .values_list("pk", "deadline_at")
-    )
-
-
-def unsent_alert_ids(limit: int = 500) -> list[int]:
-    """Alerts raised but not yet e-mailed, for breaches whose clock is still running."""
-    return list(
-        BreachAlert.objects.filter(emailed_at__isnull=True, breach__status__in=ALERTING_STATUSES)
-        .order_by("raised_at", "id")
-        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -132,21 +107,6 @@ def security_officer_emails() -> list[str]:
             .values_list("email", flat=True)
         )
     )
-
-
-def stale_after() -> timedelta:
-    return timedelta(minutes=settings.BREACH_SWEEP_STALE_MINUTES)
-
-
-@dataclass(frozen=True)
-class HeartbeatState:
-    last_sweep_at: datetime | None
-    stale: bool
-
-
-def heartbeat_state(now: datetime) -> HeartbeatState:
-    last = SweepHeartbeat.objects.filter(pk=1).values_list("last_sweep_at", flat=True).first()
-    return HeartbeatState(last_sweep_at=last, stale=last is None or last < now - stale_after())
 
 
 def dashboard_panel(*, user) -> dict:

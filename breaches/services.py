@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,12 +24,14 @@ from django.utils import timezone
 
 from clients.categories import REGISTRY
 from clients.models import Client
+from deadlines import selectors as deadline_selectors
+from deadlines.models import SweepHeartbeat
+from deadlines.services import deadline_check
 
 from . import selectors
-from .clock import CLOCK_STARTED_HOURS, alert_due_at, alert_thresholds, deadline_for, describe_time_left
+from .clock import deadline_for
+from .deadlines import CLOCK
 from .models import (
-    ALERTING_STATUSES,
-    BreachAlert,
     BreachNotification,
     BreachReport,
     IcoDecision,
@@ -39,7 +40,6 @@ from .models import (
     Status,
     SubjectsException,
     SubjectsInformed,
-    SweepHeartbeat,
 )
 from .risk import Risk, assess
 
@@ -127,25 +127,15 @@ def _set_affected_clients(breach: BreachReport, *, clients: Iterable[Client] = (
     breach.affected_clients.set(ids)
     unresolved = " ".join(ref for ref in refs if ref not in matched)
     if unresolved != breach.unresolved_client_references:
-        BreachReport.objects.filter(pk=breach.pk).update(unresolved_client_references=unresolved)
+        # A save, not QuerySet.update(), so the history row shows it too (the caller's
+        # _save set who and why on this instance).
         breach.unresolved_client_references = unresolved
+        breach.save(update_fields=["unresolved_client_references"])
 
 
 def _default_team(actor):
     membership = actor.memberships.select_related("team").order_by("team__name").first()
     return membership.team if membership else None
-
-
-def _enqueue_alert_emails(alert_ids: list[int]) -> None:
-    """Publish one e-mail task per alert. Runs after commit; a broker outage must not break the caller."""
-    from .tasks import send_breach_alert
-
-    for alert_id in alert_ids:
-        try:
-            send_breach_alert.delay(alert_id)
-        except Exception:  # the broker is down: the next sweep publishes every unsent alert again
-            logger.warning("Could not queue the e-mail for breach alert %s; the next sweep will retry.", alert_id)
-            return
 
 
 # --- Reporting and the stages of handling a breach ----------------------------------------
@@ -192,13 +182,10 @@ def breach_report(
     disclosures = list(disclosures)
     if disclosures:
         breach.disclosures.set(disclosures)
-    alert = BreachAlert.objects.create(
-        breach=breach,
-        threshold_hours=CLOCK_STARTED_HOURS,
-        due_at=alert_due_at(breach.deadline_at, CLOCK_STARTED_HOURS),
-        raised_at=now,
-    )
-    transaction.on_commit(partial(_enqueue_alert_emails, [alert.pk]))
+    # The clock starts now: the "reported" alert (and, for a breach the organisation
+    # became aware of long ago, one alert saying where its clock stands) is raised in
+    # this transaction and e-mailed after commit.
+    deadline_check(clock=CLOCK, object_ids=[breach.pk], now=now)
     return breach
 
 
@@ -243,6 +230,9 @@ def breach_triage(
     _advance(breach, Status.TRIAGED)
     _save(breach, actor=actor, reason="Triaged")
     _set_affected_clients(breach, clients=(), references=client_references)
+    # A corrected awareness time moves the deadline: thresholds not yet passed under the
+    # new one are armed again, and one already passed but not announced is raised now.
+    deadline_check(clock=CLOCK, object_ids=[breach.pk])
     return breach
 
 
@@ -347,6 +337,7 @@ def breach_decide(
         # including for a breach earlier decided not reportable.
         breach.status = Status.ASSESSED
     _save(breach, actor=actor, reason="Decided")
+    deadline_check(clock=CLOCK, object_ids=[breach.pk])
     return breach
 
 
@@ -456,83 +447,14 @@ def breach_close(*, actor, breach: BreachReport, lessons: str) -> BreachReport:
     return breach
 
 
-# --- The deadline sweep and its alerts ---------------------------------------------------
-
-
-def breach_deadlines_sweep() -> dict:
-    """Raise every due (breach, threshold) alert exactly once, and queue e-mail for unsent ones.
-
-    State-based: a missed, late or repeated sweep raises exactly the alerts that are due
-    by now and never one twice (the unique constraint decides between concurrent sweeps:
-    INSERT ... ON CONFLICT DO NOTHING). E-mail is claimed per alert by its sender.
-    """
-    now = timezone.now()
-    thresholds = alert_thresholds()
-    with transaction.atomic():
-        due = list(selectors.due_alerts(now, thresholds))
-        candidates = [
-            BreachAlert(
-                breach_id=breach_id,
-                threshold_hours=hours,
-                due_at=alert_due_at(deadline_at, hours),
-                raised_at=now,
-            )
-            for breach_id, deadline_at in due
-            for hours in thresholds
-            if alert_due_at(deadline_at, hours) <= now
-        ]
-        BreachAlert.objects.bulk_create(candidates, ignore_conflicts=True)
-        unsent = selectors.unsent_alert_ids()
-        SweepHeartbeat.objects.bulk_create(
-            [SweepHeartbeat(pk=1, last_sweep_at=now)],
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=["last_sweep_at"],
-        )
-        transaction.on_commit(partial(_enqueue_alert_emails, unsent))
-    return {"swept_at": now.isoformat(), "breaches_due": len(due), "unsent": len(unsent)}
-
-
-def breach_alert_send(*, alert_id: int) -> bool:
-    """E-mail one alert, exactly once. Returns whether this call sent it.
-
-    The claim (a conditional update of emailed_at) and the send share a transaction: a
-    second sender waits on the row and then finds it claimed; a failed send rolls the
-    claim back so the next sweep retries.
-    """
-    alert = BreachAlert.objects.select_related("breach__team").filter(pk=alert_id).first()
-    if alert is None or alert.emailed_at is not None or alert.breach.status not in ALERTING_STATUSES:
-        return False
-    breach = alert.breach
-    recipients = selectors.alert_recipients(breach)
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = BreachAlert.objects.filter(pk=alert.pk, emailed_at__isnull=True).update(
-            emailed_at=now, recipients=", ".join(recipients)
-        )
-        if not claimed:
-            return False
-        if not recipients:
-            logger.warning("Breach alert %s has nobody to e-mail (no managers or ISO with an address).", alert.pk)
-            return True
-        context = {
-            "alert": alert,
-            "breach": breach,
-            "time_left": describe_time_left(breach.deadline_at, now),
-            "url": _absolute(reverse("breaches:detail", args=[breach.pk])),
-            "organisation_name": settings.ORGANISATION_NAME,
-        }
-        subject = render_to_string("breaches/email/alert_subject.txt", context).strip()
-        body = render_to_string("breaches/email/alert_body.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    return True
+# --- The deadline sweep's heartbeat ------------------------------------------------------
 
 
 def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def heartbeat_check_stale() -> selectors.HeartbeatState:
+def heartbeat_check_stale() -> deadline_selectors.HeartbeatState:
     """Is the deadline sweep running? If not, e-mail the ISO, once per stale episode.
 
     Called by the pages managers look at, so the first request that notices a stopped
@@ -541,10 +463,10 @@ def heartbeat_check_stale() -> selectors.HeartbeatState:
     stale_emailed_at); the conditional update lets exactly one request claim each episode.
     """
     now = timezone.now()
-    state = selectors.heartbeat_state(now)
+    state = deadline_selectors.heartbeat_state(now)
     if not state.stale:
         return state
-    stale_before = now - selectors.stale_after()
+    stale_before = now - deadline_selectors.stale_after()
     try:
         with transaction.atomic():
             SweepHeartbeat.objects.bulk_create([SweepHeartbeat(pk=1)], ignore_conflicts=True)
@@ -558,7 +480,7 @@ def heartbeat_check_stale() -> selectors.HeartbeatState:
             if recipients:
                 context = {
                     "last_sweep_at": state.last_sweep_at,
-                    "stale_after": selectors.stale_after(),
+                    "stale_after": deadline_selectors.stale_after(),
                     "url": _absolute(reverse("breaches:queue")),
                     "organisation_name": settings.ORGANISATION_NAME,
                 }

@@ -8,7 +8,6 @@ viewer could open anyway, and showing them is audited through the gate (see
 
 from __future__ import annotations
 
-import csv
 from functools import wraps
 
 from django.contrib import messages
@@ -22,9 +21,12 @@ from access.gate import Action, clients_visible_to, record
 from access.models import AccessEvent
 from accounts.models import User
 from clients.categories import REGISTRY
+from clients.exports import FORMATS, spreadsheet_response
+from deadlines.selectors import stale_after as deadline_stale_after
 
 from . import documents, forms, selectors, services
 from .clock import alert_thresholds, describe_time_left, threshold_label
+from .deadlines import threshold_key
 from .models import BreachReport
 from .risk import Severity, matrix_rows
 
@@ -153,19 +155,22 @@ def queue(request):
     """Open breaches of the manager's teams (ISO: all), soonest deadline first."""
     heartbeat = services.heartbeat_check_stale()
     now = timezone.now()
+    breaches = list(selectors.breach_queue(request.user))
+    alerts = selectors.alerts_of(breaches)
     rows = [
         {
             "breach": breach,
             "time_left": describe_time_left(breach.deadline_at, now) if breach.is_alerting else "",
             "overdue": breach.is_alerting and breach.deadline_at <= now,
-            "alerts": sorted(breach.alerts.all(), key=lambda a: -a.threshold_hours),
+            # Only the alerts of the current deadline: never "Overdue" beside "71 h left".
+            "alerts": alerts.get(breach.pk, []),
         }
-        for breach in selectors.breach_queue(request.user)
+        for breach in breaches
     ]
     return render(
         request,
         "breaches/queue.html",
-        {"rows": rows, "heartbeat": heartbeat, "stale_after": selectors.stale_after(), "now": now},
+        {"rows": rows, "heartbeat": heartbeat, "stale_after": deadline_stale_after(), "now": now},
     )
 
 
@@ -201,10 +206,16 @@ def _affected_clients(request, breach: BreachReport) -> list[dict]:
 def detail(request, pk):
     breach = _managed_breach(request, pk)
     now = timezone.now()
-    alerts = {alert.threshold_hours: alert for alert in breach.alerts.all()}
+    alerts = selectors.alerts_of([breach]).get(breach.pk, [])
+    by_key = {alert.threshold: alert for alert in alerts}
+    by_pk = {alert.pk: alert for alert in alerts}
+    labels = {threshold_key(hours): threshold_label(hours) for hours in alert_thresholds()}
+    for alert in alerts:
+        labels.setdefault(alert.threshold, alert.label)
+    order = sorted(labels, key=lambda key: by_key[key].fire_at if key in by_key else breach.deadline_at)
     thresholds = [
-        {"label": threshold_label(hours), "alert": alerts.get(hours)}
-        for hours in sorted(set(alert_thresholds()) | set(alerts), reverse=True)
+        {"label": labels[key], "alert": by_key.get(key), "email": _alert_email_text(by_key.get(key), by_pk)}
+        for key in order
     ]
     return render(
         request,
@@ -222,6 +233,23 @@ def detail(request, pk):
             "late": any(n.was_late for n in breach.notifications.all() if n.kind == "initial"),
         },
     )
+
+
+def _alert_email_text(alert, by_pk) -> str:
+    """How the people alerted were told of this threshold, in words for the detail page."""
+    if alert is None:
+        return "–"
+    if alert.delivery == alert.Delivery.COVERED:
+        cover = by_pk.get(alert.covered_by_id)
+        return f"In the “{cover.label}” e-mail" if cover else "In a later e-mail"
+    if alert.delivery == alert.Delivery.CARRIED:
+        return "Already told before the deadline was corrected"
+    email = getattr(alert, "email", None)
+    if email is None or email.status in ("pending", "sending"):
+        return "Not yet"
+    if email.status == "sent":
+        return timezone.localtime(email.sent_at).strftime("%-d %b %Y, %H:%M")
+    return email.get_status_display()
 
 
 def _local(value):
@@ -418,10 +446,9 @@ def ico_report(request, pk):
 
 @managers_only
 def export(request):
-    """The register as CSV for auditors, safe to open in a spreadsheet."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="breach-register.csv"'
-    writer = csv.writer(response)
-    for row in documents.register_rows(selectors.breach_register(request.user)):
-        writer.writerow(row)
-    return response
+    """The register as CSV (or .xlsx with `?format=xlsx`) for auditors, safe to open in a spreadsheet."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        raise Http404("No such format.")
+    rows = documents.register_rows(selectors.breach_register(request.user))
+    return spreadsheet_response(rows, filename="breach-register", fmt=fmt, sheet_title="Breach register")

@@ -15,17 +15,27 @@ app.autodiscover_tasks()
 # state-based and idempotent, so a missed or repeated run delays work but never loses
 # or duplicates it.
 app.conf.beat_schedule = {
-    "breach-deadline-sweep": {
-        "task": "breaches.tasks.sweep_breach_deadlines",
+    # The one deadline mechanism (deadlines/): breach alerts, consent reviews and
+    # expiries, agreement ends; it also republishes e-mails Redis could not take.
+    "deadline-sweep": {
+        "task": "deadlines.tasks.sweep_deadlines",
         # Seconds; shortened only by tests that run a real beat.
-        "schedule": float(os.environ.get("BREACH_SWEEP_SECONDS", 5 * 60)),
+        "schedule": float(os.environ.get("DEADLINE_SWEEP_SECONDS", os.environ.get("BREACH_SWEEP_SECONDS", 5 * 60))),
     },
     "audit-seal": {
         "task": "access.tasks.seal_audit",
-        "schedule": 5 * 60,
+        # Short: until sealed, a row's deletion would go unnoticed (README, "The audit log").
+        # Read from the environment like settings.AUDIT_SEAL_INTERVAL_SECONDS: this module
+        # is imported while the settings themselves load.
+        "schedule": float(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS") or 60),
     },
     "audit-seal-daily-digest": {
         "task": "access.tasks.email_seal_digest",
         "schedule": crontab(hour=6, minute=0),
+    },
+    # Confirmed client imports whose task could not be published (Redis was down).
+    "client-imports-pending": {
+        "task": "imports.tasks.start_pending_imports",
+        "schedule": 5 * 60,
     },
 }

@@ -51,3 +51,26 @@ class ContentSecurityPolicyMiddleware:
         if not settings.DEBUG:
             response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a signed-in person is kept by the browser or a proxy.
+
+    Pages hold client data, and on a shared hostel computer the Back button after
+    sign-out would otherwise show them from the browser's cache. Every response to a
+    request made by a signed-in person (or one that signs them out) gets
+    `Cache-Control: no-store, private`, whatever the view set; static files (served by
+    WhiteNoise before this runs) keep their long cache lifetimes.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.static_prefix = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}"
+
+    def __call__(self, request):
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if (signed_in or request.user.is_authenticated) and not request.path.startswith(self.static_prefix):
+            response.headers["Cache-Control"] = "no-store, private"
+            response.headers.pop("Expires", None)
+        return response

@@ -70,8 +70,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "pgtrigger",
+    "deadlines",
     "accounts",
     "clients",
     "consent",
@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "rights",
     "breaches",
     "access",
+    "imports",
+    "reports",
     # The project package itself, for project-wide management commands (seed_demo, bench).
     "casework",
 ]
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Responses to a signed-in person are never cached (client data, shared computers).
+    "casework.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionSecurityMiddleware",
@@ -130,6 +134,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has several writers (runserver's threads, the Celery worker).
+    # SQLite's deferred transactions fail at once with "database is locked" when a reader
+    # turns writer while another connection writes, whatever the timeout; an immediate
+    # transaction takes the write lock at BEGIN and waits for it. WAL lets pages be read
+    # while someone writes. See the README's "SQLite limits".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 30),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -138,6 +153,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+    # Single sign-on (OpenID Connect); inert until OIDC_ISSUER and OIDC_CLIENT_ID are set.
+    "accounts.sso.StaffOIDCBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -184,6 +201,32 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = ORGANISATION_NAME
+# Second-factor keys and QR codes are shown once, at enrolment, to the person: never in admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Backup codes: how many a set has, and django-otp's throttle factor (seconds, doubling per wrong code).
+OTP_BACKUP_CODE_COUNT = env_int("OTP_BACKUP_CODE_COUNT", 10)
+OTP_BACKUP_CODE_THROTTLE_FACTOR = env_int("OTP_BACKUP_CODE_THROTTLE_FACTOR", 1)
+
+# Single sign-on with the organisation's OpenID Connect provider (accounts/sso.py,
+# mozilla-django-oidc). Endpoints come from the issuer's discovery document.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+# The claim that links a sign-on to a staff account the first time: "email" (the
+# provider must say it is verified) or another claim matched against the username.
+OIDC_MATCH_CLAIM = env_str("OIDC_MATCH_CLAIM", "email")
+# ID-token `amr` values (RFC 8176) or `acr` values that mean multi-factor sign-in.
+OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa,otp,hwk,swk,sms,fpt,face")
+OIDC_MFA_ACR = env_list("OIDC_MFA_ACR")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your organisation's account")
+# Roles whose password sign-in is turned off once single sign-on is configured.
+PASSWORD_SIGN_IN_OFF_FOR_ROLES = env_list("PASSWORD_SIGN_IN_OFF_FOR_ROLES")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -208,6 +251,9 @@ STORAGES = {
 # served only through the access gate. There is deliberately no MEDIA_URL route.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "var" / "private")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Client imports (imports/): the largest spreadsheet accepted, and rows written per transaction.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -215,12 +261,36 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AUDIT_SEAL_FILE = Path(env_str("AUDIT_SEAL_FILE", str(BASE_DIR / "var" / "audit-seals.log")))
 # Rows younger than this are left for the next sealing run (ids are assigned before
 # commit, so a lower id can become visible after a higher one).
-AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 60)
+AUDIT_SEAL_SAFETY_SECONDS = env_int("AUDIT_SEAL_SAFETY_SECONDS", 30)
+# How often beat seals the audit log. A row stays unsealed (deletable by someone who can
+# disable the trigger, undetected) for at most about SAFETY + INTERVAL seconds: 90 by default.
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 60)
+
+# A caseload assignment its caseworker has not used (no allowed access to that client)
+# for this many days is listed for the team's managers to review and end.
+ASSIGNMENT_IDLE_DAYS = env_int("ASSIGNMENT_IDLE_DAYS", 90)
 
 # Breach alert thresholds, in hours left before the 72-hour ICO deadline (0 = overdue).
 BREACH_ALERT_HOURS = [int(h) for h in env_list("BREACH_ALERT_HOURS", "48,24,12,4,0")]
-# The breach queue warns, and the ISO is e-mailed once, when the sweep is this late.
-BREACH_SWEEP_STALE_MINUTES = env_int("BREACH_SWEEP_STALE_MINUTES", 15)
+# The breach queue warns, and the ISO is e-mailed once, when the deadline sweep is this late.
+DEADLINE_SWEEP_STALE_MINUTES = env_int("DEADLINE_SWEEP_STALE_MINUTES", env_int("BREACH_SWEEP_STALE_MINUTES", 15))
+BREACH_SWEEP_STALE_MINUTES = DEADLINE_SWEEP_STALE_MINUTES
+
+# The outbox (deadlines app): an e-mail the mail server refused is retried by the sweep
+# up to this many attempts in all; one left "sending" this long (its sender died) is
+# marked "unknown", shown to the ISO and never re-sent automatically.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+OUTBOX_SENDING_STALE_MINUTES = env_int("OUTBOX_SENDING_STALE_MINUTES", 10)
+
+# Consent and other lawful bases: a review date or an end date this many days ahead puts
+# the item on the caseworker's dashboard and e-mails the key worker once.
+CONSENT_REVIEW_WINDOW_DAYS = env_int("CONSENT_REVIEW_WINDOW_DAYS", 14)
+# A consent's next review, when a review is recorded, is this many days later.
+CONSENT_REVIEW_PERIOD_DAYS = env_int("CONSENT_REVIEW_PERIOD_DAYS", 182)
+# Data-sharing agreements: days before the end date at which managers and the ISO are
+# e-mailed (once each); the largest also sets how early it shows on their dashboards.
+AGREEMENT_END_LEAD_DAYS = [int(d) for d in env_list("AGREEMENT_END_LEAD_DAYS", "90,30,7")]
+
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
 

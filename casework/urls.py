@@ -15,5 +15,7 @@ urlpatterns = [
     path("rights/", include("rights.urls")),
     path("breaches/", include("breaches.urls")),
     path("access/", include("access.urls")),
+    path("reports/", include("reports.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,8 +6,11 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from access.gate import Action, clients_visible_to, record_list
+from accounts.models import Role
 from breaches.selectors import dashboard_panel as breach_dashboard_panel
 from consent.selectors import dashboard_panel as consent_dashboard_panel
+from deadlines.selectors import outbox_needing_attention
+from sharing.deadlines import agreements_ending_soon, can_see_agreements_ending
 from sharing.selectors import dashboard_panel as sharing_dashboard_panel
 from statutory.selectors import dashboard_panel as statutory_dashboard_panel
 
@@ -20,6 +23,9 @@ def home(request):
         "sharing_panel": sharing_dashboard_panel(user=request.user),
         "statutory_panel": statutory_dashboard_panel(user=request.user),
         "breach_panel": breach_dashboard_panel(user=request.user),
+        # E-mails whose fate is unknown (never re-sent automatically) or refused for good.
+        "agreements_ending": (list(agreements_ending_soon()) if can_see_agreements_ending(request.user) else []),
+        "outbox_panel": outbox_needing_attention() if request.user.role == Role.INFORMATION_SECURITY_OFFICER else [],
     }
     # The panels name clients (reviews due, tasks): audit the list once, like any list.
     record_list(request.user, action=Action.LIST, request=request, detail="dashboard")

@@ -8,23 +8,27 @@ notes are not in admin at all; they are read on the client's record pages.
 """
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.db import transaction
 
 from access.gate import (
     AccessDenied,
     Action,
     AuditUnavailable,
+    Outcome,
     audit_unavailable_response,
     denied_response,
     gate_client,
+    record,
     record_list,
 )
+from accounts.admin_base import StrictModelAdmin
 
 from .models import Client
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(StrictModelAdmin):
     list_display = ("reference", "team", "status", "opened_on", "closed_on")
     list_filter = ("status", "team")
     list_select_related = ("team",)
@@ -59,10 +63,22 @@ class ClientAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        query = request.META.get("QUERY_STRING", "")
         try:
             with transaction.atomic():
-                record_list(request.user, action=Action.ADMIN, request=request, detail="admin client list")
+                record_list(request.user, action=Action.ADMIN, request=request, detail=f"admin client list ?{query}")
                 return super().changelist_view(request, extra_context)
+        except DisallowedModelAdminLookup:
+            # Refused with 400 below; the attempt is evidence, so it is audited as denied.
+            with transaction.atomic():
+                record(
+                    request.user,
+                    action=Action.ADMIN,
+                    outcome=Outcome.DENIED,
+                    request=request,
+                    detail=f"admin client list ?{query} (undeclared filter refused)",
+                )
+            raise
         except AuditUnavailable:
             return audit_unavailable_response(request)
 

@@ -148,3 +148,31 @@ class CloseCaseForm(forms.Form):
         if closed_on and closed_on > timezone.localdate():
             raise forms.ValidationError("The closing date cannot be in the future.")
         return closed_on
+
+
+class ClientMoveForm(forms.Form):
+    KEEP_CHOICES = [
+        ("end", "End every current assignment: the new team's managers assign new caseworkers"),
+        ("keep", "Keep the assignments of caseworkers who are also members of the new team (end the rest)"),
+    ]
+
+    team = forms.ModelChoiceField(label="Move to", queryset=Team.objects.none(), empty_label="Choose a team")
+    reason = forms.CharField(
+        label="Why is the client moving?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the client's history and shown to both teams' managers.",
+    )
+    assignments = forms.ChoiceField(
+        label="Current caseworkers", choices=KEEP_CHOICES, initial="end", widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(is_active=True).exclude(pk=client.team_id).order_by("name")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why the client is moving to another team.")
+        return reason

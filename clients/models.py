@@ -36,6 +36,9 @@ class Client(models.Model):
     opened_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
     closure_reason = models.CharField(max_length=200, blank=True)
+    # Where the record came from when it was not typed in here, e.g. "Imported from
+    # caseload.xlsx (IMP-000004) by Morgan Manager on 3 March 2026".
+    source = models.CharField(max_length=300, blank=True)
     # Legal hold: while set, nothing about the client may be deleted or anonymised.
     legal_hold_since = models.DateTimeField(null=True, blank=True)
     legal_hold_reason = models.CharField(max_length=300, blank=True)
@@ -56,7 +59,10 @@ class Client(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.display_name} ({self.reference})"
+        # The reference only: str() reaches places the gate does not guard (admin delete
+        # and history pages, log entries, autocomplete, error reports). Pages that show
+        # the name use `display_name`, after the gate opened the client.
+        return self.reference
 
     def get_absolute_url(self) -> str:
         return reverse("clients:record", args=[self.pk])
@@ -109,7 +115,8 @@ class InformationEntry(models.Model):
         indexes = [models.Index(fields=["client", "category"], name="entry_client_category")]
 
     def __str__(self):
-        return f"{self.category_label}: {self.summary[:40]}"
+        # Without its content: str() reaches pages the gate does not guard.
+        return f"{self.category_label} entry {self.pk} for client {self.client_id}"
 
     @property
     def category_label(self) -> str:
@@ -149,6 +156,9 @@ class Assignment(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Why it ended when a manager did not end it by hand: "Left Outreach North", "Account
+    # deactivated", "Client moved to Riverside Hostel", ...
+    end_reason = models.CharField(max_length=200, blank=True)
 
     history = HistoricalRecords()
 
@@ -160,8 +170,39 @@ class Assignment(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["caseworker"], condition=Q(ended_on__isnull=True), name="assignment_open_by_worker")
+            models.Index(fields=["caseworker"], condition=Q(ended_on__isnull=True), name="assignment_open_by_worker"),
+            # "Needs a key worker": a team's clients without an open key-worker assignment.
+            models.Index(
+                fields=["client"], condition=Q(ended_on__isnull=True, is_key_worker=True), name="assignment_open_key"
+            ),
         ]
 
     def __str__(self):
         return f"{self.caseworker} → {self.client_id}"
+
+
+class ClientMove(models.Model):
+    """A client moved from one team to another by a manager, with the reason. Never edited.
+
+    Both teams' managers see it: the new team's on its "needs a key worker" list, the old
+    team's (who can no longer open the record) as a moved-out notice on theirs.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="moves")
+    from_team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moved_at = models.DateTimeField()
+    reason = models.TextField()
+    assignments_ended = models.PositiveIntegerField(default=0)
+    assignments_kept = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-moved_at", "-pk"]
+        indexes = [
+            models.Index(fields=["from_team", "-moved_at"], name="clientmove_from_team"),
+            models.Index(fields=["to_team", "-moved_at"], name="clientmove_to_team"),
+        ]
+
+    def __str__(self):
+        return f"Client {self.client_id} moved {self.from_team_id} → {self.to_team_id} at {self.moved_at:%Y-%m-%d}"

@@ -1,8 +1,16 @@
-"""Keep team manager groups in step with roles and team memberships.
+"""Keep access in step with roles, accounts and team memberships.
 
-`accounts` sits below `clients` and cannot call it, so the groups follow its changes
-through signals. Each receiver only calls `clients.services.manager_groups_sync`, which
-holds the rule. Bulk updates that bypass signals are repaired by `team_managers_sync`.
+`accounts` sits below `clients` and cannot call it, so clients follows its changes through
+signals. Each receiver only calls one service, which holds the rule:
+`clients.services.staff_access_sync` for a person (manager groups, and ending caseload
+assignments their job no longer supports) and `team_managers_sync` for a team.
+
+Every path is covered: a membership deleted one by one (an admin inline) or in bulk
+(`user.teams.remove()`, `.clear()`, `.set()`, a queryset delete: all send post_delete
+per row), a membership edited to another team (post_save), a person saved with a new
+role or deactivated (post_save), and a team's members changed from the team's side
+(m2m_changed). They run inside the transaction of the change that sent them. Bulk
+`QuerySet.update()` calls send nothing; `team_managers_sync` repairs what they leave.
 """
 
 from django.contrib.auth import get_user_model
@@ -18,13 +26,13 @@ _SYNC_FIELDS = {"role", "is_active"}
 def user_saved(sender, instance, created, update_fields=None, **kwargs):
     if update_fields is not None and not _SYNC_FIELDS.intersection(update_fields):
         return  # e.g. the last_login update on every sign-in
-    services.manager_groups_sync(user=instance)
+    services.staff_access_sync(user=instance)
 
 
 def membership_changed(sender, instance, **kwargs):
     user = get_user_model().objects.filter(pk=instance.user_id).first()
     if user is not None:
-        services.manager_groups_sync(user=user)
+        services.staff_access_sync(user=user)
 
 
 def teams_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -33,7 +41,7 @@ def teams_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if isinstance(instance, Team):
         services.team_managers_sync(team=instance)
     else:
-        services.manager_groups_sync(user=instance)
+        services.staff_access_sync(user=instance)
 
 
 def connect() -> None:

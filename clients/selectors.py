@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from .categories import CATEGORIES, Category
-from .models import Assignment, CaseNote, Client, InformationEntry
+from .models import Assignment, CaseNote, Client, ClientMove, InformationEntry
 
 CASELOAD_SORTS = {
     "name": ("last_name", "first_name", "pk"),
@@ -53,6 +53,52 @@ def caseload(visible: QuerySet[Client], *, query: str = "", sort: str = "name") 
     if query:
         clients = clients.filter(_name_filter(query) | Q(reference__iexact=query))
     return clients.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"]))
+
+
+def needing_key_worker(visible: QuerySet[Client], *, team_ids: list[int]) -> QuerySet[Client]:
+    """Open clients of these teams with no key worker, for the managers' "needs a key worker" list.
+
+    `visible` is access.gate.clients_visible_to(manager). Each client carries
+    `last_key_workers` (their key-worker assignments that ended, newest first: who, when,
+    why). Three queries however many clients.
+    """
+    open_key_worker = Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True, is_key_worker=True)
+    return (
+        visible.filter(team_id__in=team_ids)
+        .exclude(Exists(open_key_worker))
+        .select_related("team")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(ended_on__isnull=False, is_key_worker=True)
+                .select_related("caseworker")
+                .order_by("-ended_on", "-pk"),
+                to_attr="last_key_workers",
+            ),
+            Prefetch(
+                "moves",
+                queryset=ClientMove.objects.filter(to_team_id__in=team_ids)
+                .select_related("from_team", "moved_by")
+                .order_by("-moved_at", "-pk"),
+                to_attr="moves_in",
+            ),
+        )
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def moves_out_of(team_ids: list[int]) -> QuerySet[ClientMove]:
+    """Clients moved out of these teams, newest first, for the old team's managers.
+
+    They can no longer open those records, so each move carries only the client's
+    reference (`client_reference`), not the client.
+    """
+    return (
+        ClientMove.objects.filter(from_team_id__in=team_ids)
+        .select_related("to_team", "moved_by")
+        .annotate(client_reference=F("client__reference"))
+        .order_by("-moved_at", "-pk")
+    )
 
 
 def search_known(*, query: str, year_of_birth: int | None = None) -> list[Client]:
@@ -105,6 +151,15 @@ def assignments_of(client: Client) -> list[Assignment]:
     )
 
 
+def open_assignments_of(client: Client) -> list[Assignment]:
+    return list(
+        Assignment.objects.filter(client=client, ended_on__isnull=True)
+        .select_related("caseworker")
+        .prefetch_related("caseworker__teams")
+        .order_by("-is_key_worker", "pk")
+    )
+
+
 def current_key_worker(client: Client):
     assignment = (
         Assignment.objects.filter(client=client, ended_on__isnull=True, is_key_worker=True)
@@ -118,9 +173,10 @@ def current_key_worker(client: Client):
 class Change:
     at: object
     who: object
-    kind: str  # "added", "changed", "removed"
+    kind: str  # "added", "changed", "removed", "moved"
     what: str
     fields: list[str]
+    note: str = ""
 
 
 _HISTORY_TYPES = {"+": "added", "~": "changed", "-": "removed"}
@@ -158,9 +214,9 @@ def _tracked(model) -> list[tuple[str, str]]:
 
 
 def change_history(client: Client, *, limit: int = 200) -> list[Change]:
-    """Every recorded change to the client's details, information, notes and assignments.
+    """Every recorded change to the client's details, information, notes, assignments and teams.
 
-    Four queries however long the history.
+    Five queries however long the history. A move between teams carries its reason as `note`.
     """
     from .categories import REGISTRY
 
@@ -195,5 +251,16 @@ def change_history(client: Client, *, limit: int = 200) -> list[Change]:
     for row in assignment_rows:
         caseworkers.setdefault(row.id, row.caseworker)
     changes += _changes(assignment_rows, lambda row: f"Assignment of {caseworkers[row.id]}", _tracked(Assignment))
+    changes += [
+        Change(
+            at=move.moved_at,
+            who=move.moved_by,
+            kind="moved",
+            what=f"Team: from {move.from_team} to {move.to_team}",
+            fields=[],
+            note=move.reason,
+        )
+        for move in ClientMove.objects.filter(client_id=client.pk).select_related("from_team", "to_team", "moved_by")
+    ]
     changes.sort(key=lambda change: change.at, reverse=True)
     return changes[:limit]

@@ -12,6 +12,13 @@ here are those rows written:
 
 The gate (access.gate) reads those rows on every request and caches nothing, so a revoked
 row is a denied request the very next time.
+
+Access that came from a job ends with it. A caseload assignment is held by an active
+caseworker who is a member of the client's team; when that stops being true — they leave
+the team, the account is deactivated, the role changes, the client moves — the assignment
+and its row end in the same transaction (`staff_access_sync`, called by clients.receivers
+for every path that changes a membership or an account), and the client shows on the team
+managers' "needs a key worker" list.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import Role, Team
+from accounts.models import Role, SecurityEvent, Team, TeamMembership
+from accounts.services import current_actor, security_event_record
 
 from .categories import REGISTRY
 from .models import (
@@ -34,6 +43,7 @@ from .models import (
     CaseNote,
     Client,
     ClientGroupObjectPermission,
+    ClientMove,
     ClientUserObjectPermission,
     InformationEntry,
 )
@@ -66,8 +76,12 @@ def _open_client_permission() -> Permission:
 
 
 def _as_of(instance, actor):
-    """Tell simple-history who made this change, also outside a request (tasks, seeding)."""
-    instance._history_user = actor
+    """Tell simple-history who made this change, also outside a request (tasks, seeding).
+
+    With no actor, simple-history falls back to the request's signed-in person, if any.
+    """
+    if actor is not None:
+        instance._history_user = actor
     return instance
 
 
@@ -108,10 +122,74 @@ def manager_groups_sync(*, user) -> None:
 
 
 def team_managers_sync(*, team: Team) -> None:
-    """Rebuild one team's manager group from roles and memberships (a safety net for bulk changes)."""
+    """Rebuild one team's manager group from roles and memberships, and end caseload
+    assignments in the team that its members' jobs no longer support (a safety net for
+    bulk changes, and what `team.members.remove(...)` triggers)."""
     User = get_user_model()
     group = manager_group(team)
     group.user_set.set(User.objects.filter(is_active=True, role=Role.SERVICE_MANAGER, memberships__team=team))
+    assignments_end_outdated(team=team)
+
+
+def _outdated_reason(assignment: Assignment) -> str:
+    worker = assignment.caseworker
+    if not worker.is_active:
+        return "Account deactivated"
+    if worker.role != Role.CASEWORKER:
+        return f"Role changed to {Role(worker.role).label.lower()}"
+    return f"Left {assignment.client.team}"
+
+
+@transaction.atomic
+def assignments_end_outdated(*, caseworker_ids: list[int] | None = None, team: Team | None = None) -> list[Assignment]:
+    """End every open assignment its caseworker's job no longer supports.
+
+    An assignment is held by an active caseworker who is a member of the client's team;
+    any open one that is not (after leaving the team, deactivation, a role change) ends
+    now with its permission row, in the caller's transaction. Narrowed to `caseworker_ids`
+    and/or the clients of `team`; with neither, the whole table is checked (a repair after
+    bulk changes). Each person's ended caseload is recorded once per team as a
+    CASELOAD_ENDED security event that the team's managers see. Returns the ended
+    assignments; idempotent (nothing to end: one query).
+    """
+    member = TeamMembership.objects.filter(user_id=OuterRef("caseworker_id"), team_id=OuterRef("client__team_id"))
+    outdated = Assignment.objects.filter(ended_on__isnull=True).filter(
+        Q(caseworker__is_active=False) | ~Q(caseworker__role=Role.CASEWORKER) | ~Exists(member)
+    )
+    if caseworker_ids is not None:
+        outdated = outdated.filter(caseworker_id__in=caseworker_ids)
+    if team is not None:
+        outdated = outdated.filter(client__team=team)
+    found = list(outdated.select_related("caseworker", "client__team").order_by("pk"))
+    if not found:
+        return []
+    actor = current_actor()
+    ended = [assignment_end(actor=actor, assignment=a, reason=_outdated_reason(a)) for a in found]
+    per_team: dict[tuple[int, int], list[Assignment]] = {}
+    for assignment in found:
+        per_team.setdefault((assignment.caseworker_id, assignment.client.team_id), []).append(assignment)
+    for group in per_team.values():
+        first = group[0]
+        security_event_record(
+            kind=SecurityEvent.Kind.CASELOAD_ENDED,
+            user=first.caseworker,
+            actor=actor,
+            team=first.client.team,
+            detail=f"{len(group)} caseload assignment(s) in {first.client.team} ended: {_outdated_reason(first)}",
+        )
+    return ended
+
+
+def staff_access_sync(*, user) -> None:
+    """Bring everything a person's access rests on in line with their role, account and teams.
+
+    Manager groups (`manager_groups_sync`) and caseload assignments (`assignments_end_outdated`).
+    Called by clients.receivers after every change to a person or a membership. Idempotent.
+    """
+    if user.pk is None:
+        return
+    manager_groups_sync(user=user)
+    assignments_end_outdated(caseworker_ids=[user.pk])
 
 
 def _grant_team(client: Client, team: Team, permission: Permission) -> None:
@@ -157,12 +235,14 @@ def client_create(
     reference: str = "",
     opened_on: datetime.date | None = None,
     assign_to=None,
+    source: str = "",
     **details,
 ) -> Client:
     """Open a case for a new client in `team`.
 
     The team's managers can see it at once; `assign_to` (by default the creator, when they
-    are a caseworker) gets it on their caseload.
+    are a caseworker) gets it on their caseload. `source` says where the record came from
+    when it was not typed in here (an import). Raises ValidationError (keyed by field).
     """
     unknown = set(details) - set(DETAIL_FIELDS)
     if unknown:
@@ -173,6 +253,7 @@ def client_create(
         first_name=first_name,
         last_name=last_name,
         opened_on=opened_on or timezone.localdate(),
+        source=source,
         **details,
     )
     _check_details(client)
@@ -200,20 +281,59 @@ def client_update(*, actor, client: Client, **changes) -> Client:
 
 
 @transaction.atomic
-def client_move(*, actor, client: Client, team: Team) -> Client:
+def client_move(*, actor, client: Client, team: Team, reason: str, keep_assignments: bool = False) -> ClientMove:
     """Move a client to another team: the new team's managers gain access, the old team's lose it.
 
-    Caseworkers keep their assignments until a manager ends them.
+    Takes the manager moving them, the client, the new team, the reason (required, kept
+    with the move and as the change reason of the client's history row) and whether to
+    keep the assignments of caseworkers who are also members of the new team; every other
+    assignment ends (its caseworker's access with it). Returns the ClientMove row, which
+    both teams' managers see on their "needs a key worker" lists.
+
+    Raises ValidationError when the reason is empty, the team is the client's own or is
+    inactive.
     """
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    reason = reason.strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why the client is moving to another team."
+    client = Client.objects.select_for_update().select_related("team").get(pk=client.pk)
     if client.team_id == team.pk:
-        return client
+        errors["team"] = f"{client.display_name} is already in {team}."
+    elif not team.is_active:
+        errors["team"] = f"{team} is not an active team."
+    if errors:
+        raise ValidationError(errors)
+    old_team = client.team
     permission = _open_client_permission()
-    _revoke_team(client, client.team_id, permission)
+    _revoke_team(client, old_team.pk, permission)
     client.team = team
+    client._change_reason = f"Moved to {team}: {reason}"[:100]
     _as_of(client, actor).save()
     _grant_team(client, team, permission)
-    return client
+    open_assignments = list(Assignment.objects.select_for_update().filter(client=client, ended_on__isnull=True))
+    members = set(
+        TeamMembership.objects.filter(team=team, user__in=[a.caseworker_id for a in open_assignments]).values_list(
+            "user_id", flat=True
+        )
+    )
+    ended = kept = 0
+    for assignment in open_assignments:
+        if keep_assignments and assignment.caseworker_id in members:
+            kept += 1
+        else:
+            assignment_end(actor=actor, assignment=assignment, reason=f"Client moved to {team}")
+            ended += 1
+    return ClientMove.objects.create(
+        client=client,
+        from_team=old_team,
+        to_team=team,
+        moved_by=actor,
+        moved_at=timezone.now(),
+        reason=reason,
+        assignments_ended=ended,
+        assignments_kept=kept,
+    )
 
 
 @transaction.atomic
@@ -260,6 +380,8 @@ def assignment_start(
     """Put `client` on `caseworker`'s caseload and grant them access to the record."""
     if not caseworker.is_active:
         raise ValidationError({"caseworker": "This person's account is not active."})
+    if caseworker.role != Role.CASEWORKER:
+        raise ValidationError({"caseworker": f"{caseworker} is not a caseworker: only caseworkers hold a caseload."})
     if not caseworker.memberships.filter(team_id=client.team_id).exists():
         raise ValidationError({"caseworker": f"{caseworker} is not a member of {client.team}."})
     # Lock the client so two managers assigning at once cannot both make a key worker.
@@ -286,17 +408,29 @@ def assignment_start(
 
 
 @transaction.atomic
-def assignment_end(*, actor, assignment: Assignment, ended_on: datetime.date | None = None) -> Assignment:
-    """Take the client off the caseworker's caseload. Their next request for it is denied."""
+def assignment_end(
+    *, actor, assignment: Assignment, ended_on: datetime.date | None = None, reason: str = ""
+) -> Assignment:
+    """Take the client off the caseworker's caseload. Their next request for it is denied.
+
+    `actor` may be None when no person did it (a script); `reason` says why when it was
+    not a manager's own decision ("Left Outreach North"). Raises ValidationError if the
+    assignment has already ended or `ended_on` is before it started.
+    """
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.ended_on is not None:
         raise ValidationError("This assignment has already ended.")
     ended_on = ended_on or timezone.localdate()
     if ended_on < assignment.started_on:
-        raise ValidationError({"ended_on": "An assignment cannot end before it started."})
+        # Started today-or-later elsewhere (e.g. a future start date): it ends the day it starts.
+        if reason:
+            ended_on = assignment.started_on
+        else:
+            raise ValidationError({"ended_on": "An assignment cannot end before it started."})
     assignment.ended_on = ended_on
     assignment.ended_by = actor
-    _as_of(assignment, actor).save(update_fields=["ended_on", "ended_by"])
+    assignment.end_reason = reason[:200]
+    _as_of(assignment, actor).save(update_fields=["ended_on", "ended_by", "end_reason"])
     ClientUserObjectPermission.objects.filter(
         user_id=assignment.caseworker_id, permission__codename=OPEN_CLIENT, content_object_id=assignment.client_id
     ).delete()

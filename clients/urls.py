@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("search/", views.search, name="search"),
     path("new/", views.client_create, name="create"),
+    path("needs-key-worker/", views.needs_key_worker, name="needs_key_worker"),
+    path("idle-assignments/", views.idle_assignments, name="idle_assignments"),
     path("<int:client_id>/", views.record, name="record"),
     path("<int:client_id>/details/", views.details_edit, name="details_edit"),
     path("<int:client_id>/changes/", views.changes, name="changes"),
@@ -21,6 +23,7 @@ urlpatterns = [
         views.assignment_end,
         name="assignment_end",
     ),
+    path("<int:client_id>/move/", views.client_move, name="move"),
     path("<int:client_id>/close/", views.case_close, name="close"),
     path("<int:client_id>/reopen/", views.case_reopen, name="reopen"),
 ]

@@ -2,11 +2,16 @@
 lists go through `clients_visible_to` and are audited once per query.
 """
 
+import datetime
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access.gate import (
@@ -18,7 +23,9 @@ from access.gate import (
     record_list,
 )
 from access.gate import client_view as gated
+from access.selectors import idle_assignments as idle_assignments_of
 from accounts.models import Role
+from accounts.selectors import managed_teams, staff_changes_for
 
 from . import selectors, services
 from .categories import CATEGORIES
@@ -27,6 +34,7 @@ from .forms import (
     CaseloadFilterForm,
     ClientCreateForm,
     ClientDetailsForm,
+    ClientMoveForm,
     CloseCaseForm,
     EntryForm,
     NoteForm,
@@ -134,6 +142,61 @@ def client_create(request):
             messages.success(request, f"{client.display_name} was added with reference {client.reference}.")
             return redirect("clients:record", client_id=client.pk)
     return render(request, "clients/client_form.html", {"form": form})
+
+
+# --- Managers: clients without a key worker, idle assignments -------------------------------
+
+STAFF_CHANGES_SHOWN = 20
+
+
+def _managed_team_ids(request) -> list[int]:
+    if request.user.role != Role.SERVICE_MANAGER:
+        raise PermissionDenied("For service managers.")
+    return list(managed_teams(request.user).values_list("pk", flat=True))
+
+
+def needs_key_worker(request):
+    """A manager's teams' open clients with no key worker, and why (who left, when), with
+    the staff changes in those teams that ended caseloads."""
+    team_ids = _managed_team_ids(request)
+    try:
+        with transaction.atomic():
+            clients = selectors.needing_key_worker(clients_visible_to(request.user), team_ids=team_ids)
+            page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+            staff_changes = list(staff_changes_for(request.user, team_ids=team_ids)[:STAFF_CHANGES_SHOWN])
+            moved_out = list(selectors.moves_out_of(team_ids)[:STAFF_CHANGES_SHOWN])
+            record_list(
+                request.user, action=Action.LIST, request=request, detail=f"needs key worker page={page.number}"
+            )
+            return render(
+                request,
+                "clients/needs_key_worker.html",
+                {"page": page, "staff_changes": staff_changes, "moved_out": moved_out},
+            )
+    except AuditUnavailable:
+        return audit_unavailable_response(request)
+
+
+def idle_assignments(request):
+    """Open assignments in a manager's teams that their caseworker has not used for ASSIGNMENT_IDLE_DAYS."""
+    team_ids = _managed_team_ids(request)
+    idle_days = settings.ASSIGNMENT_IDLE_DAYS
+    idle_since = timezone.now() - datetime.timedelta(days=idle_days)
+    try:
+        with transaction.atomic():
+            visible = clients_visible_to(request.user).filter(team_id__in=team_ids)
+            assignments = idle_assignments_of(
+                Assignment.objects.filter(client__in=visible), idle_since=idle_since
+            ).select_related("client__team", "caseworker")
+            page = Paginator(
+                assignments.order_by(F("last_used").asc(nulls_first=True), "started_on", "pk"), PAGE_SIZE
+            ).get_page(request.GET.get("page"))
+            record_list(
+                request.user, action=Action.LIST, request=request, detail=f"idle assignments page={page.number}"
+            )
+            return render(request, "clients/idle_assignments.html", {"page": page, "idle_days": idle_days})
+    except AuditUnavailable:
+        return audit_unavailable_response(request)
 
 
 # --- One client ----------------------------------------------------------------------------
@@ -302,9 +365,44 @@ def _load_open_assignment(client_id, assignment_id, **kwargs):
 @require_POST
 @gated(Action.EDIT, team_manager_only=True, load=_load_open_assignment, categories=["identity"])
 def assignment_end(request, access, assignment_id):
-    assignment = services.assignment_end(actor=request.user, assignment=access.obj)
+    from_idle_list = request.POST.get("return_to") == "idle"
+    reason = f"Not used for {settings.ASSIGNMENT_IDLE_DAYS} days" if from_idle_list else ""
+    assignment = services.assignment_end(actor=request.user, assignment=access.obj, reason=reason)
     messages.success(request, f"{access.client.display_name} is no longer on {assignment.caseworker}'s caseload.")
+    if from_idle_list:
+        return redirect("clients:idle_assignments")
     return redirect("clients:assignments", client_id=access.client.pk)
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=["identity"], purpose="move to another team")
+def client_move(request, access):
+    """Move the client to another team: the client's own team managers only, with a reason."""
+    client = access.client
+    form = ClientMoveForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                move = services.client_move(
+                    actor=request.user,
+                    client=client,
+                    team=form.cleaned_data["team"],
+                    reason=form.cleaned_data["reason"],
+                    keep_assignments=form.cleaned_data["assignments"] == "keep",
+                )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"{client.display_name} moved to {move.to_team}: {move.assignments_ended} assignment(s) ended, "
+                f"{move.assignments_kept} kept. The new team's managers see it on their list.",
+            )
+            return redirect("clients:needs_key_worker")
+    return render(
+        request,
+        "clients/move_form.html",
+        _client_context(access, "assignments", form=form, current=selectors.open_assignments_of(client)),
+    )
 
 
 @gated(Action.VIEW, team_manager_only=True, categories=["identity"])

@@ -8,18 +8,20 @@ reached only through the consent tab, which passes the gate.
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_base import StrictLookupMixin, StrictModelAdmin
+
 from .models import BasisPolicy, MeetingGroup, Partner, PrivacyNotice, Purpose
 
 
 @admin.register(Partner)
-class PartnerAdmin(SimpleHistoryAdmin):
+class PartnerAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "secure_email", "phone", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "secure_email"]
 
 
 @admin.register(MeetingGroup)
-class MeetingGroupAdmin(SimpleHistoryAdmin):
+class MeetingGroupAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["name", "member_count", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -34,7 +36,7 @@ class MeetingGroupAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Purpose)
-class PurposeAdmin(SimpleHistoryAdmin):
+class PurposeAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["name", "key", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "key"]
@@ -45,7 +47,7 @@ class PurposeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(admin.ModelAdmin):
+class PrivacyNoticeAdmin(StrictModelAdmin):
     """Versions are immutable: consents keep pointing at the exact wording the client was given."""
 
     list_display = ["version", "effective_on", "created_at"]
@@ -61,7 +63,7 @@ class PrivacyNoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BasisPolicy)
-class BasisPolicyAdmin(SimpleHistoryAdmin):
+class BasisPolicyAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     list_display = ["basis", "requires_approval"]
     list_editable = ["requires_approval"]
 

@@ -1,4 +1,5 @@
-"""Evidence uploads: PDF or image only, checked by content, stored outside the web root.
+"""Evidence uploads: PDF or image only, checked by content (PDFs parsed with pikepdf and
+refused if they carry active content, images opened with Pillow), stored outside the web root.
 
 Reusable by any app that keeps uploaded documents about a client (signed consent forms
 here; warrant copies for police requests):
@@ -22,6 +23,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 
+import pikepdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -39,8 +41,6 @@ EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
 
 ACCEPTED_TEXT = "Upload a PDF, or a photo or scan saved as JPEG or PNG."
 
-# Markers of active content a signed form has no business carrying.
-_PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile")
 # Folder names, parent references, drive letters and percent-encoded separators.
 _UNSAFE_NAME = re.compile(r"(\.\.|[/\\:]|%2e|%2f|%5c|^\.)", re.IGNORECASE)
 
@@ -113,19 +113,121 @@ def _sniff(content: bytes) -> str:
     )
 
 
+_BAD_PDF = (
+    "The PDF could not be read: it may be damaged, incomplete or password-protected. "
+    "Save or scan it again, without a password, and upload the new copy."
+)
+_ACTIVE_PDF = (
+    "This PDF is not accepted: it contains {what}. Print it to a new PDF or scan the signed document, and upload that."
+)
+
+# What a signed form has no business carrying, by the PDF names that introduce it
+# (ISO 32000-1 §12.6 actions, §12.5.6.15 file attachments, §7.11.4 embedded files,
+# §12.7.8 XFA; Adobe's RichMedia extension). Names are compared after the parser has
+# decoded them, so `/Java#53cript` is `/JavaScript` here.
+_REFUSED_ACTIONS = {
+    "/JavaScript": "scripts",
+    "/Launch": "actions that start programs",
+    "/SubmitForm": "actions that send form data",
+    "/ImportData": "actions that import data",
+    "/RichMediaExecute": "rich-media actions",
+    "/GoToE": "actions that open attached files",
+    "/Rendition": "media actions",
+}
+_REFUSED_KEYS = {
+    "/JS": "scripts",
+    "/JavaScript": "scripts",
+    "/AA": "actions that run automatically",
+    "/EmbeddedFiles": "attached files",
+    "/EF": "attached files",
+    "/XFA": "XFA forms",
+    "/RichMediaContent": "rich-media content",
+}
+_REFUSED_SUBTYPES = {"/FileAttachment": "attached files", "/RichMedia": "rich-media content"}
+# Deeper than any real document nests direct objects; qpdf itself stops parsing at 500.
+_MAX_DEPTH = 100
+
+
 def _check_pdf(content: bytes) -> None:
-    # A complete PDF ends with %%EOF (allowing trailing whitespace or a little padding).
-    has_trailer = b"trailer" in content or b"/XRef" in content
-    if b"%%EOF" not in content[-1024:] or not has_trailer:
-        raise UploadRefused(
-            "The PDF appears to be damaged or incomplete. Save it again and upload the new copy.", code="bad_pdf"
-        )
-    if any(marker in content for marker in _PDF_ACTIVE):
-        raise UploadRefused(
-            "The PDF contains scripts or attached files, which are not accepted. "
-            "Print it to a new PDF or scan the signed form.",
-            code="active_pdf",
-        )
+    """Parse the PDF with qpdf (pikepdf) and refuse active content, attachments and encryption.
+
+    Every object is visited — indirect objects wherever they are stored, compressed
+    object streams included, and the direct dictionaries and arrays inside them — so how
+    a name is spelt or where an object is hidden does not matter. Raises UploadRefused:
+    `bad_pdf` when the file does not parse without repair or is encrypted, `active_pdf`
+    when it carries scripts, launch, submit-form, import-data or rich-media actions, an
+    additional-actions (/AA) dictionary, an /OpenAction that is an action, embedded or
+    attached files, or an XFA form.
+    """
+    try:
+        with pikepdf.open(io.BytesIO(content), attempt_recovery=False) as pdf:
+            if pdf.is_encrypted:
+                raise UploadRefused(_BAD_PDF, code="bad_pdf")
+            found = _active_content(pdf)
+    except UploadRefused:
+        raise
+    except (pikepdf.PdfError, pikepdf.PasswordError, ValueError, RuntimeError, OverflowError, RecursionError) as exc:
+        raise UploadRefused(_BAD_PDF, code="bad_pdf") from exc
+    if found:
+        raise UploadRefused(_ACTIVE_PDF.format(what=found), code="active_pdf")
+
+
+def _active_content(pdf) -> str | None:
+    """What active content the document holds (for the message), or None."""
+    for obj in [pdf.trailer, *pdf.objects]:
+        found = _walk(obj, 0)
+        if found:
+            return found
+    return None
+
+
+def _walk(obj, depth: int) -> str | None:
+    """Look at one object and the direct objects inside it; indirect ones are visited on their own."""
+    if depth > _MAX_DEPTH:
+        return "objects nested too deeply to check"
+    if isinstance(obj, pikepdf.Stream):
+        return _check_dictionary(obj.stream_dict, depth)
+    if isinstance(obj, pikepdf.Dictionary):
+        return _check_dictionary(obj, depth)
+    if isinstance(obj, pikepdf.Array):
+        for item in obj:
+            if _is_direct_container(item):
+                found = _walk(item, depth + 1)
+                if found:
+                    return found
+    return None
+
+
+def _is_direct_container(value) -> bool:
+    # Scalars come back as Python values; indirect objects are walked from pdf.objects.
+    return isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect
+
+
+def _name(value) -> str | None:
+    return str(value) if isinstance(value, pikepdf.Name) else None
+
+
+def _check_dictionary(dictionary, depth: int) -> str | None:
+    items = list(dictionary.items())
+    for key, _value in items:
+        if key in _REFUSED_KEYS:
+            return _REFUSED_KEYS[key]
+    action = _name(dictionary.get("/S"))
+    if action in _REFUSED_ACTIONS:
+        return _REFUSED_ACTIONS[action]
+    subtype = _name(dictionary.get("/Subtype"))
+    if subtype in _REFUSED_SUBTYPES:
+        return _REFUSED_SUBTYPES[subtype]
+    if _name(dictionary.get("/Type")) == "/EmbeddedFile":
+        return "attached files"
+    for _key, value in items:
+        if _is_direct_container(value):
+            found = _walk(value, depth + 1)
+            if found:
+                return found
+    if isinstance(dictionary.get("/OpenAction"), pikepdf.Dictionary):
+        return "actions that run when the document opens"
+    return None
 
 
 def _check_image(content: bytes, content_type: str) -> None:

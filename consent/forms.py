@@ -18,6 +18,7 @@ from clients.categories import CATEGORIES, Category, Level, Selection
 from . import evidence as evidence_files
 from .models import (
     ConsentRecord,
+    ConsentReview,
     CriminalCondition,
     LawfulBasis,
     MeetingGroup,
@@ -348,3 +349,35 @@ class LawfulBasisForm(ScopeFields):
             "starts_on": data["starts_on"],
             "ends_on": data["ends_on"],
         }
+
+
+class ReviewForm(forms.Form):
+    """Recording a consent's review with the client (consent.services.consent_reconfirm and friends)."""
+
+    outcome = forms.ChoiceField(
+        choices=ConsentReview.Outcome.choices,
+        widget=forms.RadioSelect,
+        label="Outcome of the review",
+        error_messages={"required": "Choose the outcome of the review."},
+    )
+    how = forms.ChoiceField(
+        choices=ConsentReview.Method.choices,
+        widget=forms.RadioSelect,
+        label="How it was reviewed with the client",
+        error_messages={"required": "Choose how the consent was reviewed with the client."},
+    )
+    reviewed_at = forms.DateTimeField(
+        required=False,
+        label="When it was reviewed",
+        help_text="Leave blank for now.",
+        widget=DateTimeInput,
+        input_formats=DATETIME_FORMATS,
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea, label="Note")
+
+
+class ReplacesForm(forms.Form):
+    """Hidden fields carried by the record page when a review changes a consent."""
+
+    replaces = forms.IntegerField(widget=forms.HiddenInput)
+    review_how = forms.ChoiceField(choices=ConsentReview.Method.choices, widget=forms.HiddenInput)

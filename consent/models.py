@@ -345,3 +345,49 @@ class LawfulBasisRecord(BasisScope):
 
     def label_for(self, recipient: str) -> str:
         return f"{self.get_basis_display()} basis for {recipient}"
+
+
+class ConsentReview(models.Model):
+    """A review of a consent with the client: reconfirmed, changed (a new consent replaces it) or ended.
+
+    Reviewing is how consent stays ongoing (ICO guidance on consent: review it, and refresh
+    it when anything changes). Rows are only ever added.
+    """
+
+    class Outcome(models.TextChoices):
+        RECONFIRMED = "reconfirmed", "Reconfirmed: the client still agrees to the same sharing"
+        CHANGED = "changed", "Changed: the client agrees to different sharing (a new consent replaces this one)"
+        ENDED = "ended", "Ended: the client no longer agrees, or it is no longer needed"
+
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        PHONE = "phone", "By phone"
+        WRITING = "writing", "By letter or e-mail"
+        OTHER_AGENCY = "other_agency", "Through another agency"
+
+    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="reviews")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    how = models.CharField("how it was reviewed with the client", max_length=20, choices=Method.choices)
+    reviewed_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    # Reconfirmed: the review date set from CONSENT_REVIEW_PERIOD_DAYS (None when the
+    # consent expires first: its expiry reminder takes over).
+    next_review_due = models.DateField(null=True, blank=True)
+    # Changed: the consent that replaces this one.
+    new_consent = models.OneToOneField(
+        ConsentRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="replaces_review"
+    )
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="changed", new_consent__isnull=False) | ~Q(outcome="changed"),
+                name="changed_review_names_new_consent",
+            )
+        ]
+
+    def __str__(self):
+        return f"Review of consent {self.consent_id}: {self.outcome}"

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -24,8 +25,6 @@ from clients.categories import Selection
 
 from .coverage import ShareAnswer, Status, answer, as_moment, status
 from .models import BasisPolicy, ConsentEvidence, ConsentRecord, LawfulBasisRecord, MeetingGroup, Partner, Purpose
-
-REVIEW_WINDOW_DAYS = 14
 
 
 @functools.cache
@@ -233,19 +232,53 @@ def active_partners() -> QuerySet[Partner]:
 
 
 def consents_due_for_review(*, clients: QuerySet, today: dt.date | None = None, limit: int = 50) -> list:
-    """Consents in force whose review is due within 14 days or overdue, for these clients."""
+    """Consents in force whose review is due within CONSENT_REVIEW_WINDOW_DAYS or overdue, for these clients."""
     today = today or timezone.localdate()
     queryset = (
         ConsentRecord.objects.filter(
             client__in=clients,
             withdrawn_at__isnull=True,
             review_due__isnull=False,
-            review_due__lte=today + dt.timedelta(days=REVIEW_WINDOW_DAYS),
+            review_due__lte=today + dt.timedelta(days=settings.CONSENT_REVIEW_WINDOW_DAYS),
         )
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=today))
         .select_related("client", "meeting_group")
         .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))
         .order_by("review_due", "id")
+    )
+    return list(queryset[:limit])
+
+
+def consents_expiring(*, clients: QuerySet, today: dt.date | None = None, limit: int = 50) -> list:
+    """Consents not withdrawn that expire within CONSENT_REVIEW_WINDOW_DAYS (or expired in that time), soonest first."""
+    today = today or timezone.localdate()
+    window = dt.timedelta(days=settings.CONSENT_REVIEW_WINDOW_DAYS)
+    queryset = (
+        ConsentRecord.objects.filter(
+            client__in=clients,
+            withdrawn_at__isnull=True,
+            expires_on__isnull=False,
+            expires_on__gt=today - window,
+            expires_on__lte=today + window,
+        )
+        .select_related("client", "meeting_group")
+        .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))
+        .order_by("expires_on", "id")
+    )
+    return list(queryset[:limit])
+
+
+def bases_ending(*, clients: QuerySet, today: dt.date | None = None, limit: int = 50) -> list:
+    """Other lawful bases whose end date falls within CONSENT_REVIEW_WINDOW_DAYS (or fell in that time)."""
+    today = today or timezone.localdate()
+    window = dt.timedelta(days=settings.CONSENT_REVIEW_WINDOW_DAYS)
+    queryset = (
+        LawfulBasisRecord.objects.filter(
+            client__in=clients, ends_on__isnull=False, ends_on__gt=today - window, ends_on__lte=today + window
+        )
+        .select_related("client", "meeting_group")
+        .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))
+        .order_by("ends_on", "id")
     )
     return list(queryset[:limit])
 
@@ -274,5 +307,7 @@ def dashboard_panel(*, user, clients: QuerySet, today: dt.date | None = None) ->
     return {
         "today": today,
         "consents_due": consents_due_for_review(clients=clients, today=today),
+        "consents_expiring": consents_expiring(clients=clients, today=today),
+        "bases_ending": bases_ending(clients=clients, today=today),
         "bases_awaiting": awaiting,
     }

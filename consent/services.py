@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +35,7 @@ from .models import (
     BasisPolicy,
     ConsentEvidence,
     ConsentRecord,
+    ConsentReview,
     LawfulBasis,
     LawfulBasisRecord,
     MeetingGroup,
@@ -298,3 +300,144 @@ def lawful_basis_approve(*, actor, record: LawfulBasisRecord) -> LawfulBasisReco
         locked.save(update_fields=["approved_by", "approved_at"])
     record.approved_by, record.approved_at = locked.approved_by, locked.approved_at
     return locked
+
+
+# --- Reviewing a consent with the client ---------------------------------------------------
+
+
+def next_review_date(*, reviewed_on: dt.date, expires_on: dt.date | None) -> dt.date | None:
+    """The next review after one on `reviewed_on`: CONSENT_REVIEW_PERIOD_DAYS later.
+
+    None when the consent expires on or before that day: its expiry reminder comes first.
+    """
+    due = reviewed_on + dt.timedelta(days=settings.CONSENT_REVIEW_PERIOD_DAYS)
+    if expires_on is not None and due > expires_on:
+        return None
+    return due
+
+
+def _check_review(*, how: str, reviewed_at: dt.datetime, consent: ConsentRecord) -> None:
+    errors = {}
+    if how not in ConsentReview.Method.values:
+        errors["how"] = "Choose how the consent was reviewed with the client."
+    if reviewed_at > timezone.now():
+        errors["reviewed_at"] = "The review cannot be in the future."
+    elif reviewed_at < consent.given_at:
+        errors["reviewed_at"] = "The review cannot be before the consent was given."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked_in_force(consent: ConsentRecord) -> ConsentRecord:
+    locked = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
+    if locked.withdrawn_at is not None:
+        raise ValidationError("This consent has been withdrawn: there is nothing to review.", code="withdrawn")
+    if locked.expires_on is not None and locked.expires_on <= timezone.localdate():
+        raise ValidationError("This consent has expired: record a new consent instead.", code="expired")
+    return locked
+
+
+@transaction.atomic
+def consent_reconfirm(
+    *, actor, consent: ConsentRecord, how: str, reviewed_at: dt.datetime | None = None, note: str = ""
+) -> ConsentReview:
+    """Record that the client reconfirmed this consent; the next review is CONSENT_REVIEW_PERIOD_DAYS later.
+
+    Moving review_due clears the "due for review" flag on the dashboard and re-arms the
+    review reminder for the new date (deadlines mechanism, consent/deadlines.py).
+    Raises ValidationError (keyed by field) for bad input or a withdrawn or expired consent.
+    """
+    reviewed_at = reviewed_at or timezone.now()
+    _check_review(how=how, reviewed_at=reviewed_at, consent=consent)
+    locked = _locked_in_force(consent)
+    next_due = next_review_date(reviewed_on=timezone.localtime(reviewed_at).date(), expires_on=locked.expires_on)
+    locked.review_due = next_due
+    locked._history_user = actor
+    locked._change_reason = "Reviewed: reconfirmed"
+    locked.save(update_fields=["review_due"])
+    consent.review_due = next_due
+    review = ConsentReview(
+        consent=locked,
+        outcome=ConsentReview.Outcome.RECONFIRMED,
+        how=how,
+        reviewed_at=reviewed_at,
+        reviewed_by=actor,
+        note=note.strip(),
+        next_review_due=next_due,
+    )
+    review.full_clean()
+    review.save()
+    return review
+
+
+def _review_method_as_withdrawal(how: str) -> str:
+    return how if how in ConsentRecord.WithdrawalMethod.values else ConsentRecord.WithdrawalMethod.IN_PERSON
+
+
+@transaction.atomic
+def consent_end_at_review(
+    *, actor, consent: ConsentRecord, how: str, reviewed_at: dt.datetime | None = None, note: str = ""
+) -> ConsentReview:
+    """Record a review at which the consent ended: it is withdrawn at once (consent_withdraw).
+
+    Raises ValidationError for bad input or a consent already withdrawn or expired.
+    """
+    reviewed_at = reviewed_at or timezone.now()
+    _check_review(how=how, reviewed_at=reviewed_at, consent=consent)
+    locked = _locked_in_force(consent)
+    consent_withdraw(
+        actor=actor,
+        consent=locked,
+        how=_review_method_as_withdrawal(how),
+        note=("Ended at review. " + note.strip()).strip(),
+        at=reviewed_at,
+    )
+    consent.withdrawn_at = locked.withdrawn_at
+    review = ConsentReview(
+        consent=locked,
+        outcome=ConsentReview.Outcome.ENDED,
+        how=how,
+        reviewed_at=reviewed_at,
+        reviewed_by=actor,
+        note=note.strip(),
+    )
+    review.full_clean()
+    review.save()
+    return review
+
+
+@transaction.atomic
+def consent_replace_at_review(
+    *, actor, consent: ConsentRecord, how: str, note: str = "", **new_consent
+) -> ConsentReview:
+    """Record a review at which the client changed their consent: a new consent replaces the old.
+
+    `new_consent` are consent_record's arguments (scope, method, given_at, …) for the new
+    consent; the review time is its given_at. The old consent is withdrawn in the same
+    transaction, so exactly one of them covers sharing at any moment, and the review links
+    the two. Raises ValidationError (keyed by field) and saves nothing.
+    """
+    reviewed_at = new_consent["given_at"]
+    _check_review(how=how, reviewed_at=reviewed_at, consent=consent)
+    locked = _locked_in_force(consent)
+    replacement = consent_record(actor=actor, client=locked.client, **new_consent)
+    consent_withdraw(
+        actor=actor,
+        consent=locked,
+        how=_review_method_as_withdrawal(how),
+        note=f"Replaced by a new consent at review. {note.strip()}".strip(),
+        at=reviewed_at,
+    )
+    consent.withdrawn_at = locked.withdrawn_at
+    review = ConsentReview(
+        consent=locked,
+        outcome=ConsentReview.Outcome.CHANGED,
+        how=how,
+        reviewed_at=reviewed_at,
+        reviewed_by=actor,
+        note=note.strip(),
+        new_consent=replacement,
+    )
+    review.full_clean()
+    review.save()
+    return review

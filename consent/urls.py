@@ -10,6 +10,7 @@ urlpatterns = [
     path("client/<int:client_id>/summary.pdf", views.summary_pdf, name="summary_pdf"),
     path("client/<int:client_id>/consents/<int:consent_id>/", views.consent_detail, name="detail"),
     path("client/<int:client_id>/consents/<int:consent_id>/withdraw/", views.consent_withdraw, name="withdraw"),
+    path("client/<int:client_id>/consents/<int:consent_id>/review/", views.consent_review, name="review"),
     path("client/<int:client_id>/consents/<int:consent_id>/evidence/", views.evidence_download, name="evidence"),
     path("client/<int:client_id>/bases/record/", views.basis_record, name="basis_record"),
     path("client/<int:client_id>/bases/<int:basis_id>/approve/", views.basis_approve, name="basis_approve"),

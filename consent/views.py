@@ -7,10 +7,14 @@ client are loaded filtered by that client, so another client's consent id is a 4
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import Action, client_view
@@ -19,7 +23,8 @@ from . import evidence as evidence_files
 from . import selectors, services
 from .coverage import Status
 from .documents import consent_summary_pdf
-from .forms import ConsentForm, LawfulBasisForm, WithdrawForm
+from .forms import ConsentForm, LawfulBasisForm, ReplacesForm, ReviewForm, WithdrawForm
+from .models import ConsentReview
 
 IDENTITY = ["identity"]
 
@@ -73,23 +78,94 @@ def consent_tab(request, access):
 
 @client_view(action=Action.VIEW, categories=IDENTITY)
 def consent_record(request, access):
+    """Record a consent; with `replaces` (from a review that changed a consent), the new one replaces the old."""
     client = access.client
+    data = request.POST if request.method == "POST" else request.GET
+    replacing, replaces_form = None, None
+    if "replaces" in data:
+        replaces_form = ReplacesForm(data)
+        if replaces_form.is_valid():
+            replacing = selectors.consent_for_client(client.pk, replaces_form.cleaned_data["replaces"])
+        if replacing is None or replacing.withdrawn_at is not None:
+            messages.error(request, "That consent cannot be replaced: it is not in force. Record a new consent.")
+            return redirect("consent:tab", client_id=client.pk)
     if request.method == "POST":
         form = ConsentForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                consent = services.consent_record(actor=request.user, client=client, **form.service_kwargs())
+                if replacing is not None:
+                    review = services.consent_replace_at_review(
+                        actor=request.user,
+                        consent=replacing,
+                        how=replaces_form.cleaned_data["review_how"],
+                        **form.service_kwargs(),
+                    )
+                    consent = review.new_consent
+                else:
+                    consent = services.consent_record(actor=request.user, client=client, **form.service_kwargs())
             except ValidationError as exc:
                 _apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Consent recorded: {consent.recipients_text}.")
+                done = "recorded; it replaces the consent reviewed" if replacing else "recorded"
+                messages.success(request, f"Consent {done}: {consent.recipients_text}.")
                 return redirect("consent:tab", client_id=client.pk)
     else:
         form = ConsentForm()
     return render(
         request,
         "consent/record.html",
-        _page(access, form=form),
+        _page(access, form=form, replacing=replacing, replaces_form=replaces_form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, load=_load_consent)
+def consent_review(request, access, consent_id):
+    """Record a review with the client: reconfirmed, ended, or changed (then record the new consent)."""
+    consent = access.obj
+    if consent.withdrawn_at is not None:
+        messages.info(request, "This consent has been withdrawn: there is nothing to review.")
+        return redirect("consent:tab", client_id=access.client.pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["outcome"] == ConsentReview.Outcome.CHANGED:
+            # A changed consent is a new consent: record it, linked to this one.
+            return redirect(
+                f"{reverse('consent:record', args=[access.client.pk])}?"
+                + urlencode({"replaces": consent.pk, "review_how": data["how"]})
+            )
+        service = (
+            services.consent_reconfirm
+            if data["outcome"] == ConsentReview.Outcome.RECONFIRMED
+            else services.consent_end_at_review
+        )
+        try:
+            review = service(
+                actor=request.user, consent=consent, how=data["how"], reviewed_at=data["reviewed_at"], note=data["note"]
+            )
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            if review.outcome == ConsentReview.Outcome.ENDED:
+                messages.success(
+                    request, f"Consent to {consent.recipients_text} ended. It no longer covers any sharing."
+                )
+            elif review.next_review_due:
+                messages.success(request, f"Review recorded. Next review by {review.next_review_due:%-d %B %Y}.")
+            else:
+                messages.success(request, "Review recorded. The consent expires before another review would fall due.")
+            return redirect("consent:tab", client_id=access.client.pk)
+    return render(
+        request,
+        "consent/review.html",
+        _page(
+            access,
+            consent=consent,
+            form=form,
+            reviews=list(consent.reviews.select_related("reviewed_by")),
+            period_days=settings.CONSENT_REVIEW_PERIOD_DAYS,
+        ),
         status=400 if form.is_bound else 200,
     )
 

@@ -23,7 +23,7 @@ from weasyprint import HTML, URLFetcher
 
 from access.models import AccessEvent
 from clients.categories import REGISTRY, Selection
-from clients.models import CaseNote, Client, InformationEntry
+from clients.models import CaseNote, Client, ClientMove, InformationEntry
 from consent.models import ConsentRecord, LawfulBasisRecord
 from sharing.models import Disclosure
 
@@ -37,6 +37,7 @@ COVERED = {
     "access.AccessEvent": "access",
     "consent.ConsentEvidence": "consents (the signed form is named; a copy is given on request)",
     "clients.Assignment": "sources (key workers by role)",
+    "clients.ClientMove": "sources (moves between services, with the reason)",
     "sharing.Referral": "disclosures (a sent referral is its disclosure; drafts were never shared)",
     "sharing.RecipientNotice": "disclosures (a notice tells a recipient to stop using a disclosure)",
     "statutory.StatutoryRequest": "disclosures (what was disclosed; the request itself may be withheld)",
@@ -197,6 +198,12 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
             if any(c["signed_form"] for c in sections["consents"])
             else []
         ),
+    ]
+    if client.source:
+        sections["sources"].append({"source": client.source})
+    moves = ClientMove.objects.filter(client=client).select_related("from_team", "to_team").order_by("moved_at")
+    sections["sources"] += [
+        {"source": f"Moved from {m.from_team} to {m.to_team} on {_day(m.moved_at)}: {m.reason}"} for m in moves
     ]
     return {
         "title": f"Information we hold about you ({client.reference})",

@@ -279,6 +279,7 @@ CLIENT_IDENTIFYING = {
     "address": "",
     "preferred_contact": "",
     "closure_reason": "",
+    "source": "",
 }
 ENTRY_TEXT = {"summary": "", "detail": ""}
 NOTE_TEXT = {"text": ""}
@@ -340,7 +341,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0010). Writes one EDIT audit row.
     Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
-    from clients.models import CaseNote, InformationEntry
+    from clients.models import CaseNote, ClientMove, InformationEntry
     from clients.services import client_erasure_check
     from consent.evidence import remove
     from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord
@@ -372,6 +373,10 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
         evidence = ConsentEvidence.objects.filter(client=locked)
         stored_names = list(evidence.values_list("stored_name", flat=True))
         counts["evidence files"] = _scrub(ConsentEvidence, evidence, EVIDENCE_TEXT, actor=actor)
+        # Moves between teams keep their teams and dates; the reason is free text about the client.
+        for move in ClientMove.objects.filter(client=locked).exclude(reason="").select_for_update():
+            move.reason = ""
+            move.save(update_fields=["reason"])
         # Referrals have no history; a draft's reasons are free text about the client.
         for referral in Referral.objects.filter(client=locked).exclude(reasons={}).select_for_update():
             referral.reasons = {}

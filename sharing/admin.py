@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_base import StrictLookupMixin
 from consent.evidence import ACCEPTED_TEXT, check_upload
 from consent.forms import SelectionField
 
@@ -44,7 +45,7 @@ class AgreementForm(SelectionAdminForm):
 
 
 @admin.register(DataSharingAgreement)
-class DataSharingAgreementAdmin(SimpleHistoryAdmin):
+class DataSharingAgreementAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     form = AgreementForm
     list_display = ["reference", "partner", "starts_on", "ends_on", "has_document"]
     list_filter = ["partner"]
@@ -74,7 +75,7 @@ class PurposeTemplateForm(SelectionAdminForm):
 
 
 @admin.register(PurposeTemplate)
-class PurposeTemplateAdmin(SimpleHistoryAdmin):
+class PurposeTemplateAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     form = PurposeTemplateForm
     list_display = ["purpose", "describe"]
 

@@ -13,3 +13,8 @@ class SharingConfig(AppConfig):
         from .services import recipient_notices_create
 
         on_withdrawal(recipient_notices_create)
+
+        # Agreements nearing their end date run on the shared deadline mechanism.
+        from .deadlines import register_clocks
+
+        register_clocks()

@@ -159,7 +159,9 @@ class Disclosure(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference}: {self.get_kind_display()} to {self.recipient_label}"
+        # No recipient: str() reaches admin delete pages outside the gate, and a named
+        # officer or worker beside a disclosure about a client says too much there.
+        return f"{self.reference}: {self.get_kind_display()}"
 
     @property
     def selection_obj(self) -> Selection:

@@ -611,7 +611,11 @@ def agreement_document_attach(*, actor, agreement: DataSharingAgreement, checked
             document = AgreementDocument.from_checked(checked, stored_name=stored_name, uploaded_by=actor)
             document.full_clean()
             document.save()
-            DataSharingAgreement.objects.filter(pk=agreement.pk).update(document=document)
+            # A locked save, not QuerySet.update(), so the agreement's history records it.
+            locked = DataSharingAgreement.objects.select_for_update().get(pk=agreement.pk)
+            locked.document = document
+            locked._history_user = actor
+            locked.save(update_fields=["document"])
             agreement.document = document
     except BaseException:
         remove(stored_name)

@@ -328,8 +328,10 @@ def statutory_request_log(
             if basis == Basis.COURT_ORDER:
                 placed = _legal_hold_place(actor=actor, statutory_request=statutory_request, request=request, now=now)
                 if placed:
-                    StatutoryRequest.objects.filter(pk=statutory_request.pk).update(placed_legal_hold=True)
+                    # A save, not QuerySet.update(), so the request's history shows the hold.
                     statutory_request.placed_legal_hold = True
+                    statutory_request._history_user = actor
+                    statutory_request.save(update_fields=["placed_legal_hold"])
             if basis == Basis.EMERGENCY:
                 _raise_alert(statutory_request, StatutoryAlert.Kind.EMERGENCY_LOGGED, now=now)
     except BaseException:

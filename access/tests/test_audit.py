@@ -123,7 +123,6 @@ def _raw_change(obj):
     return "reason = 'nothing to see'" if isinstance(obj, AccessEvent) else "row_count = 0"
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize("model", ["AccessEvent", "AuditSeal"])
 @pytest.mark.parametrize("how", TAMPERING)
 def test_the_database_refuses_to_change_or_delete_audit_rows(db, model, how):
@@ -255,8 +254,31 @@ def test_an_intact_log_verifies(db):
     assert err == ""
 
 
-def test_an_empty_log_verifies(db):
+def test_an_empty_log_verifies(db, seal_file):
+    seal_file.touch()
     assert verify()[0] == 0
+
+
+def test_verify_says_loudly_when_it_cannot_read_the_seal_file(db, seal_file):
+    _sealed()
+    seal_file.unlink()
+
+    code, out, err = verify()
+
+    assert code == 2
+    assert "Audit log intact" not in out
+    assert f"CANNOT VERIFY the audit log: the seal file {seal_file} cannot be read" in err
+
+
+def test_checking_the_database_alone_is_a_choice_that_warns(db, seal_file):
+    _sealed()
+    seal_file.unlink()
+
+    code, out, err = verify("--no-seal-file")
+
+    assert code == 0
+    assert "Audit log intact" in out
+    assert "checking the database only" in err
 
 
 @pytest.mark.postgres

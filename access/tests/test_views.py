@@ -1,9 +1,11 @@
 import datetime
+import io
 
 import pytest
 from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from access import selectors
 from access.gate import Action, open_client, record
@@ -263,3 +265,22 @@ def test_review_queries_do_not_grow_with_the_items(
     with django_assert_max_num_queries(20):
         response = test_client.get(reverse("access:review"))
     assert len(response.context["review"].outside_caseload) == 20
+
+
+def test_the_access_log_downloads_as_xlsx_for_the_team_manager(login, manager, own_client, caseworker):
+    open_client(caseworker, own_client.pk, categories=["mental_health"])
+    response = login(manager).get(reverse("access:client_log_export", args=[own_client.pk, "xlsx"]))
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    rows = [[cell.value for cell in row] for row in load_workbook(io.BytesIO(response.content)).active.iter_rows()]
+    assert rows[0][0] == "When (UTC)"
+    viewed = [row for row in rows[1:] if row[1] == str(caseworker)]
+    assert viewed
+    assert viewed[0][4] == "Mental health"
+    assert AccessEvent.objects.filter(actor=manager, client=own_client, action="history", outcome="allowed").exists()
+
+
+def test_the_access_log_export_is_refused_to_a_caseworker(login, caseworker, own_client):
+    response = login(caseworker).get(reverse("access:client_log_export", args=[own_client.pk, "csv"]))
+    assert response.status_code == 404

@@ -38,9 +38,12 @@ def test_a_manager_without_two_factor_is_sent_to_enrolment(page, axe, manager):
     secret = page.locator("figcaption code").inner_text().replace(" ", "")
     page.get_by_label("Code", exact=True).fill(totp_code_for_key(base64.b32decode(secret)))
     page.get_by_role("button", name="Confirm and turn on").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("heading", name="Your backup codes").wait_for()
     assert page.get_by_text("Two-factor authentication is set up").is_visible()
+    assert page.get_by_role("list", name="Backup codes").get_by_role("listitem").count() == 10
     axe(page)
+    page.get_by_role("link", name="I have saved my codes: continue").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
 
 
 def test_repeated_wrong_passwords_lock_the_account_with_a_clear_message(page, axe, caseworker):

@@ -1,4 +1,5 @@
-"""Concurrent logins (possible shared accounts), shown to the person's manager and the ISO."""
+"""Security events shown to the person's manager and the ISO: concurrent logins, failed sign-ins,
+lockouts, second-factor failures, password and two-factor resets, backup codes."""
 
 from datetime import timedelta
 
@@ -82,7 +83,7 @@ def test_the_page_is_empty_for_a_manager_of_another_team(client, login, casework
     response = client.get(PAGE)
     assert response.status_code == 200
     assert "Casey Worker" not in response.content.decode()
-    assert "No concurrent logins recorded" in response.content.decode()
+    assert "No security events recorded" in response.content.decode()
 
 
 @pytest.mark.parametrize("standing_user", ["caseworker", "admin_user"])
@@ -116,3 +117,111 @@ def test_the_page_is_paginated(client, login, caseworker, manager):
     assert "Page 1 of 2" in first.content.decode()
     assert len(client.get(PAGE, {"page": 2}).context["events"]) == 5
     assert client.get(PAGE, {"page": "nonsense"}).status_code == 200
+
+
+# --- Every reviewed kind, not only concurrent logins (issue 11, item 21) ----------------------
+
+
+def _event(kind, user=None, *, username="", minutes_ago=0, **extra):
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=username or (user.username if user else ""),
+        at=timezone.now() - timedelta(minutes=minutes_ago),
+        **extra,
+    )
+
+
+REVIEWED = [
+    Kind.LOGIN_FAILED,
+    Kind.LOCKED_OUT,
+    Kind.TWO_FACTOR_FAILED,
+    Kind.TWO_FACTOR_RESET,
+    Kind.TWO_FACTOR_REMOVED,
+    Kind.PASSWORD_RESET,
+    Kind.PASSWORD_SET_BY_ADMIN,
+    Kind.BACKUP_CODE_USED,
+    Kind.CONCURRENT_LOGIN,
+]
+
+
+@pytest.mark.parametrize("kind", REVIEWED)
+def test_a_manager_sees_each_kind_for_their_team_and_not_another(
+    client, login, caseworker, other_caseworker, manager, kind
+):
+    _event(kind, caseworker, detail="ours")
+    _event(kind, other_caseworker, detail="theirs")
+    login(manager)
+
+    response = client.get(PAGE)
+
+    content = response.content.decode()
+    assert "Casey Worker" in content
+    assert Kind(kind).label in content
+    assert "theirs" not in content
+    assert other_caseworker.get_full_name() not in content
+
+
+@pytest.mark.parametrize("kind", REVIEWED)
+def test_the_iso_sees_each_kind_for_everyone(caseworker, other_caseworker, iso, kind):
+    from accounts.selectors import security_events_for
+
+    events = [_event(kind, caseworker), _event(kind, other_caseworker)]
+    assert set(security_events_for(iso)) == set(events)
+
+
+def test_only_the_iso_sees_failed_sign_ins_under_unknown_usernames(manager, iso):
+    from accounts.selectors import security_events_for
+
+    event = _event(Kind.LOGIN_FAILED, username="no-such-person")
+    assert list(security_events_for(iso)) == [event]
+    assert list(security_events_for(manager)) == []
+
+
+def test_routine_sign_ins_and_outs_are_not_listed(caseworker, iso):
+    from accounts.selectors import security_events_for
+
+    for kind in (Kind.LOGIN, Kind.LOGOUT, Kind.SESSION_EXPIRED):
+        _event(kind, caseworker)
+    assert list(security_events_for(iso)) == []
+
+
+def test_an_admin_reset_shows_who_did_it_to_the_persons_manager(client, login, caseworker, manager, admin_user):
+    from accounts import services
+
+    services.two_factor_reset(actor=admin_user, user=caseworker)
+    login(manager)
+    content = client.get(PAGE).content.decode()
+    assert "Two-factor reset by an admin" in content
+    assert f"By {admin_user}." in content
+
+
+def test_the_page_can_show_one_kind(client, login, caseworker, manager):
+    _event(Kind.LOCKED_OUT, caseworker, detail="locked-row")
+    _event(Kind.BACKUP_CODE_USED, caseworker, detail="backup-row")
+    login(manager)
+
+    one_kind = client.get(PAGE, {"kind": Kind.BACKUP_CODE_USED}).content.decode()
+    unknown_kind = client.get(PAGE, {"kind": "<script>"})
+
+    assert "backup-row" in one_kind
+    assert "locked-row" not in one_kind
+    assert unknown_kind.status_code == 200
+    assert "locked-row" in unknown_kind.content.decode()
+
+
+def test_every_kind_costs_the_same_queries(
+    client, login, caseworker, manager, admin_user, team_a, django_assert_num_queries
+):
+    login(manager)
+    staff = [UserFactory(teams=[team_a]) for _ in range(3)]
+    client.get(PAGE)
+    for person in staff * 10:
+        for kind in REVIEWED:
+            _event(kind, person, actor=admin_user)
+    # session, user, device, active session, count, page of events (with person and actor).
+    with django_assert_num_queries(6):
+        response = client.get(PAGE)
+    assert len(response.context["events"]) == 50
+    with django_assert_num_queries(6):
+        client.get(PAGE, {"page": 3, "kind": Kind.LOCKED_OUT})

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from breaches.models import SweepHeartbeat
+from deadlines.models import SweepHeartbeat
 
 
 @pytest.fixture
@@ -24,9 +24,9 @@ def fresh_heartbeat(db):
 @pytest.fixture
 def eager_celery():
     """Run tasks inline for the length of a test, as a worker would."""
-    from breaches.tasks import sweep_breach_deadlines
+    from deadlines.tasks import sweep_deadlines
 
-    conf = sweep_breach_deadlines.app.conf
+    conf = sweep_deadlines.app.conf
     previous = conf.task_always_eager
     conf.task_always_eager = True
     yield

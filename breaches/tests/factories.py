@@ -4,8 +4,10 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import TeamFactory, UserFactory
-from breaches.clock import deadline_for
-from breaches.models import BreachAlert, BreachNotification, BreachReport
+from breaches.clock import deadline_for, threshold_label
+from breaches.deadlines import CLOCK, threshold_key
+from breaches.models import BreachNotification, BreachReport
+from deadlines.models import Alert
 
 
 class BreachReportFactory(factory.django.DjangoModelFactory):
@@ -31,12 +33,20 @@ class BreachReportFactory(factory.django.DjangoModelFactory):
 
 
 class BreachAlertFactory(factory.django.DjangoModelFactory):
+    """An alert of a breach's current deadline, `threshold_hours` before it (as the sweep records it)."""
+
     class Meta:
-        model = BreachAlert
+        model = Alert
+        exclude = ["breach", "threshold_hours"]
 
     breach = factory.SubFactory(BreachReportFactory)
     threshold_hours = 48
-    due_at = factory.LazyAttribute(lambda o: o.breach.deadline_at - datetime.timedelta(hours=o.threshold_hours))
+    clock = CLOCK
+    object_id = factory.LazyAttribute(lambda o: o.breach.pk)
+    due_at = factory.LazyAttribute(lambda o: o.breach.deadline_at)
+    threshold = factory.LazyAttribute(lambda o: threshold_key(o.threshold_hours))
+    label = factory.LazyAttribute(lambda o: threshold_label(o.threshold_hours))
+    fire_at = factory.LazyAttribute(lambda o: o.breach.deadline_at - datetime.timedelta(hours=o.threshold_hours))
     raised_at = factory.LazyFunction(timezone.now)
 
 

@@ -1,7 +1,8 @@
 import io
 
 from breaches import demo
-from breaches.models import BreachAlert, BreachReport
+from breaches.models import BreachReport
+from deadlines.models import Alert
 
 
 def seed_accounts():
@@ -14,11 +15,11 @@ def test_the_demo_seeds_three_breaches_once(db):
     seed_accounts()
 
     demo.seed(io.StringIO())
-    counts = (BreachReport.objects.count(), BreachReport.history.count(), BreachAlert.objects.count())
+    counts = (BreachReport.objects.count(), BreachReport.history.count(), Alert.objects.count())
     out = io.StringIO()
     demo.seed(out)
 
-    assert counts == (BreachReport.objects.count(), BreachReport.history.count(), BreachAlert.objects.count())
+    assert counts == (BreachReport.objects.count(), BreachReport.history.count(), Alert.objects.count())
     assert "0 demo breaches created" in out.getvalue()
     assert sorted(BreachReport.objects.values_list("status", flat=True)) == ["assessed", "closed", "reported"]
 

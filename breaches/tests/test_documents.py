@@ -4,12 +4,10 @@ import io
 
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given
-from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from breaches import services
-from breaches.documents import FORMULA_PREFIXES, register_rows, safe_cell
+from breaches.documents import register_rows
 from breaches.models import BreachReport
 
 ICO_SECTIONS = [
@@ -122,19 +120,6 @@ def test_the_register_export_has_a_row_per_breach_and_no_client_names(login, cas
     assert record["Notified late"] == "no"
     assert "Annabel" not in response.content.decode()
     assert client.reference not in response.content.decode()
-
-
-@given(st.text())
-def test_no_cell_can_start_a_spreadsheet_formula(value):
-    cell = safe_cell(value)
-
-    assert not cell.startswith(FORMULA_PREFIXES)
-    assert cell.removeprefix("'") == value or cell == value
-
-
-@given(st.sampled_from(FORMULA_PREFIXES), st.text())
-def test_a_formula_is_kept_as_text(prefix, rest):
-    assert safe_cell(prefix + rest) == "'" + prefix + rest
 
 
 def test_the_register_header_comes_first_even_when_it_is_empty():

@@ -3,12 +3,16 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from accounts.tests.factories import TeamFactory, UserFactory
 from breaches import services
-from breaches.models import BreachAlert, BreachNotification, BreachReport, StaffInvolvement
+from breaches.models import BreachNotification, BreachReport, StaffInvolvement
+from breaches.tests.alerts import current_alerts, email_of, hours
 from breaches.tests.factories import BreachReportFactory
+from deadlines.models import Alert
+from deadlines.services import outbox_send
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
@@ -70,7 +74,8 @@ def test_reporting_starts_the_clock_72_hours_from_becoming_aware(caseworker, tea
 def test_reporting_raises_the_reported_alert_at_once(caseworker):
     breach = report(caseworker)
 
-    assert list(breach.alerts.values_list("threshold_hours", "raised_at")) == [(72, NOW)]
+    assert [(hours(a), a.raised_at, a.delivery) for a in current_alerts(breach)] == [(72, NOW, "email")]
+    assert email_of(breach).status == "pending"
 
 
 def test_reporting_queues_the_alert_email_after_commit(caseworker, django_capture_on_commit_callbacks):
@@ -124,7 +129,7 @@ def test_reporting_refuses_impossible_input_and_saves_nothing(caseworker, overri
 
     assert field in error.value.message_dict
     assert not BreachReport.objects.exists()
-    assert not BreachAlert.objects.exists()
+    assert not Alert.objects.exists()
 
 
 # --- Triage ------------------------------------------------------------------------------
@@ -427,31 +432,32 @@ def test_a_closed_breach_can_no_longer_be_changed(caseworker, manager):
 
 def test_an_alert_is_emailed_to_the_team_managers_and_the_iso_only(caseworker, manager, other_manager, iso, mailoutbox):
     breach = report(caseworker)
-    alert = breach.alerts.get()
+    row = email_of(breach)
 
-    assert services.breach_alert_send(alert_id=alert.pk) is True
+    assert outbox_send(outbox_id=row.pk) == "sent"
 
     (mail,) = mailoutbox
     assert sorted(mail.to) == sorted([manager.email, iso.email])
     assert breach.reference in mail.subject
-    alert.refresh_from_db()
-    assert alert.emailed_at == NOW
+    row.refresh_from_db()
+    assert row.sent_at == NOW
+    assert mail.extra_headers["Message-ID"] == row.message_id  # fixed at the claim, stored with the row
 
 
 def test_an_alert_is_emailed_once_however_often_it_is_sent(caseworker, manager, mailoutbox):
-    alert = report(caseworker).alerts.get()
+    row = email_of(report(caseworker))
 
-    results = [services.breach_alert_send(alert_id=alert.pk) for _ in range(3)]
+    results = [outbox_send(outbox_id=row.pk) for _ in range(3)]
 
-    assert results == [True, False, False]
+    assert results == ["sent", "", ""]
     assert len(mailoutbox) == 1
 
 
 def test_an_alert_email_names_nobody_affected(caseworker, manager, team_a, make_client, mailoutbox):
     client = make_client(actor=caseworker, team=team_a, first_name="Zebedee", last_name="Quill")
-    alert = report(caseworker, clients=[client]).alerts.get()
+    row = email_of(report(caseworker, clients=[client]))
 
-    services.breach_alert_send(alert_id=alert.pk)
+    outbox_send(outbox_id=row.pk)
 
     body = mailoutbox[0].body
     assert "Zebedee" not in body
@@ -459,31 +465,31 @@ def test_an_alert_email_names_nobody_affected(caseworker, manager, team_a, make_
     assert "notebook" not in body  # no free text either: it may name people
 
 
-def test_a_failed_send_leaves_the_alert_for_the_next_sweep(caseworker, manager, settings):
+def test_a_refused_send_leaves_the_alert_for_the_next_sweep(caseworker, manager, settings):
     settings.EMAIL_BACKEND = "breaches.tests.test_services.FailingBackend"
-    alert = report(caseworker).alerts.get()
+    row = email_of(report(caseworker))
 
-    with pytest.raises(OSError):
-        services.breach_alert_send(alert_id=alert.pk)
+    assert outbox_send(outbox_id=row.pk) == "failed"
 
-    alert.refresh_from_db()
-    assert alert.emailed_at is None
+    row.refresh_from_db()
+    assert (row.status, row.sent_at, row.attempts) == ("failed", None, 1)
+    assert "refused" in row.last_error.lower()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox_send(outbox_id=row.pk) == "sent"  # what the next sweep does
 
 
 def test_no_email_goes_out_for_a_breach_whose_clock_has_stopped(caseworker, manager, mailoutbox):
     breach = assessed(report(caseworker), manager, likelihood="remote", severity="minimal")
     decided(breach, manager, notify_ico="not_reportable")
 
-    assert services.breach_alert_send(alert_id=breach.alerts.get().pk) is False
+    assert outbox_send(outbox_id=email_of(breach).pk) == "cancelled"
     assert mailoutbox == []
 
 
-class FailingBackend:
-    def __init__(self, *args, **kwargs):
-        pass
-
+class FailingBackend(BaseEmailBackend):
     def send_messages(self, messages):
-        raise OSError("SMTP server unreachable")
+        raise ConnectionRefusedError("Connection refused by the SMTP server")
 
 
 def test_a_breach_factory_breach_belongs_to_its_reporters_team(db):
@@ -499,6 +505,6 @@ def test_an_alert_email_links_to_the_breach_at_the_site_address(caseworker, mana
     settings.SITE_URL = "https://casework.example.org/"
     breach = report(caseworker)
 
-    services.breach_alert_send(alert_id=breach.alerts.get().pk)
+    outbox_send(outbox_id=email_of(breach).pk)
 
     assert f"https://casework.example.org/breaches/{breach.pk}/" in mailoutbox[0].body

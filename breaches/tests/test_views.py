@@ -1,4 +1,5 @@
 import datetime
+import io
 import re
 
 import pytest
@@ -7,12 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from access.models import AccessEvent
 from accounts.tests.factories import TeamFactory, UserFactory
 from breaches import services
-from breaches.models import BreachAlert, BreachReport, SweepHeartbeat
+from breaches.models import BreachReport
+from breaches.tests.alerts import alerts_of
 from breaches.tests.factories import BreachAlertFactory, BreachNotificationFactory, BreachReportFactory
+from deadlines.models import SweepHeartbeat
+from deadlines.services import deadlines_sweep
 
 UTC = datetime.UTC
 
@@ -50,7 +55,7 @@ def test_a_caseworker_reports_a_breach(login, caseworker, team_a):
     assert breach.reported_by == caseworker
     assert breach.team == team_a
     assert breach.categories == ["identity", "mental_health"]
-    assert BreachAlert.objects.filter(breach=breach, threshold_hours=72).exists()
+    assert list(alerts_of(breach)) == [72]
     confirmation = client.get(response["Location"])
     assert breach.reference in confirmation.content.decode()
 
@@ -290,7 +295,7 @@ def test_a_new_stale_episode_emails_the_iso_again(login, manager, iso, mailoutbo
         SweepHeartbeat.objects.create(pk=1, last_sweep_at=start - datetime.timedelta(minutes=20))
         client.get(reverse("breaches:queue"))
     with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
-        services.breach_deadlines_sweep()  # the worker came back...
+        deadlines_sweep()  # the worker came back...
     with time_machine.travel(start + datetime.timedelta(hours=2), tick=False):
         client.get(reverse("breaches:queue"))  # ...and stopped again
 
@@ -483,6 +488,20 @@ def test_the_register_export_is_safe_to_open_in_a_spreadsheet(login, manager, te
     assert response["Content-Type"].startswith("text/csv")
     assert "'=HYPERLINK" in body
     assert "Other team" not in body
+
+
+def test_the_register_also_downloads_as_xlsx_with_every_cell_text(login, manager, team_a, team_b):
+    BreachReportFactory(team=team_a, what_happened='=HYPERLINK("http://evil","click")')
+    BreachReportFactory(team=team_b, what_happened="Other team's breach")
+
+    response = login(manager).get(reverse("breaches:export"), {"format": "xlsx"})
+
+    assert response["Content-Disposition"] == 'attachment; filename="breach-register.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert '=HYPERLINK("http://evil","click")' in values
+    assert "Other team's breach" not in values
+    assert {cell.data_type for row in sheet.iter_rows() for cell in row if cell.value is not None} == {"s"}
 
 
 def test_breaches_of_other_teams_stay_hidden_from_a_manager_of_two_teams(login, team_a):

@@ -30,8 +30,10 @@ from django.utils import timezone
 from access.audit import BATCH_SIZE, seal_audit
 from access.models import AccessEvent
 from accounts.models import ROLE_GROUP_NAMES, Role, Team, TeamMembership, User
-from breaches.clock import CLOCK_STARTED_HOURS, alert_due_at, alert_thresholds
-from breaches.models import BreachAlert, BreachReport, Status
+from breaches.clock import CLOCK_STARTED_HOURS, alert_due_at, alert_thresholds, threshold_label
+from breaches.deadlines import CLOCK as BREACH_CLOCK
+from breaches.deadlines import threshold_key
+from breaches.models import BreachReport, Status
 from clients.categories import CATEGORIES, Level, Selection
 from clients.models import (
     Assignment,
@@ -43,6 +45,7 @@ from clients.models import (
 )
 from clients.services import manager_group
 from consent.models import ConsentRecord, Partner, PrivacyNotice, Purpose
+from deadlines.models import Alert
 from sharing.models import DataSharingAgreement, Disclosure, PurposeTemplate, Referral
 from sharing.snapshot import canonical
 
@@ -276,7 +279,7 @@ class Builder:
                     Disclosure,
                     Referral,
                     BreachReport,
-                    BreachAlert,
+                    Alert,
                     AccessEvent,
                 ]
             )
@@ -694,7 +697,7 @@ class Builder:
         self.say(f"Breaches: {n:,} with their alerts …")
         rng = self.rng
         thresholds = alert_thresholds()
-        bid, aid = _next_id(BreachReport), _next_id(BreachAlert)
+        bid, aid = _next_id(BreachReport), _next_id(Alert)
         breaches, alerts = [], []
         decided = [Status.NOTIFIED, Status.NOT_REPORTABLE, Status.CLOSED, Status.CLOSED, Status.CLOSED]
         running = [Status.REPORTED, Status.TRIAGED, Status.ASSESSED]
@@ -730,7 +733,19 @@ class Builder:
             for hours in thresholds:
                 due = alert_due_at(deadline, hours)
                 if due <= self.now and (status in running or hours >= 48):
-                    alerts.append((aid + len(alerts), breach_id, hours, due, due, due, "manager@example.org"))
+                    alerts.append(
+                        (
+                            aid + len(alerts),
+                            BREACH_CLOCK,
+                            breach_id,
+                            deadline,
+                            threshold_key(hours),
+                            threshold_label(hours),
+                            due,
+                            due,
+                            Alert.Delivery.EMAIL,
+                        )
+                    )
         self.counts["breaches"] = copy_rows(
             BreachReport,
             [
@@ -751,8 +766,8 @@ class Builder:
             breaches,
         )
         self.counts["breach_alerts"] = copy_rows(
-            BreachAlert,
-            ["id", "breach_id", "threshold_hours", "due_at", "raised_at", "emailed_at", "recipients"],
+            Alert,
+            ["id", "clock", "object_id", "due_at", "threshold", "label", "fire_at", "raised_at", "delivery"],
             alerts,
         )
 

@@ -25,7 +25,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.audit import seal_audit, verify_audit
-from breaches.services import breach_deadlines_sweep
+from deadlines.services import deadlines_sweep
 from sharing.models import Referral
 from sharing.selectors import decide_referral
 
@@ -269,7 +269,7 @@ class Bench:
     # --- Background work -----------------------------------------------------------------------
 
     def breach_sweep(self) -> None:
-        self.results["breach_sweep"] = measure(breach_deadlines_sweep, samples=self.plan.sweeps, warmup=3)
+        self.results["breach_sweep"] = measure(deadlines_sweep, samples=self.plan.sweeps, warmup=3)
 
     def seal(self) -> None:
         """Seal the dataset's unsealed tail, one batch per run: `seal_batches` timed, then one

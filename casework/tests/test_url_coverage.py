@@ -256,6 +256,20 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _team_a_import(fx):
+    from imports.models import ClientImport
+
+    client_import = ClientImport.objects.create(
+        team=fx.team_a,
+        uploaded_by=fx.manager,
+        uploaded_at=fx.manager.date_joined,
+        file_name="x.csv",
+        kind="csv",
+        sha256="",
+    )
+    return {"import_id": client_import.pk}
+
+
 def _statutory(client, fx):
     from statutory.tests.factories import StatutoryRequestFactory
 
@@ -343,6 +357,9 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # Single sign-on: 404 until configured; then the provider's round trip.
+    "accounts:sso_start",
+    "accounts:sso_callback",
 }
 
 LOGIN_ONLY = {
@@ -351,6 +368,7 @@ LOGIN_ONLY = {
     "accounts:two_factor_enrol",
     "accounts:two_factor_verify",
     "accounts:two_factor_remove",
+    "accounts:two_factor_backup_codes",
     "accounts:password_change",
     "clients:caseload",
     "clients:search",
@@ -360,6 +378,8 @@ LOGIN_ONLY = {
 ROLE_ONLY: dict[str, RoleUrl] = {
     "accounts:security_events": RoleUrl(MANAGERS_AND_ISO),
     "clients:create": RoleUrl(CASEWORK),
+    "clients:needs_key_worker": RoleUrl(frozenset({"manager", "other_manager"})),
+    "clients:idle_assignments": RoleUrl(frozenset({"manager", "other_manager"})),
     "access:review": RoleUrl(MANAGERS_AND_ISO),
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
@@ -369,6 +389,26 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "rights:register": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
+    "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
+    # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "iso", "admin_user"}), kwargs=_team_a_import, denied_status=(403, 404)
+        )
+        for page in ("detail", "progress")
+    },
+    **{
+        f"imports:{page}": RoleUrl(
+            frozenset({"manager", "admin_user"}),
+            kwargs=_team_a_import,
+            method="post",
+            ok_status=(302,),
+            denied_status=(403, 404, 405),
+        )
+        for page in ("confirm", "cancel")
+    },
+    "reports:download": RoleUrl(MANAGERS_AND_ISO, kwargs=lambda fx: {"key": "caseload", "fmt": "xlsx"}),
     # The reporter's confirmation page: the reporter only (404 for anyone else).
     "breaches:reported": RoleUrl(frozenset({"caseworker"}), kwargs=_own_breach_report, denied_status=(404,)),
     # A team_a breach: its manager and the ISO; other roles 403, another team's manager 404.
@@ -389,10 +429,12 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:assignments": ClientUrl(TEAM_MANAGER),
     "clients:assignment_end": ClientUrl(TEAM_MANAGER, kwargs=_open_assignment, method="post", ok_status=(302,)),
     # Closing a closed case (or reopening an open one) sends the manager back to the record.
+    "clients:move": ClientUrl(TEAM_MANAGER),
     "clients:close": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "clients:reopen": ClientUrl(TEAM_MANAGER, ok_status=(200, 302)),
     "access:reason": ClientUrl(NO_CLIENT_DATA),
     "access:client_log": ClientUrl(CLIENT_LOG),
+    "access:client_log_export": ClientUrl(CLIENT_LOG, kwargs=lambda c, fx: {"client_id": pk(c), "fmt": "xlsx"}),
     "admin:clients_client_change": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "admin:clients_client_history": ClientUrl(ADMIN_RECORD, kwargs=_admin_object),
     "consent:tab": ClientUrl(RECORD),
@@ -400,6 +442,7 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:summary_pdf": ClientUrl(RECORD),
     "consent:detail": ClientUrl(RECORD, kwargs=_consent),
     "consent:withdraw": ClientUrl(RECORD, kwargs=_consent),
+    "consent:review": ClientUrl(RECORD, kwargs=_consent),
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),

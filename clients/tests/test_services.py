@@ -135,7 +135,7 @@ def test_ending_one_of_two_assignments_keeps_the_other_caseworkers_access(manage
 
 
 def test_moving_a_client_moves_the_managers_access(manager, team_a, team_b, team_client):
-    services.client_move(actor=manager, client=team_client, team=team_b)
+    services.client_move(actor=manager, client=team_client, team=team_b, reason="Moved into the hostel")
 
     assert group_rows(team_client) == {services.manager_group_name(team_b.pk)}
 

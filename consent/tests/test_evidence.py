@@ -13,6 +13,7 @@ from consent.models import ConsentEvidence, ConsentRecord
 
 from .conftest import stored_files
 from .factories import PDF_BYTES
+from .hostile_pdfs import HOSTILE, ORDINARY, UNREADABLE
 
 
 def png_bytes() -> bytes:
@@ -88,8 +89,48 @@ def test_it_refuses_a_path_traversal_filename(name):
 
 def test_it_refuses_a_truncated_pdf_and_one_with_scripts():
     assert refusal("cut.pdf", PDF_BYTES[:60]).code == "bad_pdf"
-    scripted = PDF_BYTES.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>")
-    assert refusal("scripted.pdf", scripted).code == "active_pdf"
+    assert refusal("scripted.pdf", HOSTILE["script with an escaped name"]).code == "active_pdf"
+
+
+# --- PDFs are parsed, not searched: every spelling and hiding place of active content ----------
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_it_refuses_a_pdf_with_active_content_however_it_is_written(name):
+    error = refusal("signed.pdf", HOSTILE[name])
+
+    assert error.code == "active_pdf"
+    assert error.messages[0].startswith("This PDF is not accepted: it contains ")
+
+
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        ("script with an escaped name", b"/JavaScript"),
+        ("launch with an escaped name", b"/Launch"),
+        ("launch in a compressed object stream", b"/Launch"),
+        ("page script in a compressed object stream", b"/JavaScript"),
+    ],
+)
+def test_the_hostile_pdfs_hide_their_names_from_a_byte_search(name, marker):
+    # What the old byte-string blocklist looked for is not in the file, yet it is refused.
+    assert marker not in HOSTILE[name]
+    assert refusal("signed.pdf", HOSTILE[name]).code == "active_pdf"
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_it_refuses_a_pdf_that_does_not_parse_or_is_encrypted(name):
+    error = refusal("signed.pdf", UNREADABLE[name])
+
+    assert error.code == "bad_pdf"
+    assert "password" in error.messages[0]
+
+
+@pytest.mark.parametrize("name", ORDINARY)
+def test_it_accepts_an_ordinary_pdf(name):
+    checked = check_upload(SimpleUploadedFile("signed.pdf", ORDINARY[name]))
+
+    assert checked.content_type == "application/pdf"
 
 
 def test_it_refuses_an_image_pillow_cannot_read():
@@ -152,6 +193,24 @@ def test_a_refused_upload_is_explained_beside_the_field_and_nothing_is_saved(
     html = response.content.decode()
     assert 'id="id_evidence_error"' in html
     assert "The file is not a PDF or an image, whatever its name says." in html
+    assert_nothing_saved(private_root)
+
+
+@pytest.mark.parametrize("name", ["script with an escaped name", "launch in a compressed object stream"])
+def test_a_pdf_with_active_content_is_refused_beside_the_field_and_nothing_is_saved(
+    client, login, caseworker, jordan, riverside, housing, notice, private_root, name
+):
+    login(caseworker)
+    upload = SimpleUploadedFile("consent.pdf", HOSTILE[name])
+
+    response = client.post(
+        reverse("consent:record", args=[jordan.pk]), consent_post(riverside, housing, notice, upload)
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_evidence_error"' in html
+    assert "This PDF is not accepted" in html
     assert_nothing_saved(private_root)
 
 

@@ -1,10 +1,12 @@
 import datetime as dt
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from clients.categories import CATEGORIES
 from consent.tests.factories import PDF_BYTES
+from consent.tests.hostile_pdfs import HOSTILE
 from sharing.models import AgreementDocument, DataSharingAgreement, PurposeTemplate
 
 from .factories import purpose
@@ -62,6 +64,23 @@ def test_an_upload_that_is_not_a_pdf_or_image_is_refused_beside_the_field(
 
     assert response.status_code == 200
     assert "The file is not a PDF or an image" in response.content.decode()
+    assert not DataSharingAgreement.objects.exists()
+    assert not list(tmp_path.rglob("*.*"))
+
+
+@pytest.mark.parametrize("name", ["script with an escaped name", "launch in a compressed object stream"])
+def test_an_agreement_pdf_with_active_content_is_refused_beside_the_field(
+    admin_user, su_service, login, settings, tmp_path, name
+):
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
+    upload = SimpleUploadedFile("agreement.pdf", HOSTILE[name], content_type="application/pdf")
+
+    response = login(admin_user).post(
+        reverse("admin:sharing_datasharingagreement_add"), agreement_data(su_service, upload)
+    )
+
+    assert response.status_code == 200
+    assert "This PDF is not accepted" in response.content.decode()
     assert not DataSharingAgreement.objects.exists()
     assert not list(tmp_path.rglob("*.*"))
 

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from access.models import AccessEvent
 from clients.categories import CATEGORIES, Selection
 from consent.tests.factories import PDF_BYTES, PartnerFactory, client_on_caseload
+from consent.tests.hostile_pdfs import HOSTILE
 from sharing.models import Disclosure
 from sharing.tests.conftest import DA_SUMMARY, HOUSING_SUMMARY, SUPPORT_DETAIL, SUPPORT_SUMMARY
 from statutory import services
@@ -129,6 +130,19 @@ def test_an_upload_that_is_not_a_pdf_or_image_is_refused_beside_the_field(jordan
 
     assert response.status_code == 400
     assert 'id="id_order_copy_error"' in page(response)
+    assert not StatutoryRequest.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["script with an escaped name", "launch in a compressed object stream"])
+def test_an_order_pdf_with_active_content_is_refused_beside_the_field(jordan, caseworker, login, name):
+    client = login(caseworker)
+    upload = SimpleUploadedFile("order.pdf", HOSTILE[name], content_type="application/pdf")
+
+    response = client.post(url("statutory_new", jordan.pk), intake(order_copy=upload))
+
+    assert response.status_code == 400
+    assert 'id="id_order_copy_error"' in page(response)
+    assert "This PDF is not accepted" in page(response)
     assert not StatutoryRequest.objects.exists()
 
 
@@ -301,6 +315,29 @@ def test_an_immigration_request_defaults_to_refusal_with_the_reason(jordan, case
     assert request.outcome == SR.Outcome.REFUSED
     assert request.decision_reasons.startswith("There is no legal obligation to disclose information to Immigration")
     assert "has not consented" in request.decision_reasons
+
+
+def test_the_immigration_decision_page_says_the_client_has_not_consented_to_what_was_asked(
+    jordan, caseworker, manager, login
+):
+    home_office = PartnerFactory(name="Home Office Immigration Enforcement", kind="other")
+    request = StatutoryRequestFactory(
+        client=jordan,
+        received_by=caseworker,
+        body=SR.Body.IMMIGRATION,
+        body_name="Home Office Immigration Enforcement",
+        partner=home_office,
+        basis=SR.Basis.NONE,
+        scope={},
+    )
+    assert request.limit  # something was asked for from the record
+
+    response = login(manager).get(url("statutory_decide", jordan.pk, request.pk))
+
+    assert shows(response, request.limit.describe())  # the page lists what was asked for
+    assert shows(response, "No consent can cover it:")
+    assert shows(response, "the client has not consented to this disclosure.")
+    assert not shows(response, "nothing was asked for")
 
 
 # --- The emergency exception and its review -----------------------------------------------------

@@ -10,7 +10,8 @@ from access.audit import verify_audit
 class Command(BaseCommand):
     help = (
         "Check the audit log against its seals and the seal chain, and the seals against the seal file. "
-        "Exits 0 when intact, 1 naming the first bad seal or row otherwise."
+        "Exits 0 when intact, 1 naming the first bad seal or row, 2 when the seal file cannot be read "
+        "(pass --no-seal-file to check the database alone)."
     )
 
     def add_arguments(self, parser):
@@ -18,19 +19,33 @@ class Command(BaseCommand):
             "--seal-file",
             type=Path,
             default=None,
-            help="The outside copy of the seals to compare with (default: AUDIT_SEAL_FILE, if it exists).",
+            help="The outside copy of the seals to compare with (default: AUDIT_SEAL_FILE). Required.",
         )
-        parser.add_argument("--no-seal-file", action="store_true", help="Check the database only.")
+        parser.add_argument(
+            "--no-seal-file",
+            action="store_true",
+            help="Check the database only (cannot see seals rewritten together with their rows).",
+        )
         parser.add_argument("--since-seal", type=int, default=None, help="Start at this seal id.")
 
     def handle(self, *args, seal_file, no_seal_file, since_seal, **options):
         if no_seal_file:
             seal_file = None
-        elif seal_file is None:
-            seal_file = Path(settings.AUDIT_SEAL_FILE)
-            if not seal_file.exists():
-                self.stderr.write(f"Warning: no seal file at {seal_file}; checked the database only.")
-                seal_file = None
+            self.stderr.write(
+                "Warning: checking the database only. Someone who can disable the triggers could rewrite "
+                "rows and their seals together without this check noticing; compare with the seal file."
+            )
+        else:
+            seal_file = Path(seal_file or settings.AUDIT_SEAL_FILE)
+            try:
+                seal_file.read_bytes()
+            except OSError as exc:
+                self.stderr.write(
+                    f"CANNOT VERIFY the audit log: the seal file {seal_file} cannot be read ({exc.strerror}). "
+                    "Without it a rewrite of rows and seals together goes unnoticed. Restore the seal file "
+                    "(AUDIT_SEAL_FILE) or name it with --seal-file; --no-seal-file checks the database alone."
+                )
+                raise SystemExit(2) from None
         started = time.perf_counter()
         result = verify_audit(seal_file=seal_file, since_seal=since_seal)
         elapsed = time.perf_counter() - started

@@ -1,0 +1,279 @@
+"""The one deadline mechanism: raise each threshold once per due time, and e-mail it at most once.
+
+`deadlines_sweep` is run by beat. For every registered clock it reads the objects whose
+clock is running, works out which thresholds have fallen due under each object's CURRENT
+due time and are not yet recorded for that due time, and records them:
+
+- thresholds that fall due one by one (a sweep every few minutes) each get an e-mail;
+- when several have passed before anyone was told (a late report, a worker down for a
+  day, a due time corrected earlier), only the latest gets an e-mail, which says where
+  the clock stands; the earlier ones are recorded as raised, "covered" by it;
+- when the due time has changed, a threshold already announced under an earlier due time
+  at or after the moment it falls due under the new one is recorded as "carried", not
+  announced again; every other threshold of the new due time is armed afresh.
+
+Inserts use the unique constraint on (clock, object, due time, threshold) with
+ON CONFLICT DO NOTHING, so repeated and concurrent sweeps record each alert once.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+from collections import defaultdict
+from datetime import datetime
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import enqueue, registry, selectors
+from .models import Alert, OutboxEmail, SweepHeartbeat
+
+logger = logging.getLogger(__name__)
+
+# Errors that mean the mail server did not take the message: safe to try again. Anything
+# else raised while sending (a dropped connection mid-DATA, a timeout) may have come
+# after the server accepted it, so the e-mail's fate is unknown and it is not retried.
+REFUSED = (
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+    ConnectionRefusedError,
+    socket.gaierror,
+)
+
+
+# --- Raising thresholds -------------------------------------------------------------------
+
+
+def _raise_due(clock: registry.Clock, now: datetime, ids: list[int] | None = None) -> int:
+    """Record every threshold of `clock` due by `now` and not yet recorded. Returns how many objects had one.
+
+    A constant number of queries whatever the number of objects: one read of the running
+    objects, one of their alerts, and at most three inserts.
+    """
+    thresholds = sorted(clock.thresholds(), key=lambda t: t.lead, reverse=True)  # earliest first
+    if not thresholds:
+        return 0
+    horizon = now + thresholds[0].lead
+    running = list(clock.running(horizon, ids))
+    if not running:
+        return 0
+    history: dict[int, list[tuple[datetime, str, datetime]]] = defaultdict(list)
+    for object_id, due_at, key, raised_at in Alert.objects.filter(
+        clock=clock.name, object_id__in=[object_id for object_id, _ in running]
+    ).values_list("object_id", "due_at", "threshold", "raised_at"):
+        history[object_id].append((due_at, key, raised_at))
+
+    announced, quiet = [], []  # (alert, key of the alert that covers it or None)
+    for object_id, due_at in running:
+        recorded = {key for due, key, _ in history[object_id] if due == due_at}
+        told_before: dict[str, datetime] = {}
+        for due, key, raised_at in history[object_id]:
+            if due != due_at:
+                told_before[key] = max(raised_at, told_before.get(key, raised_at))
+        fresh = []
+        for threshold in thresholds:
+            fire_at = due_at - threshold.lead
+            if fire_at > now or threshold.key in recorded:
+                continue
+            alert = Alert(
+                clock=clock.name,
+                object_id=object_id,
+                due_at=due_at,
+                threshold=threshold.key,
+                label=threshold.label,
+                fire_at=fire_at,
+                raised_at=now,
+            )
+            if threshold.key in told_before and told_before[threshold.key] >= fire_at:
+                alert.delivery = Alert.Delivery.CARRIED
+                quiet.append((alert, None))
+            else:
+                fresh.append(alert)
+        if fresh:
+            latest = fresh[-1]
+            announced.append(latest)
+            for alert in fresh[:-1]:
+                alert.delivery = Alert.Delivery.COVERED
+                quiet.append((alert, latest))
+    if announced:
+        Alert.objects.bulk_create(announced, ignore_conflicts=True)
+        ids_by_key = dict(
+            (((object_id, due_at, key), pk))
+            for pk, object_id, due_at, key in Alert.objects.filter(
+                clock=clock.name, object_id__in={a.object_id for a in announced}, delivery=Alert.Delivery.EMAIL
+            ).values_list("pk", "object_id", "due_at", "threshold")
+        )
+        OutboxEmail.objects.bulk_create(
+            [
+                OutboxEmail(alert_id=ids_by_key[(a.object_id, a.due_at, a.threshold)], created_at=now)
+                for a in announced
+                if (a.object_id, a.due_at, a.threshold) in ids_by_key
+            ],
+            ignore_conflicts=True,
+        )
+        for alert, cover in quiet:
+            if cover is not None:
+                alert.covered_by_id = ids_by_key.get((cover.object_id, cover.due_at, cover.threshold))
+    if quiet:
+        Alert.objects.bulk_create([alert for alert, _ in quiet], ignore_conflicts=True)
+    return len({a.object_id for a in announced} | {a.object_id for a, _ in quiet})
+
+
+def deadline_check(*, clock: str, object_ids: list[int], now: datetime | None = None) -> None:
+    """Raise what is due now for these objects, inside the caller's transaction.
+
+    For services that start or move a clock (a breach reported, its awareness time
+    corrected), so people hear at once rather than at the next sweep. The e-mails are
+    handed to the worker after commit, without waiting on the broker.
+    Raises KeyError for an unknown clock name.
+    """
+    now = now or timezone.now()
+    _raise_due(registry.get(clock), now, list(object_ids))
+    outbox_ids = list(
+        OutboxEmail.objects.filter(
+            alert__clock=clock, alert__object_id__in=list(object_ids), status=OutboxEmail.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    if outbox_ids:
+        transaction.on_commit(partial(enqueue.send_soon, outbox_ids))
+
+
+def deadlines_sweep() -> dict:
+    """One run of the sweep (beat, every DEADLINE_SWEEP_SECONDS). Returns a summary for the task log.
+
+    State-based and idempotent: a missed, late, repeated or concurrent run raises exactly
+    what is due by now, once per due time. It also marks e-mails abandoned mid-send as
+    "unknown", republishes e-mails still to send (including those that could not be
+    queued while Redis was down) and writes the heartbeat.
+    """
+    now = timezone.now()
+    summary = {"swept_at": now.isoformat(), "clocks": {}}
+    with transaction.atomic():
+        for clock in registry.clocks():
+            summary["clocks"][clock.name] = _raise_due(clock, now)
+        summary["unknown"] = OutboxEmail.objects.filter(
+            status=OutboxEmail.Status.SENDING, claimed_at__lt=now - selectors.sending_stale_after()
+        ).update(status=OutboxEmail.Status.UNKNOWN)
+        to_send = selectors.outbox_to_send()
+        SweepHeartbeat.objects.bulk_create(
+            [SweepHeartbeat(pk=1, last_sweep_at=now)],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["last_sweep_at"],
+        )
+        transaction.on_commit(partial(enqueue.publish_now, to_send))
+    summary["to_send"] = len(to_send)
+    return summary
+
+
+# --- The outbox ---------------------------------------------------------------------------
+
+
+def outbox_queue(*, subject: str, body: str, recipients: list[str]) -> OutboxEmail:
+    """Queue an e-mail whose text is known now; it is sent by the worker after commit.
+
+    For e-mails that are not deadline alerts (which are rendered when sent). Returns the row.
+    """
+    row = OutboxEmail.objects.create(
+        subject=subject, body=body, recipients=", ".join(recipients), created_at=timezone.now()
+    )
+    transaction.on_commit(partial(enqueue.send_soon, [row.pk]))
+    return row
+
+
+def _message_id(row: OutboxEmail) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
+    return f"<outbox-{row.pk}.{int(row.created_at.timestamp())}@{domain}>"
+
+
+def _render_alert(row: OutboxEmail, now: datetime) -> registry.Message | None:
+    alert = row.alert
+    clock = registry.get(alert.clock)
+    current = dict(clock.running(alert.due_at, [alert.object_id]))
+    if current.get(alert.object_id) != alert.due_at:
+        return None  # the clock stopped, or the due time moved: this alert concerns nobody now
+    covered = list(alert.covering.order_by("fire_at"))
+    return clock.message(alert, covered, now)
+
+
+def outbox_send(*, outbox_id: int) -> str:
+    """Send one outbox e-mail at most once. Returns the row's status afterwards ("" if not claimed).
+
+    1. Claim: a conditional update pending/failed → sending, COMMITTED before anything is
+       sent. Only one caller can win it; a redelivered task, a second worker or a later
+       sweep finds the row taken and sends nothing.
+    2. Send, with a fixed Message-ID.
+    3. Record: sent; or failed (the server refused it: a later sweep retries, up to
+       OUTBOX_MAX_ATTEMPTS); or unknown (the connection broke mid-send: never retried
+       automatically). A process that dies between 2 and 3 leaves the row "sending";
+       the sweep marks it unknown after OUTBOX_SENDING_STALE_MINUTES.
+    """
+    now = timezone.now()
+    Status = OutboxEmail.Status
+    with transaction.atomic():
+        claimed = (
+            OutboxEmail.objects.filter(pk=outbox_id)
+            .filter(Q(status=Status.PENDING) | Q(status=Status.FAILED, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS))
+            .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        )
+        if not claimed:
+            return ""
+        row = OutboxEmail.objects.select_related("alert").get(pk=outbox_id)
+        if row.alert_id is not None:
+            message = _render_alert(row, now)
+            if message is None:
+                row.status = Status.CANCELLED
+                row.save(update_fields=["status"])
+                return row.status
+            row.subject, row.body, row.recipients = message.subject, message.body, ", ".join(message.recipients)
+        if not row.recipients.strip():
+            logger.warning("E-mail %s has nobody to send it to.", row.pk)
+            row.status = Status.NO_RECIPIENTS
+            row.save(update_fields=["status", "subject", "body", "recipients"])
+            return row.status
+        row.message_id = row.message_id or _message_id(row)
+        row.save(update_fields=["subject", "body", "recipients", "message_id"])
+    # The claim is committed: from here on, nobody else will send this row.
+    email = EmailMessage(
+        row.subject,
+        row.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [address.strip() for address in row.recipients.split(",") if address.strip()],
+        headers={"Message-ID": row.message_id},
+    )
+    connection = get_connection()
+    try:
+        connection.open()
+        sent = connection.send_messages([email])
+    except REFUSED as exc:
+        return _finish(row, Status.FAILED, error=repr(exc))
+    except Exception as exc:
+        logger.exception("E-mail %s: the send broke off; it may or may not have been delivered.", row.pk)
+        return _finish(row, Status.UNKNOWN, error=repr(exc))
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the message was accepted (or not) already; closing changes nothing
+            logger.warning("E-mail %s: closing the mail connection failed.", row.pk)
+    if not sent:
+        return _finish(row, Status.FAILED, error="The mail backend sent nothing.")
+    return _finish(row, Status.SENT)
+
+
+def _finish(row: OutboxEmail, status: str, *, error: str = "") -> str:
+    updates = {"status": status, "last_error": error[:2000]}
+    if status == OutboxEmail.Status.SENT:
+        updates["sent_at"] = timezone.now()
+    OutboxEmail.objects.filter(pk=row.pk, status=OutboxEmail.Status.SENDING).update(**updates)
+    return status

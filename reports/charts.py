@@ -1,0 +1,106 @@
+"""Bar charts as inline SVG, drawn on the server.
+
+No chart library is used on purpose: pygal writes its styles into a `<style>` element and
+matplotlib into `style="…"` attributes, and the strict Content-Security-Policy
+(`style-src 'self'`, no inline styles) would drop both. These charts use SVG presentation
+attributes only (fill, x, y, width, height), need no script, and carry a `<title>` and
+`<desc>` for assistive technology; the table beside each chart holds the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .selectors import Figure
+
+# Colours with at least 3:1 contrast against white; the legend names each series in text.
+PALETTE = ("#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#b58840")
+WIDTH = 640
+LABEL_WIDTH = 230
+VALUE_WIDTH = 50
+BAR_HEIGHT = 16
+BAR_GAP = 4
+GROUP_GAP = 12
+TOP = 8
+LEGEND_ROW = 22
+
+
+@dataclass
+class Bar:
+    x: int
+    y: int
+    width: float
+    height: int
+    colour: str
+    value: int
+    series: str
+    label: str
+
+    @property
+    def text_x(self) -> float:
+        return self.x + self.width + 4
+
+    @property
+    def text_y(self) -> int:
+        return self.y + 13
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    description: str
+    width: int
+    height: int
+    label_width: int
+    bars: list[Bar] = field(default_factory=list)
+    labels: list[tuple[int, str]] = field(default_factory=list)  # (y of the text baseline, text)
+    legend: list[tuple[int, str, str]] = field(default_factory=list)  # (x, colour, series name)
+    legend_y: int = 0
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def bar_chart(figure: Figure) -> Chart:
+    """Horizontal grouped bars: one group per row of `figure`, one bar per charted series."""
+    series = figure.series
+    count = len(series)
+    group_height = count * BAR_HEIGHT + (count - 1) * BAR_GAP
+    area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    largest = max((_number(row[1 + j]) for row in figure.rows for j in range(count)), default=0) or 1
+    chart = Chart(
+        key=figure.key,
+        title=figure.title,
+        description=figure.description,
+        width=WIDTH,
+        height=0,
+        label_width=LABEL_WIDTH,
+    )
+    y = TOP
+    for row in figure.rows:
+        label = str(row[0])
+        chart.labels.append((y + group_height // 2 + 5, label if len(label) <= 34 else label[:33] + "…"))
+        for j, name in enumerate(series):
+            value = _number(row[1 + j])
+            chart.bars.append(
+                Bar(
+                    x=LABEL_WIDTH,
+                    y=y + j * (BAR_HEIGHT + BAR_GAP),
+                    width=round(area * value / largest, 1),
+                    height=BAR_HEIGHT,
+                    colour=PALETTE[j % len(PALETTE)],
+                    value=int(value) if value == int(value) else value,
+                    series=name,
+                    label=label,
+                )
+            )
+        y += group_height + GROUP_GAP
+    chart.legend_y = y + 10
+    x = LABEL_WIDTH
+    for j, name in enumerate(series):
+        chart.legend.append((x, PALETTE[j % len(PALETTE)], name))
+        x += 24 + 8 * len(name)
+    chart.height = chart.legend_y + LEGEND_ROW
+    return chart
