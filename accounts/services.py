@@ -153,7 +153,7 @@ def membership_left_record(*, membership: TeamMembership) -> SecurityEvent:
         user=membership.user,
         actor=current_actor(),
         team_id=membership.team_id,
-        detail=f"Left {membership.team}",
+        detail=str(membership.team),
     )
 
 

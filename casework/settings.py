@@ -291,6 +291,25 @@ CONSENT_REVIEW_PERIOD_DAYS = env_int("CONSENT_REVIEW_PERIOD_DAYS", 182)
 # e-mailed (once each); the largest also sets how early it shows on their dashboards.
 AGREEMENT_END_LEAD_DAYS = [int(d) for d in env_list("AGREEMENT_END_LEAD_DAYS", "90,30,7")]
 
+# Partners' registered secure addresses (consent.services.partner_address_check): domains (and
+# their subdomains) recognised as secure, and free webmail domains refused unless an admin
+# records why.
+SECURE_EMAIL_RECOGNISED_DOMAINS = env_list("SECURE_EMAIL_RECOGNISED_DOMAINS", "nhs.net,gov.uk,police.uk,cjsm.net")
+SECURE_EMAIL_REFUSED_DOMAINS = env_list(
+    "SECURE_EMAIL_REFUSED_DOMAINS",
+    "gmail.com,googlemail.com,hotmail.com,hotmail.co.uk,outlook.com,live.com,live.co.uk,msn.com,yahoo.com,"
+    "yahoo.co.uk,ymail.com,aol.com,icloud.com,me.com,gmx.com,gmx.co.uk,mail.com,protonmail.com,proton.me,"
+    "btinternet.com,sky.com,virginmedia.com,talktalk.net",
+)
+
+# Transmission of referrals and notices to partners (sharing.services.transmission_send).
+# A claim older than this with no outcome was left by a worker that died: "unknown", never resent.
+TRANSMISSION_CLAIM_TIMEOUT_SECONDS = env_int("TRANSMISSION_CLAIM_TIMEOUT_SECONDS", 300)
+# Attempts before a failed transmission waits for someone to press "Send again".
+TRANSMISSION_MAX_ATTEMPTS = env_int("TRANSMISSION_MAX_ATTEMPTS", 5)
+# Seconds before the worker retries a failed send (doubling each time).
+TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
+
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
 

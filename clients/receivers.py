@@ -9,8 +9,10 @@ Every path is covered: a membership deleted one by one (an admin inline) or in b
 (`user.teams.remove()`, `.clear()`, `.set()`, a queryset delete: all send post_delete
 per row), a membership edited to another team (post_save), a person saved with a new
 role or deactivated (post_save), and a team's members changed from the team's side
-(m2m_changed). They run inside the transaction of the change that sent them. Bulk
-`QuerySet.update()` calls send nothing; `team_managers_sync` repairs what they leave.
+(m2m_changed). They run inside the transaction of the change that sent them (the admin,
+the services, queryset deletes and m2m changes all run in one; a bare `user.save()` outside
+a transaction commits the row first). Bulk `QuerySet.update()` calls send nothing:
+`manage.py sync_access` repairs what they leave.
 """
 
 from django.contrib.auth import get_user_model

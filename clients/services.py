@@ -121,14 +121,14 @@ def manager_groups_sync(*, user) -> None:
         user.groups.add(*missing)
 
 
-def team_managers_sync(*, team: Team) -> None:
+def team_managers_sync(*, team: Team) -> list[Assignment]:
     """Rebuild one team's manager group from roles and memberships, and end caseload
     assignments in the team that its members' jobs no longer support (a safety net for
-    bulk changes, and what `team.members.remove(...)` triggers)."""
+    bulk changes, and what `team.members.remove(...)` triggers). Returns the ended ones."""
     User = get_user_model()
     group = manager_group(team)
     group.user_set.set(User.objects.filter(is_active=True, role=Role.SERVICE_MANAGER, memberships__team=team))
-    assignments_end_outdated(team=team)
+    return assignments_end_outdated(team=team)
 
 
 def _outdated_reason(assignment: Assignment) -> str:

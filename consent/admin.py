@@ -5,19 +5,48 @@ Consent records and other bases are client data: they are not in the admin at al
 reached only through the consent tab, which passes the gate.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_base import StrictLookupMixin, StrictModelAdmin
 
+from . import services
 from .models import BasisPolicy, MeetingGroup, Partner, PrivacyNotice, Purpose
+
+
+class PartnerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = ["name", "kind", "secure_email", "webmail_reason", "phone", "address", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services.partner_address_check(
+                secure_email=data.get("secure_email") or "", webmail_reason=data.get("webmail_reason") or ""
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                self.add_error(field, errors)
+        return data
 
 
 @admin.register(Partner)
 class PartnerAdmin(StrictLookupMixin, SimpleHistoryAdmin):
+    form = PartnerAdminForm
     list_display = ["name", "kind", "secure_email", "phone", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "secure_email"]
+
+    def save_model(self, request, obj, form, change):
+        old = Partner.objects.filter(pk=obj.pk).values_list("secure_email", flat=True).first() if change else ""
+        if change and old != obj.secure_email:
+            obj._change_reason = f"Secure address changed from {old} to {obj.secure_email}"
+        super().save_model(request, obj, form, change)
+        if old != obj.secure_email:
+            services.partner_address_changed(actor=request.user, partner=obj, old_address=old)
 
 
 @admin.register(MeetingGroup)

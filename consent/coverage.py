@@ -160,11 +160,37 @@ def _status_sentence(record, state: Status, label: str) -> str:
     if state is Status.EXPIRED:
         if record.kind == "consent":
             return f"{label} expired on {format_date(record.expires_on)}."
+        if getattr(record, "end_reason", ""):
+            why = {"objection": "the client objected (UK GDPR Article 21)", "need_passed": "the need had passed"}
+            return (
+                f"{label} was ended on {format_date(record.ends_on)}: {why.get(record.end_reason, record.end_reason)}."
+            )
         return f"{label} ended on {format_date(record.ends_on)}."
     if state is Status.AWAITING_APPROVAL:
         return f"{label} is awaiting a manager's approval."
     start = record.given_at if record.kind == "consent" else record.starts_on
     return f"{label} does not start until {format_date(start)}."
+
+
+def status_now(record) -> Status:
+    """The record's status at this moment (UTC now)."""
+    return status(record, timezone.now())
+
+
+def why_not(record, selection: Selection, *, recipient: str, at: dt.datetime) -> str:
+    """Why `record` no longer covers `selection` at `at` ("" when it does), in a sentence.
+
+    For a record sharing relied on earlier: "Consent to X was withdrawn on 3 May 2026, by
+    phone, recorded by A. Khan.", or the end, expiry or approval sentence; a record still in
+    force that no longer covers every item is named as such.
+    """
+    if covers(record, selection, at):
+        return ""
+    label = record.label_for(recipient)
+    state = status(record, at)
+    if state is not Status.ACTIVE:
+        return _status_sentence(record, state, label)
+    return f"{label} no longer covers {selection.describe()}."
 
 
 _PROBLEM_SENTENCES = {

@@ -17,6 +17,7 @@ from clients.categories import CATEGORIES, Category, Level, Selection
 
 from . import evidence as evidence_files
 from .models import (
+    BasisEndReason,
     ConsentRecord,
     ConsentReview,
     CriminalCondition,
@@ -292,6 +293,36 @@ class WithdrawForm(forms.Form):
         help_text="Leave blank for now.",
         widget=DateTimeInput,
         input_formats=DATETIME_FORMATS,
+    )
+
+
+class BasisEndForm(forms.Form):
+    why = forms.ChoiceField(
+        choices=BasisEndReason.choices,
+        widget=forms.RadioSelect,
+        label="Why is this basis ending?",
+        error_messages={"required": "Choose why this basis is ending."},
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What the client said, or why the need has passed",
+        error_messages={"required": "Say what the client said, or why the need has passed."},
+    )
+
+
+class RestrictionForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What the client asked for, and why",
+        error_messages={"required": "Say what the client asked for and why."},
+    )
+
+
+class RestrictionLiftForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why the restriction is lifted",
+        error_messages={"required": "Say why the restriction is lifted."},
     )
 
 

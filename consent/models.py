@@ -40,6 +40,13 @@ class Partner(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The only address referrals may be e-mailed to: never a typed-in one.
     secure_email = models.EmailField("registered secure e-mail address")
+    # A free webmail address is refused (settings.SECURE_EMAIL_REFUSED_DOMAINS) unless an admin
+    # records why it is accepted for this partner.
+    webmail_reason = models.TextField(
+        "why a free webmail address is accepted",
+        blank=True,
+        help_text="Only if the partner has no secure address: who agreed, and what the partner does to keep it secure.",
+    )
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
@@ -304,6 +311,11 @@ class BasisPolicy(models.Model):
         return f"{self.get_basis_display()}: {'approval needed' if self.requires_approval else 'no approval'}"
 
 
+class BasisEndReason(models.TextChoices):
+    OBJECTION = "objection", "The client objected (UK GDPR Article 21)"
+    NEED_PASSED = "need_passed", "The need for it has passed"
+
+
 class LawfulBasisRecord(BasisScope):
     """A lawful basis other than consent, recorded for one client with its scope."""
 
@@ -327,6 +339,14 @@ class LawfulBasisRecord(BasisScope):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Ended early: the client objected (UK GDPR Art. 21) or the need has passed. ends_on is
+    # then the day it was ended, so it covers nothing from that moment.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_reason = models.CharField(max_length=20, choices=BasisEndReason.choices, blank=True)
+    end_note = models.TextField(blank=True)
 
     history = lawful_basis_history
 
@@ -345,6 +365,42 @@ class LawfulBasisRecord(BasisScope):
 
     def label_for(self, recipient: str) -> str:
         return f"{self.get_basis_display()} basis for {recipient}"
+
+
+class SharingRestriction(models.Model):
+    """A client's request to restrict processing (UK GDPR Article 18), as it bears on sharing.
+
+    While a restriction is in force nothing about the client is shared on consent or any
+    other basis, and pending transmissions are cancelled; only a statutory disclosure that
+    the law requires, decided by a manager, may pass (`selectors.restriction_allows_statutory`).
+    """
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(help_text="What the client asked for and why, in their words where possible.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(lifted_at__isnull=True), name="one_restriction_in_force"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Sharing restriction {self.pk} for client {self.client_id}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
 
 
 class ConsentReview(models.Model):

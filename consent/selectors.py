@@ -23,8 +23,17 @@ from django.utils import timezone
 from accounts.models import Role
 from clients.categories import Selection
 
-from .coverage import ShareAnswer, Status, answer, as_moment, status
-from .models import BasisPolicy, ConsentEvidence, ConsentRecord, LawfulBasisRecord, MeetingGroup, Partner, Purpose
+from .coverage import ShareAnswer, Status, answer, as_moment, format_date, short_name, status
+from .models import (
+    BasisPolicy,
+    ConsentEvidence,
+    ConsentRecord,
+    LawfulBasisRecord,
+    MeetingGroup,
+    Partner,
+    Purpose,
+    SharingRestriction,
+)
 
 
 @functools.cache
@@ -150,6 +159,50 @@ def basis_for_meeting_share(
         selection=selection,
         at=as_moment(on),
         outsiders=sorted(outsiders),
+    )
+
+
+def restriction_problem(client) -> str:
+    """Why nothing may be shared about `client` under consent or another basis ("" when it may).
+
+    A client who has asked for processing to be restricted (UK GDPR Art. 18) is marked
+    restricted for sharing; while restricted only statutory disclosures the law requires,
+    decided by a manager, may pass (`statutory_disclosure_allowed`).
+    """
+    restriction = (
+        SharingRestriction.objects.filter(client=client, lifted_at__isnull=True).select_related("recorded_by").first()
+    )
+    if restriction is None:
+        return ""
+    return (
+        f"Sharing about this client is restricted (UK GDPR Article 18) since "
+        f"{format_date(restriction.recorded_at)}, recorded by {short_name(restriction.recorded_by)}: "
+        "nothing may be shared on consent or any other basis until the restriction is lifted."
+    )
+
+
+def restriction_allows_statutory(client, *, required_by_law: bool, decided_by) -> str:
+    """For the statutory app: may a police or statutory disclosure pass a restriction?
+
+    Returns "" when it may: the client is not restricted, or the disclosure is one the law
+    requires (a court order or a statutory duty, `required_by_law`) decided by a service
+    manager or the information security officer (`decided_by`). Otherwise why not. UK GDPR
+    Article 18(2): restricted data may be processed for legal claims or an important public
+    interest; a discretionary disclosure (e.g. DPA 2018 Sch. 2 para 2) is not required.
+    """
+    problem = restriction_problem(client)
+    if not problem:
+        return ""
+    if not required_by_law:
+        return f"{problem} Only a disclosure the law requires can be made."
+    if getattr(decided_by, "role", None) not in (Role.SERVICE_MANAGER, Role.INFORMATION_SECURITY_OFFICER):
+        return f"{problem} A disclosure the law requires must be decided by a service manager."
+    return ""
+
+
+def restriction_for_client(client) -> SharingRestriction | None:
+    return (
+        SharingRestriction.objects.filter(client=client, lifted_at__isnull=True).select_related("recorded_by").first()
     )
 
 

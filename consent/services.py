@@ -20,6 +20,7 @@ anything slow belongs in a Celery task enqueued with transaction.on_commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from clients.categories import REGISTRY, Selection
 
 from . import evidence as evidence_files
 from .models import (
+    BasisEndReason,
     BasisPolicy,
     ConsentEvidence,
     ConsentRecord,
@@ -42,9 +44,12 @@ from .models import (
     Partner,
     PrivacyNotice,
     Purpose,
+    SharingRestriction,
     consent_history,
     lawful_basis_history,
 )
+
+logger = logging.getLogger(__name__)
 
 WithdrawalCallback = Callable[[ConsentRecord], None]
 _withdrawal_callbacks: list[WithdrawalCallback] = []
@@ -300,6 +305,189 @@ def lawful_basis_approve(*, actor, record: LawfulBasisRecord) -> LawfulBasisReco
         locked.save(update_fields=["approved_by", "approved_at"])
     record.approved_by, record.approved_at = locked.approved_by, locked.approved_at
     return locked
+
+
+# --- Ending a basis and restricting sharing (UK GDPR Articles 21 and 18) ---------------------------
+#
+# Both stop sharing at once, like a withdrawal: apps above `consent` (sharing) register a
+# callback that cancels whatever was waiting to be transmitted on the strength of it. It runs
+# inside the transaction that ends the basis or records the restriction:
+#
+#     on_sharing_stopped(callback)  # callback(*, actor, reason, lawful_basis=None, client=None)
+
+SharingStoppedCallback = Callable[..., object]
+_stopped_callbacks: list[SharingStoppedCallback] = []
+
+
+def on_sharing_stopped(callback: SharingStoppedCallback) -> SharingStoppedCallback:
+    """Register `callback(*, actor, reason, lawful_basis=None, client=None)`. Idempotent."""
+    if callback not in _stopped_callbacks:
+        _stopped_callbacks.append(callback)
+    return callback
+
+
+def lawful_basis_end(*, actor, record: LawfulBasisRecord, why: str, note: str) -> LawfulBasisRecord:
+    """End a lawful basis other than consent now: the client objected, or the need has passed.
+
+    Takes `why` (a BasisEndReason value) and `note` (required: what the client said, or why the
+    need has passed). Sets ends_on to today, so it covers nothing from this moment, locks the row
+    that a share's re-check locks, and runs the on_sharing_stopped callbacks in the same
+    transaction (pending transmissions that relied on it are cancelled). Returns the record.
+    Raises ValidationError (by field) for a missing reason or note, or if it has already ended.
+    Rule: UK GDPR Article 21 (right to object) for public task and legitimate interests; any
+    basis ends when the processing is no longer necessary (Article 5(1)(b)-(c)).
+    """
+    errors = {}
+    if why not in BasisEndReason.values:
+        errors["why"] = "Choose why this basis is ending."
+    if not note.strip():
+        errors["note"] = "Say what the client said, or why the need has passed."
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        locked = LawfulBasisRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.ended_at is not None or (locked.ends_on is not None and locked.ends_on <= today):
+            raise ValidationError("This basis has already ended.", code="already_ended")
+        locked.ends_on = today
+        locked.ended_at, locked.ended_by = now, actor
+        locked.end_reason, locked.end_note = why, note.strip()
+        locked._history_user = actor
+        locked.save(update_fields=["ends_on", "ended_at", "ended_by", "end_reason", "end_note"])
+        from .coverage import why_not
+
+        reason = why_not(locked, locked.selection_obj, recipient=locked.recipients_text or "the recipient", at=now)
+        for callback in _stopped_callbacks:
+            callback(actor=actor, reason=reason, lawful_basis=locked)
+    for name in ("ends_on", "ended_at", "ended_by", "end_reason", "end_note"):
+        setattr(record, name, getattr(locked, name))
+    return locked
+
+
+def restriction_record(*, actor, client, reason: str) -> SharingRestriction:
+    """Mark a client restricted for sharing (UK GDPR Article 18), at once.
+
+    Takes the client and `reason` (required). From now on no share on consent or another
+    basis passes the gate's re-check (`selectors.restriction_problem`), and the
+    on_sharing_stopped callbacks cancel pending transmissions in this transaction. Returns the
+    restriction; raises ValidationError for a missing reason or one already in force.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what the client asked for and why."})
+    with transaction.atomic():
+        if SharingRestriction.objects.select_for_update().filter(client=client, lifted_at__isnull=True).exists():
+            raise ValidationError("Sharing about this client is already restricted.", code="already_restricted")
+        restriction = SharingRestriction(client=client, reason=reason.strip(), recorded_by=actor)
+        restriction.full_clean()
+        restriction._history_user = actor
+        restriction.save()
+        from .selectors import restriction_problem
+
+        text = restriction_problem(client)
+        for callback in _stopped_callbacks:
+            callback(actor=actor, reason=text, client=client)
+    return restriction
+
+
+def restriction_lift(*, actor, restriction: SharingRestriction, note: str) -> SharingRestriction:
+    """Lift a restriction (the client agreed, or the question they raised is settled). Note required."""
+    if not note.strip():
+        raise ValidationError({"note": "Say why the restriction is lifted."})
+    with transaction.atomic():
+        locked = SharingRestriction.objects.select_for_update().get(pk=restriction.pk)
+        if locked.lifted_at is not None:
+            raise ValidationError("This restriction has already been lifted.", code="lifted")
+        locked.lifted_at, locked.lifted_by, locked.lift_note = timezone.now(), actor, note.strip()
+        locked._history_user = actor
+        locked.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
+    return locked
+
+
+# --- Partners' registered secure addresses -------------------------------------------------------
+
+
+def _domain_matches(domain: str, domains) -> str:
+    """The configured domain that `domain` is, or is a subdomain of ("" for none)."""
+    for candidate in domains:
+        candidate = candidate.lower().lstrip(".")
+        if domain == candidate or domain.endswith(f".{candidate}"):
+            return candidate
+    return ""
+
+
+def partner_address_kind(address: str) -> str:
+    """ "secure" (a recognised secure domain), "webmail" (a refused free webmail domain) or "other".
+
+    Both lists are settings (SECURE_EMAIL_RECOGNISED_DOMAINS, SECURE_EMAIL_REFUSED_DOMAINS), so an
+    organisation names its own; a subdomain counts as its domain.
+    """
+    domain = address.rsplit("@", 1)[-1].strip().lower()
+    if _domain_matches(domain, settings.SECURE_EMAIL_RECOGNISED_DOMAINS):
+        return "secure"
+    if _domain_matches(domain, settings.SECURE_EMAIL_REFUSED_DOMAINS):
+        return "webmail"
+    return "other"
+
+
+def partner_address_check(*, secure_email: str, webmail_reason: str = "") -> None:
+    """Raise ValidationError({"secure_email": ...}) for a free webmail address with no recorded reason.
+
+    Referrals and stop notices go only to this address (ICO guidance on sending personal data
+    by e-mail: use a secure, organisational service). Called by the admin form's clean().
+    """
+    if secure_email and partner_address_kind(secure_email) == "webmail" and not webmail_reason.strip():
+        domain = secure_email.rsplit("@", 1)[-1].lower()
+        raise ValidationError(
+            {
+                "secure_email": f"{domain} is a free webmail service, not a secure address. Use the partner's "
+                "secure organisational address, or record below why this one is accepted."
+            }
+        )
+
+
+def partner_address_changed(*, actor, partner: Partner, old_address: str) -> None:
+    """After an admin changed a partner's registered secure address: e-mail the information
+    security officers, on commit. (The change itself is in the partner's history, with the
+    admin's name and a change reason saying from what to what.)"""
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+
+    recipients = list(
+        get_user_model()
+        .objects.filter(role=Role.INFORMATION_SECURITY_OFFICER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return
+    kind = partner_address_kind(partner.secure_email)
+    note = {
+        "secure": "It is in a recognised secure domain.",
+        "webmail": f"It is a free webmail address, accepted because: {partner.webmail_reason}",
+        "other": "It is not in a recognised secure domain: check it is the partner's organisational address.",
+    }[kind]
+    who = actor.get_full_name() or actor.get_username()
+    body = (
+        f"{who} changed the registered secure e-mail address of {partner.name} on "
+        f"{timezone.localtime():%d %B %Y at %H:%M}.\n\n"
+        f"From: {old_address or '(none)'}\nTo:   {partner.secure_email}\n\n{note}\n\n"
+        "Referrals and stop notices to this partner now go to the new address. If you did not expect "
+        "this change, check it with the partner by phone before anything more is sent.\n"
+    )
+
+    def send():
+        try:
+            send_mail(
+                f"Partner secure address changed: {partner.name}",
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+            )
+        except Exception:  # the change is in the history either way
+            logger.warning("Could not e-mail the ISO about partner %s's address change.", partner.pk)
+
+    transaction.on_commit(send)
 
 
 # --- Reviewing a consent with the client ---------------------------------------------------

@@ -14,4 +14,6 @@ urlpatterns = [
     path("client/<int:client_id>/consents/<int:consent_id>/evidence/", views.evidence_download, name="evidence"),
     path("client/<int:client_id>/bases/record/", views.basis_record, name="basis_record"),
     path("client/<int:client_id>/bases/<int:basis_id>/approve/", views.basis_approve, name="basis_approve"),
+    path("client/<int:client_id>/bases/<int:basis_id>/end/", views.basis_end, name="basis_end"),
+    path("client/<int:client_id>/restriction/", views.restriction, name="restriction"),
 ]

@@ -23,7 +23,16 @@ from . import evidence as evidence_files
 from . import selectors, services
 from .coverage import Status
 from .documents import consent_summary_pdf
-from .forms import ConsentForm, LawfulBasisForm, ReplacesForm, ReviewForm, WithdrawForm
+from .forms import (
+    BasisEndForm,
+    ConsentForm,
+    LawfulBasisForm,
+    ReplacesForm,
+    RestrictionForm,
+    RestrictionLiftForm,
+    ReviewForm,
+    WithdrawForm,
+)
 from .models import ConsentReview
 
 IDENTITY = ["identity"]
@@ -72,6 +81,7 @@ def consent_tab(request, access):
             pending_bases=bases[Status.AWAITING_APPROVAL],
             ended_bases=bases[Status.EXPIRED],
             can_approve=access.is_team_manager,
+            restriction=selectors.restriction_for_client(client),
         ),
     )
 
@@ -276,4 +286,61 @@ def basis_approve(request, access, basis_id):
         "consent/basis_approve.html",
         _page(access, record=record, error=error, can_approve=services.can_approve(request.user, record)),
         status=400 if error else 200,
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY, load=_load_basis)
+def basis_end(request, access, basis_id):
+    """End a lawful basis other than consent: the client objected, or the need has passed."""
+    record = access.obj
+    form = BasisEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lawful_basis_end(
+                actor=request.user, record=record, why=form.cleaned_data["why"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{record.get_basis_display()} basis ended. It no longer covers any sharing, "
+                "and anything waiting to be sent on it has been stopped.",
+            )
+            return redirect("consent:tab", client_id=access.client.pk)
+    return render(
+        request,
+        "consent/basis_end.html",
+        _page(access, record=record, form=form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@client_view(action=Action.VIEW, categories=IDENTITY)
+def restriction(request, access):
+    """Restrict sharing about the client (UK GDPR Article 18), or lift the restriction."""
+    client = access.client
+    current = selectors.restriction_for_client(client)
+    form = (RestrictionLiftForm if current else RestrictionForm)(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if current:
+                services.restriction_lift(actor=request.user, restriction=current, note=form.cleaned_data["note"])
+            else:
+                services.restriction_record(actor=request.user, client=client, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                "Restriction lifted."
+                if current
+                else "Sharing restricted. Nothing is shared, and anything waiting to be sent has been stopped.",
+            )
+            return redirect("consent:tab", client_id=client.pk)
+    return render(
+        request,
+        "consent/restriction.html",
+        _page(access, current=current, form=form),
+        status=400 if form.is_bound else 200,
     )

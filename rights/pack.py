@@ -24,7 +24,7 @@ from weasyprint import HTML, URLFetcher
 from access.models import AccessEvent
 from clients.categories import REGISTRY, Selection
 from clients.models import CaseNote, Client, ClientMove, InformationEntry
-from consent.models import ConsentRecord, LawfulBasisRecord
+from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
 from sharing.models import Disclosure
 
 # Every model holding a foreign key to Client, and the section of the pack it feeds (or why not).
@@ -33,6 +33,8 @@ COVERED = {
     "clients.CaseNote": "notes",
     "consent.ConsentRecord": "consents",
     "consent.LawfulBasisRecord": "bases",
+    "consent.SharingRestriction": "restrictions",
+    "sharing.Transmission": "disclosures (how each disclosure was sent to the partner's registered address)",
     "sharing.Disclosure": "disclosures",
     "access.AccessEvent": "access",
     "consent.ConsentEvidence": "consents (the signed form is named; a copy is given on request)",
@@ -154,6 +156,12 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
         for b in bases.prefetch_related("partners")
     ]
 
+    restrictions = SharingRestriction.objects.filter(client=client).order_by("recorded_at", "pk")
+    sections["restrictions"] = [
+        {"asked": _when(r.recorded_at), "what": r.reason, "lifted": _when(r.lifted_at), "note": r.lift_note}
+        for r in restrictions
+    ]
+
     progress(65, "Disclosures")
     disclosures = Disclosure.objects.filter(client=client).order_by("disclosed_at", "pk")
     sections["disclosures"] = [
@@ -219,6 +227,7 @@ SECTION_TITLES = {
     "notes": "Case notes",
     "consents": "Your consents and the privacy notice you were given",
     "bases": "Other lawful bases we rely on",
+    "restrictions": "Restrictions you asked for on sharing",
     "disclosures": "Who we shared your information with",
     "access": "Who looked at your record",
     "sources": "Where the information came from",

@@ -292,6 +292,7 @@ CONSENT_TEXT = {
     "withdrawal_note": "",
 }
 BASIS_TEXT = {"justification": ""}
+RESTRICTION_TEXT = {"reason": "", "lift_note": ""}
 EVIDENCE_TEXT = {"display_name": "Deleted when the client was anonymised"}
 SAR_TEXT = {
     "requester_name": "",
@@ -344,7 +345,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     from clients.models import CaseNote, ClientMove, InformationEntry
     from clients.services import client_erasure_check
     from consent.evidence import remove
-    from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord
+    from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
     from sharing.models import Referral
 
     from .models import ErasureRequest
@@ -364,6 +365,9 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
             "consents": _scrub(ConsentRecord, ConsentRecord.objects.filter(client=locked), CONSENT_TEXT, actor=actor),
             "other bases": _scrub(
                 LawfulBasisRecord, LawfulBasisRecord.objects.filter(client=locked), BASIS_TEXT, actor=actor
+            ),
+            "sharing restrictions": _scrub(
+                SharingRestriction, SharingRestriction.objects.filter(client=locked), RESTRICTION_TEXT, actor=actor
             ),
             "subject access requests": _scrub(SAR, SAR.objects.filter(client=locked), SAR_TEXT, actor=actor),
             "erasure requests": _scrub(

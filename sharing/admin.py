@@ -8,6 +8,8 @@ The agreement's signed document is checked and stored like consent evidence
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_base import StrictLookupMixin
@@ -15,7 +17,7 @@ from consent.evidence import ACCEPTED_TEXT, check_upload
 from consent.forms import SelectionField
 
 from . import services
-from .models import DataSharingAgreement, PurposeTemplate
+from .models import DataSharingAgreement, PurposeTemplate, SharingPolicy
 
 
 class SelectionAdminForm(forms.ModelForm):
@@ -85,3 +87,20 @@ class PurposeTemplateAdmin(StrictLookupMixin, SimpleHistoryAdmin):
     @admin.display(description="Suggested information")
     def describe(self, obj):
         return obj.selection_obj.describe()
+
+
+@admin.register(SharingPolicy)
+class SharingPolicyAdmin(SimpleHistoryAdmin):
+    """The organisation's one sharing-policy row: how referrals reach partners, and what
+    happens to a referral to a partner with no data-sharing agreement in force."""
+
+    def has_add_permission(self, request):
+        return False  # one row, made on first use: the list opens it
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return redirect("admin:sharing_sharingpolicy_change", SharingPolicy.current().pk)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,11 +8,15 @@ class SharingConfig(AppConfig):
     def ready(self):
         # When a consent is withdrawn, every disclosure that relied on it gets a
         # "tell the recipient to stop using it" task, in the withdrawal's transaction.
-        from consent.services import on_withdrawal
+        from consent.services import on_sharing_stopped, on_withdrawal
 
-        from .services import recipient_notices_create
+        from .services import recipient_notices_create, transmissions_cancel, transmissions_cancel_on_withdrawal
 
         on_withdrawal(recipient_notices_create)
+        # Pending transmissions that relied on it are cancelled, in the same transaction.
+        on_withdrawal(transmissions_cancel_on_withdrawal)
+        # So does ending a lawful basis (an objection) or restricting sharing about the client.
+        on_sharing_stopped(transmissions_cancel)
 
         # Agreements nearing their end date run on the shared deadline mechanism.
         from .deadlines import register_clocks

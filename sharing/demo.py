@@ -13,10 +13,11 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Role, User
 from clients.categories import Selection
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
 
-from . import services
+from . import selectors, services
 from .models import DataSharingAgreement, Disclosure, PurposeTemplate, Referral
 
 TEMPLATES = {
@@ -123,6 +124,17 @@ def _refer(stdout, consent: ConsentRecord, partner_name: str, purpose_key: str) 
     reasons = {key: REASONS.get(key, "Needed for this referral.") for key in selection.sensitive_keys()}
     referral = services.referral_start(actor=actor, client=client, partner=partner, purpose=purpose)
     services.referral_update(actor=actor, referral=referral, selection=selection, reasons=reasons)
+    if not selectors.agreements_in_force(partner, purpose, on=timezone.localdate()):
+        # No agreement with this partner yet: the policy's default asks a team manager to approve.
+        manager = (
+            User.objects.filter(role=Role.SERVICE_MANAGER, memberships__team_id=client.team_id)
+            .exclude(pk=actor.pk)
+            .first()
+        )
+        if manager is not None:
+            services.referral_approve_without_agreement(
+                actor=manager, referral=referral, reason="Urgent refuge place; the agreement is being signed."
+            )
     try:
         services.referral_send(actor=actor, referral=referral)
     except services.ShareRefused as refused:

@@ -15,9 +15,10 @@ from weasyprint import HTML, URLFetcher
 from .models import Disclosure
 
 
-def referral_context(disclosure: Disclosure) -> dict:
+def referral_context(disclosure: Disclosure, *, not_for_sending: str = "") -> dict:
     snapshot = disclosure.snapshot
     return {
+        "not_for_sending": not_for_sending,
         "snapshot": snapshot,
         "sections": snapshot.get("sections", []),
         "sent_at": dt.datetime.fromisoformat(snapshot["sent_at"]),
@@ -25,7 +26,9 @@ def referral_context(disclosure: Disclosure) -> dict:
     }
 
 
-def referral_pdf(disclosure: Disclosure) -> bytes:
-    html = render_to_string("sharing/referral_pdf.html", referral_context(disclosure))
+def referral_pdf(disclosure: Disclosure, *, not_for_sending: str = "") -> bytes:
+    """The referral PDF (bytes). With `not_for_sending` (why the basis no longer holds), a copy
+    for the file: every page says it is not for sending, and why."""
+    html = render_to_string("sharing/referral_pdf.html", referral_context(disclosure, not_for_sending=not_for_sending))
     # Nothing is fetched: the template is self-contained.
     return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()

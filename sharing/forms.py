@@ -10,12 +10,13 @@ error, sit right beside that category's choice.
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import Truncator
 
-from clients.categories import CATEGORIES, Selection
+from clients.categories import CATEGORIES, REGISTRY, Selection
 from consent.forms import DATETIME_FORMATS, NOT_SHARED, DateInput, DateTimeInput, level_choices
 from consent.selectors import active_partners, active_purposes
 
-from .models import RecipientNotice
+from .models import RecipientNotice, Referral
 from .selectors import active_groups, needs_reason, reason_field
 
 REASON_MAX = 2000
@@ -93,8 +94,63 @@ class ReferralStartForm(forms.Form):
         self.fields["purpose"].queryset = active_purposes()
 
 
+SAFE_CHOICES = [("", "Not recorded"), *Referral.Safe.choices]
+
+
 class ReferralForm(SelectionWithReasons):
-    """The draft: what to share. The partner and purpose are fixed once the draft exists."""
+    """The draft: the request, how to reach the referrer and the client safely, what to share
+    and which case notes. The partner and purpose are fixed once the draft exists."""
+
+    request = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="What are you asking them to do, and why now?",
+    )
+    referrer_phone = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Your phone number",
+        help_text="Sent with your name, team and e-mail so that they can reach you.",
+    )
+    safe_to_phone = forms.ChoiceField(choices=SAFE_CHOICES, required=False, label="Is it safe to phone the client?")
+    voicemail_ok = forms.ChoiceField(choices=SAFE_CHOICES, required=False, label="Is it safe to leave a voicemail?")
+    letters_ok = forms.ChoiceField(choices=SAFE_CHOICES, required=False, label="Is it safe to send letters?")
+    safe_contact_notes = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Safe time or number",
+        help_text="For example: only call 10am to 2pm on weekdays, on the number given; never text.",
+    )
+    notes = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Case notes to include",
+        help_text="Each note is sent in full, so only notes in a category you share at detail level are sent.",
+    )
+
+    DETAIL_FIELDS = ("request", "referrer_phone", "safe_to_phone", "voicemail_ok", "letters_ok", "safe_contact_notes")
+
+    def __init__(self, *args, referral: Referral, case_notes=(), **kwargs):
+        super().__init__(*args, selection=referral.selection_obj, reasons=referral.reasons, **kwargs)
+        for name in self.DETAIL_FIELDS:
+            self.initial.setdefault(name, getattr(referral, name))
+        self.initial.setdefault("notes", list(referral.notes))
+        self.fields["notes"].choices = [
+            (
+                note.pk,
+                f"{REGISTRY[note.category].label}, {note.written_at:%-d %b %Y}: {Truncator(note.text).chars(90)}",
+            )
+            for note in case_notes
+        ]
+        order = [*self.DETAIL_FIELDS]
+        self.order_fields(order + [name for name in self.fields if name not in order and name != "notes"] + ["notes"])
+
+    def details_and_notes(self) -> tuple[dict[str, str], list[int]]:
+        data = self.cleaned_data
+        return {name: data.get(name) or "" for name in self.DETAIL_FIELDS}, list(data.get("notes") or [])
 
 
 class MeetingForm(SelectionWithReasons):

@@ -199,6 +199,12 @@ class Referral(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SENT = "sent", "Sent"
+        DISCARDED = "discarded", "Discarded"
+
+    class Safe(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNKNOWN = "unknown", "Not known: ask the client first"
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
     partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="referrals")
@@ -212,21 +218,37 @@ class Referral(models.Model):
     disclosure = models.OneToOneField(
         Disclosure, null=True, blank=True, on_delete=models.PROTECT, related_name="referral"
     )
-    # E-mail of the PDF, only ever to the partner's registered secure address.
-    email_requested_at = models.DateTimeField(null=True, blank=True)
-    email_requested_by = models.ForeignKey(
+    # What we ask the partner to do and why now.
+    request = models.TextField("what we are asking for", blank=True)
+    # How the partner reaches the referring worker (name, team and e-mail come from their account).
+    referrer_phone = models.CharField("your phone number", max_length=40, blank=True)
+    # How the partner may contact the client safely (essential for domestic-abuse referrals).
+    safe_to_phone = models.CharField("safe to phone?", max_length=10, choices=Safe.choices, blank=True)
+    voicemail_ok = models.CharField("safe to leave a voicemail?", max_length=10, choices=Safe.choices, blank=True)
+    letters_ok = models.CharField("safe to send letters?", max_length=10, choices=Safe.choices, blank=True)
+    safe_contact_notes = models.TextField("safe time or number", blank=True)
+    # Case notes chosen one by one: [note id, ...], each in a category chosen at detail level.
+    notes = models.JSONField("case notes", default=list, blank=True)
+    # A manager's approval to send with no data-sharing agreement in force (SharingPolicy).
+    unagreed_approved_at = models.DateTimeField(null=True, blank=True)
+    unagreed_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    emailed_to = models.EmailField(blank=True)
+    unagreed_reason = models.TextField("why it may go without an agreement", blank=True)
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["client", "-created_at"], name="referral_client_created")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft", disclosure__isnull=True) | Q(status="sent", disclosure__isnull=False),
-                name="referral_sent_has_disclosure",
+                condition=Q(status="draft", disclosure__isnull=True)
+                | Q(status="sent", disclosure__isnull=False)
+                | Q(status="discarded", disclosure__isnull=True, discarded_at__isnull=False),
+                name="referral_status_matches_disclosure",
             )
         ]
 
@@ -244,6 +266,15 @@ class Referral(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def unagreed_approval(self) -> str:
+        """ "Approved by M. Manager on 3 May 2026: reason", or "" when not approved."""
+        if self.unagreed_approved_at is None:
+            return ""
+        by = self.unagreed_approved_by
+        name = (by.get_full_name() or by.get_username()) if by is not None else "a manager"
+        return f"Approved by {name} on {self.unagreed_approved_at:%-d %B %Y}: {self.unagreed_reason}"
 
 
 class RecipientNotice(models.Model):
@@ -290,3 +321,139 @@ class RecipientNotice(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+
+class SharingPolicy(models.Model):
+    """The organisation's sharing policy: one row, edited in admin (`SharingPolicy.current()`)."""
+
+    class Delivery(models.TextChoices):
+        EMAIL = "email", "By secure e-mail to the partner's registered address, as it is sent"
+        OTHER = "other", "Handed over another way: recorded here, transmitted outside the system"
+
+    class WithoutAgreement(models.TextChoices):
+        APPROVAL = "approval", "Needs a service manager's approval, with a reason, before it can be sent"
+        REFUSE = "refuse", "Refused"
+        LISTED = "listed", "Sent on the client's consent alone, and listed for service managers"
+
+    referral_delivery = models.CharField(
+        "how referrals reach partners", max_length=10, choices=Delivery.choices, default=Delivery.EMAIL
+    )
+    without_agreement = models.CharField(
+        "a referral to a partner with no data-sharing agreement in force",
+        max_length=10,
+        choices=WithoutAgreement.choices,
+        default=WithoutAgreement.APPROVAL,
+        help_text="Multi-agency meetings: with 'Refused', every organisation present needs an agreement in force.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "sharing policy"
+
+    def __str__(self):
+        return "Sharing policy"
+
+    @classmethod
+    def current(cls) -> SharingPolicy:
+        """The one row (made with the defaults the first time it is asked for)."""
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class Transmission(models.Model):
+    """One delivery of a referral, or of a "tell the recipient to stop" notice, by secure e-mail.
+
+    Recording a disclosure and transmitting it are separate steps (DESIGN.md, "Leaving the
+    organisation"). A transmission is requested (queued), claimed by the worker with a
+    conditional update that commits before anything is sent (sending), and then sent or
+    failed; a withdrawal, an ended basis, an objection or a restriction cancels a queued
+    one; a claim that a crashed worker left behind becomes unknown (it may have left).
+    Each request and each claim re-checks the basis with the basis rows locked.
+    """
+
+    class Kind(models.TextChoices):
+        REFERRAL = "referral", "Referral"
+        NOTICE = "notice", "Tell the recipient to stop"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    PENDING = (Status.QUEUED, Status.FAILED)
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="transmissions")
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="transmissions"
+    )
+    notice = models.ForeignKey(
+        RecipientNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="transmissions"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("consent.Partner", on_delete=models.PROTECT, related_name="+")
+    # The partner's registered secure address: when requested, then as claimed for sending.
+    to_address = models.EmailField()
+    # The basis a referral's transmission relies on (the disclosure's); none for a notice.
+    consent = models.ForeignKey(
+        "consent.ConsentRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lawful_basis = models.ForeignKey(
+        "consent.LawfulBasisRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    # The requester dismissed the dashboard message about a cancelled or failed transmission.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["consent"], name="transmission_pending_consent", condition=Q(status__in=["queued", "failed"])
+            ),
+            models.Index(
+                fields=["lawful_basis"], name="transmission_pending_basis", condition=Q(status__in=["queued", "failed"])
+            ),
+            models.Index(
+                fields=["client"], name="transmission_pending_client", condition=Q(status__in=["queued", "failed"])
+            ),
+            models.Index(
+                fields=["requested_by", "-requested_at"],
+                name="transmission_stopped_by",
+                condition=Q(status__in=["cancelled", "failed", "unknown"], dismissed_at=None),
+            ),
+        ]
+        constraints = [
+            # One delivery in progress at a time for a disclosure to a partner, per kind.
+            models.UniqueConstraint(
+                fields=["disclosure", "partner", "kind"],
+                condition=Q(status__in=["queued", "sending", "failed"]),
+                name="one_pending_transmission",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False) | ~Q(status="cancelled"),
+                name="transmission_cancel_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.disclosure_id} to {self.to_address}: {self.status}"
+
+    @property
+    def basis(self):
+        return self.consent or self.lawful_basis
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.SENDING, self.Status.FAILED)

@@ -21,9 +21,17 @@ from accounts.models import Role
 from clients.categories import REGISTRY, Level, Selection
 from consent.coverage import ItemAnswer, ShareAnswer, format_date
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
-from consent.selectors import basis_for_meeting_share, basis_for_share
+from consent.selectors import basis_for_meeting_share, basis_for_share, restriction_problem
 
-from .models import DataSharingAgreement, Disclosure, PurposeTemplate, RecipientNotice, Referral
+from .models import (
+    DataSharingAgreement,
+    Disclosure,
+    PurposeTemplate,
+    RecipientNotice,
+    Referral,
+    SharingPolicy,
+    Transmission,
+)
 
 # --- The decision ------------------------------------------------------------------------
 
@@ -55,6 +63,8 @@ class AgreementCheck:
     allowed: bool
     explanation: str
     beyond: Selection = field(default_factory=Selection)
+    # No agreement in force, and the policy asks for a manager's approval (given or not).
+    approval_needed: bool = False
 
     @property
     def has_agreement(self) -> bool:
@@ -77,15 +87,35 @@ def agreements_in_force(partner: Partner, purpose: Purpose, *, on: dt.date) -> l
 
 
 def check_agreement(
-    agreements: Iterable[DataSharingAgreement], *, partner: Partner, purpose: Purpose, selection: Selection
+    agreements: Iterable[DataSharingAgreement],
+    *,
+    partner: Partner,
+    purpose: Purpose,
+    selection: Selection,
+    policy: str = SharingPolicy.WithoutAgreement.LISTED,
+    approval: str = "",
 ) -> AgreementCheck:
+    """Does the partner's agreement in force allow the selection, and if there is none, what
+    does the organisation's policy say (`policy`: a SharingPolicy.WithoutAgreement value;
+    `approval`: the manager's recorded approval for this referral, "" when none)?"""
     agreements = list(agreements)
     if not agreements:
+        none = f"{partner.name} has no data-sharing agreement in force for {purpose.name.lower()}."
+        if policy == SharingPolicy.WithoutAgreement.REFUSE:
+            return AgreementCheck(None, False, f"{none} The organisation's policy refuses sharing without one.")
+        if policy == SharingPolicy.WithoutAgreement.APPROVAL:
+            if approval:
+                return AgreementCheck(None, True, f"{none} {approval}.", approval_needed=True)
+            return AgreementCheck(
+                None,
+                False,
+                f"{none} A service manager must approve sending it without one, with a reason.",
+                approval_needed=True,
+            )
         return AgreementCheck(
             None,
             True,
-            f"{partner.name} has no data-sharing agreement in force for {purpose.name.lower()}. "
-            "A referral can still be made when the client's consent covers it; "
+            f"{none} A referral can still be made when the client's consent covers it; "
             "service managers see every referral sent without an agreement.",
         )
     covering = next((a for a in agreements if a.selection_obj.covers(selection)), None)
@@ -121,12 +151,14 @@ class ShareDecision:
     answer: ShareAnswer
     agreement: AgreementCheck | None
     missing_reasons: tuple[str, ...]
+    # Why the client's restriction of sharing (UK GDPR Art. 18) stops it; "" when none.
+    restriction: str = ""
 
     @property
     def covered(self) -> bool:
-        """A basis covers it and the agreement (if any) allows it; reasons aside."""
+        """A basis covers it, the agreement (if any) allows it, no restriction; reasons aside."""
         agreement_ok = self.agreement is None or self.agreement.allowed
-        return bool(self.selection) and self.answer.covered and agreement_ok
+        return bool(self.selection) and self.answer.covered and agreement_ok and not self.restriction
 
     @property
     def allowed(self) -> bool:
@@ -139,7 +171,7 @@ class ShareDecision:
     @property
     def cover_refusals(self) -> list[str]:
         """Why no basis or agreement covers it, basis first."""
-        out = []
+        out = [self.restriction] if self.restriction else []
         if not self.answer.covered:
             out.append(self.answer.explanation)
         if self.agreement is not None and not self.agreement.allowed:
@@ -175,11 +207,14 @@ def decide_referral(
     reasons: Mapping[str, str],
     on: dt.datetime | None = None,
     lock: bool = False,
+    approval: str = "",
 ) -> ShareDecision:
-    """May `selection` about `client` go to `partner` for `purpose`? Three queries.
+    """May `selection` about `client` go to `partner` for `purpose`? Five queries.
 
     With `on=None` the basis is judged as of the moment its rows were read — after the
     lock was granted, when locking — so a withdrawal that committed first is in effect.
+    `approval` is a manager's recorded approval to send without an agreement in force
+    (`Referral.unagreed_approval`), which the organisation's SharingPolicy may require.
     """
     answer = basis_for_share(client=client, partner=partner, purpose=purpose, selection=selection, on=on, lock=lock)
     agreement = check_agreement(
@@ -187,8 +222,10 @@ def decide_referral(
         partner=partner,
         purpose=purpose,
         selection=selection,
+        policy=SharingPolicy.current().without_agreement,
+        approval=approval,
     )
-    return ShareDecision(selection, answer, agreement, missing_reasons(selection, reasons))
+    return ShareDecision(selection, answer, agreement, missing_reasons(selection, reasons), restriction_problem(client))
 
 
 def decide_meeting(
@@ -202,11 +239,36 @@ def decide_meeting(
     on: dt.datetime | None = None,
     lock: bool = False,
 ) -> ShareDecision:
-    """May `selection` be shared at a meeting of `group` with the organisations `present`?"""
+    """May `selection` be shared at a meeting of `group` with the organisations `present`?
+
+    Besides the basis, each organisation present is checked against its data-sharing
+    agreements in force, as a referral is: one whose agreement does not allow what was
+    shared stops it, and so does one with none when the policy refuses sharing without one.
+    """
+    present = list(present)
     answer = basis_for_meeting_share(
-        client=client, group=group, present=list(present), purpose=purpose, selection=selection, on=on, lock=lock
+        client=client, group=group, present=present, purpose=purpose, selection=selection, on=on, lock=lock
     )
-    return ShareDecision(selection, answer, None, missing_reasons(selection, reasons))
+    policy = SharingPolicy.current().without_agreement
+    if policy != SharingPolicy.WithoutAgreement.REFUSE:
+        policy = SharingPolicy.WithoutAgreement.LISTED  # a meeting has happened: it cannot wait for approval
+    checks = [
+        check_agreement(
+            agreements_in_force(partner, purpose, on=timezone.localdate(on)),
+            partner=partner,
+            purpose=purpose,
+            selection=selection,
+            policy=policy,
+        )
+        for partner in present
+    ]
+    failing = [check.explanation for check in checks if not check.allowed]
+    agreement = AgreementCheck(
+        None,
+        not failing,
+        " ".join(failing) or "No organisation present has an agreement that forbids this.",
+    )
+    return ShareDecision(selection, answer, agreement, missing_reasons(selection, reasons), restriction_problem(client))
 
 
 def basis_label(basis, recipient: str) -> str:
@@ -221,14 +283,28 @@ def basis_label(basis, recipient: str) -> str:
 # --- Pages -------------------------------------------------------------------------------
 
 
+def case_notes_for(client) -> list:
+    """The client's case notes a referral may include, by category then newest first (one query)."""
+    from clients.models import CaseNote
+
+    return list(CaseNote.objects.filter(client=client).order_by("category", "-written_at", "-pk"))
+
+
 def template_for(purpose: Purpose) -> PurposeTemplate | None:
     return PurposeTemplate.objects.filter(purpose=purpose).first()
 
 
 def referral_for_client(client_id, referral_id, *, sent_only: bool = False) -> Referral | None:
-    """One referral of this client (None for another client's or an unknown id)."""
-    queryset = Referral.objects.filter(client_id=client_id, pk=referral_id).select_related(
-        "partner", "purpose", "created_by", "disclosure__consent__withdrawn_by", "disclosure__lawful_basis"
+    """One referral of this client (None for another client's, a discarded draft or an unknown id)."""
+    queryset = (
+        Referral.objects.filter(client_id=client_id, pk=referral_id).exclude(status=Referral.Status.DISCARDED)
+    ).select_related(
+        "partner",
+        "purpose",
+        "created_by",
+        "unagreed_approved_by",
+        "disclosure__consent__withdrawn_by",
+        "disclosure__lawful_basis",
     )
     if sent_only:
         queryset = queryset.filter(status=Referral.Status.SENT)
@@ -274,7 +350,7 @@ def notice_for_client(client_id, notice_id) -> RecipientNotice | None:
 
 
 def sharing_history(client) -> dict:
-    """The client's sharing tab: disclosures, drafts, open tasks. Four queries at any size.
+    """The client's sharing tab: disclosures, drafts, open tasks, deliveries. Five queries at any size.
 
     Police and statutory disclosures are not listed here: they are shown with their request
     (`statutory.selectors`), to its team managers, the ISO and whoever logged it, because
@@ -294,6 +370,15 @@ def sharing_history(client) -> dict:
         .order_by("-updated_at", "-pk")
     )
     notices = notices_for_disclosures(disclosures)
+    referral_ids = [d.pk for d in disclosures if d.kind == Disclosure.Kind.REFERRAL]
+    deliveries: dict[int, list[Transmission]] = {pk: [] for pk in referral_ids}
+    if referral_ids:
+        for transmission in Transmission.objects.filter(
+            disclosure_id__in=referral_ids, kind=Transmission.Kind.REFERRAL
+        ).order_by("-requested_at", "-pk"):
+            deliveries[transmission.disclosure_id].append(transmission)
+    for disclosure in disclosures:
+        disclosure.delivery = delivery_state(deliveries[disclosure.pk]) if disclosure.pk in deliveries else None
     by_disclosure: dict[int, list[RecipientNotice]] = {}
     for notice in notices:
         by_disclosure.setdefault(notice.disclosure_id, []).append(notice)
@@ -329,6 +414,74 @@ def referrals_without_agreement(user) -> QuerySet[Disclosure]:
     )
 
 
+def transmissions_of(referral: Referral) -> list[Transmission]:
+    """A referral's deliveries, newest first (one query)."""
+    if referral.pk is None or referral.disclosure_id is None:
+        return []
+    return list(
+        Transmission.objects.filter(disclosure_id=referral.disclosure_id, kind=Transmission.Kind.REFERRAL)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a referral page and the sharing history say about transmission."""
+
+    transmitted: bool
+    text: str
+
+
+def delivery_state(transmissions: list[Transmission]) -> Delivery:
+    """ "Sent" only when a transmission was sent; otherwise what is happening, in words."""
+    sent = [t for t in transmissions if t.status == Transmission.Status.SENT]
+    if sent:
+        last = sent[0]
+        return Delivery(True, f"Transmitted: e-mailed to {last.to_address} on {format_date(last.sent_at)}.")
+    if not transmissions:
+        return Delivery(False, "Recorded, not yet transmitted.")
+    last = transmissions[0]
+    texts = {
+        Transmission.Status.QUEUED: "Recorded, not yet transmitted: queued for e-mail.",
+        Transmission.Status.SENDING: "Recorded, not yet transmitted: being e-mailed now.",
+        Transmission.Status.FAILED: f"Recorded, not yet transmitted: the e-mail failed ({last.failure_reason}); "
+        "it is retried automatically.",
+        Transmission.Status.CANCELLED: f"Recorded, not transmitted: cancelled. {last.cancel_reason}",
+        Transmission.Status.UNKNOWN: "Recorded; transmission outcome unknown (the e-mail may have gone). "
+        "Check with the partner before sending again.",
+    }
+    return Delivery(False, texts[last.status])
+
+
+def untransmitted_referrals_for(user, *, limit: int = 50) -> list[Referral]:
+    """Referrals this person sent that no transmission has yet delivered (dashboard)."""
+    return list(
+        Referral.objects.filter(created_by=user, status=Referral.Status.SENT)
+        .exclude(transmissions__status=Transmission.Status.SENT)
+        .select_related("partner", "client", "disclosure")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+def stopped_transmissions_for(user, *, limit: int = 50) -> list[Transmission]:
+    """Transmissions this person asked for that were cancelled, failed for good or are unknown."""
+    return list(
+        Transmission.objects.filter(
+            requested_by=user,
+            dismissed_at__isnull=True,
+            status__in=[Transmission.Status.CANCELLED, Transmission.Status.UNKNOWN, Transmission.Status.FAILED],
+        )
+        .select_related("partner", "disclosure", "client")
+        .order_by("-requested_at", "-pk")[:limit]
+    )
+
+
+def stopped_transmission_of(user, transmission_id) -> Transmission | None:
+    """One of this person's own transmissions (None for anyone else's or an unknown id)."""
+    return Transmission.objects.filter(pk=transmission_id, requested_by=user).first()
+
+
 def active_partners() -> QuerySet[Partner]:
     return Partner.objects.filter(is_active=True).order_by("name")
 
@@ -343,7 +496,12 @@ def active_groups() -> QuerySet[MeetingGroup]:
 
 def dashboard_panel(*, user) -> dict:
     """The dashboard's sharing panel: this person's open tasks; for managers, the unagreed referrals."""
-    panel = {"notices": open_notices_for(user), "can_review_unagreed": can_review_unagreed(user)}
+    panel = {
+        "notices": open_notices_for(user),
+        "can_review_unagreed": can_review_unagreed(user),
+        "stopped": stopped_transmissions_for(user),
+        "untransmitted": untransmitted_referrals_for(user),
+    }
     if panel["can_review_unagreed"]:
         panel["unagreed_count"] = referrals_without_agreement(user).count()
     return panel

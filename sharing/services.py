@@ -21,6 +21,7 @@ committed withdrawal.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
@@ -29,17 +30,28 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
+from accounts.models import Role
 from clients.categories import Selection
+from consent import coverage
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
 
 from . import selectors
-from .models import AgreementDocument, DataSharingAgreement, Disclosure, RecipientNotice, Referral
+from .models import (
+    AgreementDocument,
+    DataSharingAgreement,
+    Disclosure,
+    RecipientNotice,
+    Referral,
+    SharingPolicy,
+    Transmission,
+)
 from .snapshot import build_snapshot, snapshot_hash
 
 logger = logging.getLogger(__name__)
@@ -82,6 +94,14 @@ def _locked_decision(decide, **kwargs) -> selectors.ShareDecision:
     return decision
 
 
+def _refused_basis_label(decision: selectors.ShareDecision, recipient: str) -> str:
+    """For a denied SHARE row: the basis that no longer holds (withdrawn, ended, expired), if any."""
+    for basis in decision.answer.candidates:
+        if coverage.status_now(basis) is not coverage.Status.ACTIVE:
+            return selectors.basis_label(basis, recipient)
+    return ""
+
+
 def _new_reference(now) -> str:
     return f"D-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(3).upper()}"
 
@@ -117,6 +137,7 @@ def _disclose(
     group: MeetingGroup | None = None,
     meeting_on=None,
     present: Iterable[Partner] = (),
+    content: Mapping | None = None,
 ) -> Disclosure:
     basis = decision.basis
     # The basis names whom it covers: the partner, or the meeting group (not everyone present).
@@ -131,6 +152,7 @@ def _disclose(
         basis=label,
         sent_at=now,
         sent_by=actor.get_full_name() or actor.get_username(),
+        **(content or {}),
     )
     disclosure = Disclosure(
         kind=kind,
@@ -283,16 +305,166 @@ def referral_start(*, actor, client, partner: Partner, purpose: Purpose) -> Refe
     return referral
 
 
-def referral_update(*, actor, referral: Referral, selection: Selection, reasons: Mapping[str, str]) -> Referral:
-    """Change a draft's selection and reasons. Drafts may be incomplete; sending checks everything."""
+REFERRAL_DETAILS = ("request", "referrer_phone", "safe_to_phone", "voicemail_ok", "letters_ok", "safe_contact_notes")
+
+
+def _clean_notes(referral: Referral, selection: Selection, note_ids: Iterable) -> list[int]:
+    """The chosen notes that may go: this client's, in a category chosen at detail level."""
+    from clients.categories import Level
+    from clients.models import CaseNote
+
+    detail = [key for key, level in selection.items() if level is Level.DETAIL]
+    wanted = {int(pk) for pk in note_ids if str(pk).isdigit()}
+    if not wanted or not detail:
+        return []
+    return sorted(
+        CaseNote.objects.filter(client_id=referral.client_id, pk__in=wanted, category__in=detail).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def referral_update(
+    *,
+    actor,
+    referral: Referral,
+    selection: Selection,
+    reasons: Mapping[str, str],
+    details: Mapping[str, str] | None = None,
+    notes: Iterable[int] | None = None,
+) -> Referral:
+    """Change a draft: its selection and reasons, and optionally its `details` (the request,
+    the referrer's phone, safe-contact instructions: REFERRAL_DETAILS) and chosen case `notes`
+    (ids; any not of this client or not in a category chosen at detail level are dropped).
+    Drafts may be incomplete; sending checks everything. Raises ValidationError once sent.
+    """
+    values = {"selection": selection.to_json(), "reasons": _clean_reasons(selection, reasons)}
+    for name in REFERRAL_DETAILS:
+        if details is not None and name in details:
+            values[name] = (details[name] or "").strip()
+    if notes is not None:
+        values["notes"] = _clean_notes(referral, selection, notes)
+    elif referral.notes:
+        values["notes"] = _clean_notes(referral, selection, referral.notes)
     with transaction.atomic():
         updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
-            selection=selection.to_json(), reasons=_clean_reasons(selection, reasons), updated_at=timezone.now()
+            updated_at=timezone.now(), **values
         )
     if not updated:
         raise ValidationError("This referral has already been sent and can no longer be changed.", code="sent")
-    referral.selection, referral.reasons = selection.to_json(), _clean_reasons(selection, reasons)
+    for name, value in values.items():
+        setattr(referral, name, value)
     return referral
+
+
+def referral_drop_item(*, actor, referral: Referral, key: str) -> Referral:
+    """Remove one category from a draft's selection (e.g. one that holds nothing)."""
+    selection = Selection((k, level) for k, level in referral.selection_obj.items() if k != key)
+    return referral_update(actor=actor, referral=referral, selection=selection, reasons=referral.reasons)
+
+
+def can_approve_without_agreement(user, referral: Referral) -> bool:
+    """A service manager of the client's team who did not make the referral."""
+    return (
+        getattr(user, "role", None) == Role.SERVICE_MANAGER
+        and referral.created_by_id != user.pk
+        and user.memberships.filter(team_id=referral.client.team_id).exists()
+    )
+
+
+def referral_approve_without_agreement(*, actor, referral: Referral, reason: str) -> Referral:
+    """A manager's approval, with a reason, to send a draft to a partner with no data-sharing
+    agreement in force, where the organisation's SharingPolicy requires it. The referral is
+    still sent only when a basis covers it. Raises ValidationError (not a manager of the
+    client's team, the referrer themselves, no reason, not a draft). The view's gate writes
+    the audit row for the request; the approval is stored on the referral and named in the
+    decision the send records.
+    """
+    if not can_approve_without_agreement(actor, referral):
+        raise ValidationError(
+            "Only a service manager of the client's team, other than the referrer, can approve this.",
+            code="not_allowed",
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this referral may go without a data-sharing agreement."})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
+            unagreed_approved_at=now, unagreed_approved_by=actor, unagreed_reason=reason.strip(), updated_at=now
+        )
+    if not updated:
+        raise ValidationError("Only a draft can be approved.", code="not_draft")
+    referral.unagreed_approved_at, referral.unagreed_approved_by = now, actor
+    referral.unagreed_reason = reason.strip()
+    return referral
+
+
+def referral_discard(*, actor, referral: Referral) -> Referral:
+    """Discard a draft: it leaves the sharing history; the row stays, naming who and when.
+
+    The view's gate writes the audit row for the request (EDIT, "discard referral").
+    Raises ValidationError when the referral is not a draft.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
+            status=Referral.Status.DISCARDED, discarded_at=now, discarded_by=actor, updated_at=now
+        )
+    if not updated:
+        raise ValidationError("Only a draft can be discarded.", code="not_draft")
+    referral.status, referral.discarded_at, referral.discarded_by = Referral.Status.DISCARDED, now, actor
+    return referral
+
+
+def referral_content(referral: Referral, *, actor) -> dict:
+    """The referral's own parts of the snapshot: request, referrer, safe contact, chosen notes."""
+    team = next(
+        (m.team.name for m in actor.memberships.select_related("team") if m.team_id == referral.client.team_id),
+        None,
+    ) or next((m.team.name for m in actor.memberships.select_related("team")), "")
+    referrer = {
+        "name": actor.get_full_name() or actor.get_username(),
+        "job_title": getattr(actor, "job_title", ""),
+        "team": team,
+        "phone": referral.referrer_phone,
+        "email": actor.email,
+    }
+    safe = dict(Referral.Safe.choices)
+    safe_contact = [
+        [label, safe[value]]
+        for label, value in (
+            ("Safe to phone", referral.safe_to_phone),
+            ("Safe to leave a voicemail", referral.voicemail_ok),
+            ("Safe to send letters", referral.letters_ok),
+        )
+        if value
+    ]
+    if referral.safe_contact_notes:
+        safe_contact.append(["Safe time or number", referral.safe_contact_notes])
+    return {
+        "note_ids": referral.notes,
+        "request": referral.request,
+        "referrer": referrer,
+        "safe_contact": safe_contact,
+    }
+
+
+def referral_preview(*, actor, referral: Referral, basis_label: str) -> dict:
+    """The snapshot the partner would receive if the draft were sent now (nothing is written).
+
+    The same `build_snapshot` call as sending, so the preview and the PDF carry the same text.
+    """
+    return build_snapshot(
+        client=referral.client,
+        selection=referral.selection_obj,
+        reference=f"{referral.reference} (draft)",
+        recipient=referral.partner.name,
+        purpose=referral.purpose.name,
+        basis=basis_label,
+        sent_at=timezone.now(),
+        sent_by=actor.get_full_name() or actor.get_username(),
+        **referral_content(referral, actor=actor),
+    )
 
 
 def referral_send(*, actor, referral: Referral, request=None) -> Referral:
@@ -303,7 +475,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
     with transaction.atomic():
         locked = (
             Referral.objects.select_for_update(of=("self",))
-            .select_related("client", "partner", "purpose")
+            .select_related("client", "partner", "purpose", "unagreed_approved_by")
             .get(pk=referral.pk)
         )
         if not locked.is_draft:
@@ -320,6 +492,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
             purpose=purpose,
             selection=selection,
             reasons=locked.reasons,
+            approval=locked.unagreed_approval,
         )
         now = timezone.now()
         share_purpose = f"{purpose.name}: referral {locked.reference} to {partner.name}"
@@ -333,6 +506,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
                 selection=selection,
                 purpose=share_purpose,
                 outcome=Outcome.DENIED,
+                basis=_refused_basis_label(decision, partner.name),
                 detail=" ".join(decision.refusals),
             )
             refused = decision
@@ -347,6 +521,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
                 reasons=_clean_reasons(selection, locked.reasons),
                 now=now,
                 partner=partner,
+                content=referral_content(locked, actor=actor),
             )
             _audit_share(
                 actor,
@@ -363,79 +538,379 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
             locked.disclosure = disclosure
             locked.updated_at = now
             locked.save(update_fields=["status", "disclosure", "updated_at"])
+            if SharingPolicy.current().referral_delivery == SharingPolicy.Delivery.EMAIL:
+                # "Sent" means sent: queued in this transaction, e-mailed by the worker on commit.
+                _queue(actor=actor, disclosure=disclosure, kind=Transmission.Kind.REFERRAL, referral=locked, now=now)
     if refused is not None:
         raise ShareRefused(refused)
     referral.status, referral.disclosure, referral.updated_at = locked.status, locked.disclosure, locked.updated_at
     return locked
 
 
-def _enqueue_referral_email(referral_id: int) -> None:
-    from .tasks import email_referral
+# --- Transmission ------------------------------------------------------------------------------
+#
+# Recording a disclosure and transmitting it are two steps, and each holds a covering basis
+# at its moment (DESIGN.md, "Leaving the organisation"). A transmission is requested
+# (queued) with the basis rows locked, then claimed by the worker with a conditional update
+# in a transaction that first locks the basis rows again and re-checks; the claim commits
+# before anything is sent. Locks are always taken basis rows first, then transmission rows,
+# as a withdrawal does (consent row, then its callback cancels transmissions), so the two
+# never deadlock: either the claim commits first and the data leaves under a basis that held
+# then, or the withdrawal commits first and the claim finds the transmission cancelled.
+
+
+class TransmissionRefused(Exception):
+    """Nothing was transmitted: `reason` says why in plain English (the basis no longer holds)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransmissionFailed(Exception):
+    """The mail server did not take the message; the transmission is marked failed and may be retried."""
+
+
+def _fresh_basis(decision: selectors.ShareDecision, basis):
+    """The disclosure's basis as just read (and locked) among the decision's candidates."""
+    if basis is None:
+        return None
+    return next((r for r in decision.answer.candidates if r.kind == basis.kind and r.pk == basis.pk), None)
+
+
+def transmission_basis_problem(disclosure: Disclosure) -> str:
+    """Why a referral disclosure may no longer leave ("" when it may), with the basis rows locked.
+
+    Takes a referral `Disclosure`; must run inside `transaction.atomic()` (the rows stay
+    locked until it ends). The disclosure's own basis must still cover exactly what it
+    holds at this moment — not withdrawn, ended, expired or narrowed — and the client must
+    not be restricted for sharing (UK GDPR Art. 18). Another basis recorded since does not
+    count: the disclosure log names the basis the information left under.
+    """
+    selection = disclosure.selection_obj
+    decision = _locked_decision(
+        selectors.decide_referral,
+        client=disclosure.client,
+        partner=disclosure.partner,
+        purpose=disclosure.purpose,
+        selection=selection,
+        reasons=disclosure.reasons,
+    )
+    recipient = disclosure.partner.name
+    basis = _fresh_basis(decision, disclosure.basis)
+    if basis is None:
+        return f"{disclosure.basis_label} no longer names {recipient} for {disclosure.purpose_label.lower()}."
+    moments = [
+        timezone.now(),
+        *(w for w in (getattr(r, "withdrawn_at", None) for r in decision.answer.candidates) if w),
+    ]
+    problem = coverage.why_not(basis, selection, recipient=recipient, at=max(moments))
+    if problem:
+        return problem
+    return decision.restriction
+
+
+def _transmission_audit(actor, transmission: Transmission, *, outcome: str, detail: str, request=None):
+    disclosure = transmission.disclosure
+    return _audit_share(
+        actor,
+        client=disclosure.client,
+        request=request,
+        obj=transmission,
+        selection=disclosure.selection_obj if transmission.kind == Transmission.Kind.REFERRAL else Selection(),
+        purpose=f"{transmission.get_kind_display()} {disclosure.reference} to {transmission.partner.name}"[:200],
+        outcome=outcome,
+        basis=disclosure.basis_label if transmission.kind == Transmission.Kind.REFERRAL else "",
+        detail=detail,
+    )
+
+
+def _enqueue_transmission(transmission_id: int) -> None:
+    from .tasks import transmit
 
     try:
-        email_referral.delay(referral_id)
-    except Exception:  # the broker is down: the page offers to try again while emailed_at is empty
-        logger.warning("Could not queue the e-mail of referral %s.", referral_id)
+        transmit.delay(transmission_id)
+    except Exception:  # the broker is down: it stays queued, and "Send again" queues it again
+        logger.warning("Could not queue transmission %s.", transmission_id)
 
 
-@transaction.atomic
-def referral_email_request(*, actor, referral: Referral) -> Referral:
-    """Queue the referral PDF for e-mail to the partner's registered secure address, on commit.
+def _queue(*, actor, disclosure: Disclosure, kind: str, referral=None, notice=None, now) -> Transmission:
+    partner = notice.partner if notice is not None else disclosure.partner
+    transmission = Transmission(
+        kind=kind,
+        disclosure=disclosure,
+        referral=referral,
+        notice=notice,
+        client_id=disclosure.client_id,
+        partner=partner,
+        to_address=partner.secure_email,
+        consent=disclosure.consent if kind == Transmission.Kind.REFERRAL else None,
+        lawful_basis=disclosure.lawful_basis if kind == Transmission.Kind.REFERRAL else None,
+        requested_by=actor,
+        requested_at=now,
+    )
+    transmission.save()
+    transmission_id = transmission.pk
+    transaction.on_commit(lambda: _enqueue_transmission(transmission_id))
+    return transmission
 
-    There is no address to type: the task sends only to `Partner.secure_email`.
+
+def _pending(*, disclosure: Disclosure, partner: Partner, kind: str) -> Transmission | None:
+    return (
+        Transmission.objects.filter(
+            disclosure=disclosure, partner=partner, kind=kind, status__in=[*Transmission.PENDING, "sending"]
+        )
+        .select_for_update()
+        .first()
+    )
+
+
+def referral_transmit(*, actor, referral: Referral, request=None) -> Transmission:
+    """Ask for a sent referral to be e-mailed (again) to the partner's registered secure address.
+
+    Re-checks the disclosure's basis with its rows locked (`transmission_basis_problem`). A
+    refusal writes a denied SHARE audit row naming the basis and why, commits it, and raises
+    TransmissionRefused. When a transmission is already queued or failed, it is queued again
+    (the worker's claim makes a second run harmless); one being sent raises ValidationError.
+    Returns the queued `Transmission`; the worker sends it after this transaction commits.
     """
     if referral.is_draft:
         raise ValidationError("Send the referral before e-mailing it.", code="draft")
-    if referral.emailed_at is not None:
-        raise ValidationError("This referral has already been e-mailed.", code="emailed")
-    now = timezone.now()
-    Referral.objects.filter(pk=referral.pk, emailed_at__isnull=True).update(
-        email_requested_at=now, email_requested_by=actor
-    )
-    referral.email_requested_at, referral.email_requested_by = now, actor
-    transaction.on_commit(lambda: _enqueue_referral_email(referral.pk))
-    return referral
+    refused = ""
+    with transaction.atomic():
+        disclosure = Disclosure.objects.select_related("client", "partner", "purpose", "consent", "lawful_basis").get(
+            pk=referral.disclosure_id
+        )
+        problem = transmission_basis_problem(disclosure)
+        if problem:
+            transmission = _pending(disclosure=disclosure, partner=disclosure.partner, kind=Transmission.Kind.REFERRAL)
+            if transmission is not None:
+                _cancel(transmission, reason=problem, actor=actor, now=timezone.now())
+            _audit_share(
+                actor,
+                client=disclosure.client,
+                request=request,
+                obj=referral,
+                selection=disclosure.selection_obj,
+                purpose=f"Referral {disclosure.reference} to {disclosure.partner.name}",
+                outcome=Outcome.DENIED,
+                basis=disclosure.basis_label,
+                detail=f"Not e-mailed to {disclosure.partner.secure_email}: {problem}",
+            )
+            refused = problem
+        else:
+            transmission = _pending(disclosure=disclosure, partner=disclosure.partner, kind=Transmission.Kind.REFERRAL)
+            if transmission is not None and transmission.status == Transmission.Status.SENDING:
+                raise ValidationError("The referral is being e-mailed now.", code="sending")
+            if transmission is not None:
+                transmission_id = transmission.pk
+                transaction.on_commit(lambda: _enqueue_transmission(transmission_id))
+            else:
+                transmission = _queue(
+                    actor=actor,
+                    disclosure=disclosure,
+                    kind=Transmission.Kind.REFERRAL,
+                    referral=referral,
+                    now=timezone.now(),
+                )
+    if refused:
+        raise TransmissionRefused(refused)
+    return transmission
 
 
-def referral_email_send(*, referral_id: int) -> bool:
-    """E-mail one sent referral's PDF, exactly once. Returns whether this call sent it.
-
-    The claim (a conditional update of emailed_at) and the send share a transaction: a
-    second worker waits on the row and then finds it claimed; a failed send rolls the claim
-    back so that asking again retries it.
-    """
+def _message(transmission: Transmission, address: str) -> EmailMessage:
     from .documents import referral_pdf
 
-    referral = (
-        Referral.objects.select_related("partner", "disclosure")
-        .filter(pk=referral_id, status=Referral.Status.SENT)
+    disclosure = transmission.disclosure
+    if transmission.kind == Transmission.Kind.NOTICE:
+        notice = transmission.notice
+        return EmailMessage(
+            subject=notice.subject, body=notice.message, from_email=settings.DEFAULT_FROM_EMAIL, to=[address]
+        )
+    context = {
+        "disclosure": disclosure,
+        "partner": transmission.partner,
+        "organisation_name": settings.ORGANISATION_NAME,
+    }
+    message = EmailMessage(
+        subject=render_to_string("sharing/email/referral_subject.txt", context).strip(),
+        body=render_to_string("sharing/email/referral_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+    )
+    message.attach(f"referral-{disclosure.reference}.pdf", referral_pdf(disclosure), "application/pdf")
+    return message
+
+
+def transmission_send(*, transmission_id: int) -> str:
+    """The worker's send of one transmission (and of each retry). Returns the status it leaves.
+
+    1. In one transaction: lock the basis rows and re-check (`transmission_basis_problem`);
+       refused, the transmission is cancelled with the reason, a denied SHARE row names the
+       basis, and the requester is told; allowed, a conditional update claims it
+       (queued or failed -> sending, one more attempt) and an allowed SHARE row names the
+       basis. The transaction commits before anything is sent.
+    2. Send to the partner's registered address as read at the claim. Then sent, or failed
+       with the mail server's reason (raises TransmissionFailed so the task retries; the
+       retry claims and re-checks again).
+    A transmission found "sending" longer than TRANSMISSION_CLAIM_TIMEOUT_SECONDS was left by a
+    worker that died after claiming: it may have left, so it is marked unknown, never sent
+    again. Safe to run twice.
+    """
+    transmission = (
+        Transmission.objects.select_related(
+            "disclosure__client", "disclosure__partner", "disclosure__purpose", "partner", "notice", "requested_by"
+        )
+        .filter(pk=transmission_id)
         .first()
     )
-    if referral is None or referral.emailed_at is not None or referral.email_requested_at is None:
-        return False
-    address = referral.partner.secure_email
-    disclosure = referral.disclosure
+    if transmission is None:
+        return ""
+    if transmission.status == Transmission.Status.SENDING:
+        stale = timezone.now() - dt.timedelta(seconds=settings.TRANSMISSION_CLAIM_TIMEOUT_SECONDS)
+        Transmission.objects.filter(pk=transmission.pk, status="sending", claimed_at__lt=stale).update(
+            status=Transmission.Status.UNKNOWN,
+            failure_reason="The worker stopped while sending: it may or may not have reached the partner.",
+        )
+        return Transmission.objects.values_list("status", flat=True).get(pk=transmission.pk)
+    if transmission.status not in Transmission.PENDING:
+        return transmission.status
+    if transmission.attempts >= settings.TRANSMISSION_MAX_ATTEMPTS:
+        return transmission.status
+    disclosure = transmission.disclosure
     with transaction.atomic():
-        claimed = Referral.objects.filter(pk=referral.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now(), emailed_to=address
+        problem = ""
+        if transmission.kind == Transmission.Kind.REFERRAL:
+            problem = transmission_basis_problem(disclosure)
+        now = timezone.now()
+        if problem:
+            if _cancel(transmission, reason=problem, actor=transmission.requested_by, now=now):
+                return Transmission.Status.CANCELLED
+            return Transmission.objects.values_list("status", flat=True).get(pk=transmission.pk)
+        address = Partner.objects.values_list("secure_email", flat=True).get(pk=transmission.partner_id)
+        claimed = Transmission.objects.filter(pk=transmission.pk, status__in=Transmission.PENDING).update(
+            status=Transmission.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, to_address=address
         )
         if not claimed:
-            return False
-        context = {
-            "referral": referral,
-            "disclosure": disclosure,
-            "partner": referral.partner,
-            "organisation_name": settings.ORGANISATION_NAME,
-        }
-        message = EmailMessage(
-            subject=render_to_string("sharing/email/referral_subject.txt", context).strip(),
-            body=render_to_string("sharing/email/referral_body.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[address],
+            return Transmission.objects.values_list("status", flat=True).get(pk=transmission.pk)
+        _transmission_audit(
+            transmission.requested_by,
+            transmission,
+            outcome=Outcome.ALLOWED,
+            detail=f"Transmission {transmission.pk} claimed for e-mail to {address}",
         )
-        message.attach(f"referral-{disclosure.reference}.pdf", referral_pdf(disclosure), "application/pdf")
-        message.send()
+    # Committed: the claim and its audit row. Only now does anything leave.
+    try:
+        _message(transmission, address).send()
+    except Exception as exc:
+        Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
+            status=Transmission.Status.FAILED, failure_reason=f"{type(exc).__name__}: {exc}"[:1000]
+        )
+        raise TransmissionFailed(str(exc)) from exc
+    sent_at = timezone.now()
+    with transaction.atomic():
+        Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
+            status=Transmission.Status.SENT, sent_at=sent_at, failure_reason=""
+        )
+        if transmission.notice_id is not None:
+            RecipientNotice.objects.filter(pk=transmission.notice_id, done_at__isnull=True).update(
+                done_at=sent_at,
+                done_by=transmission.requested_by,
+                done_how=RecipientNotice.How.EMAIL,
+                done_note=f"E-mailed to {address}.",
+            )
+    return Transmission.Status.SENT
+
+
+def _cancel(transmission: Transmission, *, reason: str, actor, now) -> bool:
+    """Cancel one pending transmission (conditional update), audit it, tell its requester."""
+    cancelled = Transmission.objects.filter(pk=transmission.pk, status__in=Transmission.PENDING).update(
+        status=Transmission.Status.CANCELLED, cancelled_at=now, cancel_reason=reason
+    )
+    if not cancelled:
+        return False
+    _transmission_audit(
+        actor,
+        transmission,
+        outcome=Outcome.DENIED,
+        detail=f"Transmission {transmission.pk} to {transmission.to_address} cancelled, nothing sent: {reason}",
+    )
+    transmission_id = transmission.pk
+    transaction.on_commit(lambda: _tell_requester(transmission_id))
     return True
+
+
+def transmissions_cancel(*, actor, reason: str, consent=None, lawful_basis=None, client=None) -> int:
+    """Cancel the pending referral transmissions that relied on a basis, or all of a client's.
+
+    Called inside the transaction that ends the basis (a withdrawal's callback, ending a
+    lawful basis, marking a client restricted), after its row is locked, so a worker's
+    claim (which locks the same basis rows first) either committed before or finds them
+    cancelled. Each cancellation writes a denied SHARE row naming the basis and `reason`,
+    and tells the requester (dashboard and, on commit, an e-mail). Returns how many.
+    """
+    queryset = Transmission.objects.filter(kind=Transmission.Kind.REFERRAL, status__in=Transmission.PENDING)
+    if consent is not None:
+        queryset = queryset.filter(consent=consent)
+    elif lawful_basis is not None:
+        queryset = queryset.filter(lawful_basis=lawful_basis)
+    elif client is not None:
+        queryset = queryset.filter(client=client)
+    else:
+        raise ValueError("Name the consent, the lawful basis or the client.")
+    now = timezone.now()
+    count = 0
+    for transmission in queryset.select_related("disclosure__client", "partner").order_by("pk"):
+        count += _cancel(transmission, reason=reason, actor=actor, now=now)
+    return count
+
+
+def transmissions_cancel_on_withdrawal(consent: ConsentRecord) -> None:
+    """The withdrawal hook (consent.services.on_withdrawal): cancel what relied on the consent."""
+    disclosure = Disclosure.objects.filter(consent=consent).select_related("partner").first()
+    recipient = disclosure.partner.name if disclosure is not None and disclosure.partner_id else "the recipient"
+    reason = coverage.why_not(consent, consent.selection_obj, recipient=recipient, at=consent.withdrawn_at)
+    transmissions_cancel(actor=consent.withdrawn_by, reason=reason, consent=consent)
+
+
+def _tell_requester(transmission_id: int) -> None:
+    """E-mail the person who asked for a transmission that it was stopped (no client details)."""
+    transmission = (
+        Transmission.objects.select_related("requested_by", "disclosure", "partner").filter(pk=transmission_id).first()
+    )
+    if transmission is None or not transmission.requested_by.email:
+        return
+    context = {
+        "transmission": transmission,
+        "disclosure": transmission.disclosure,
+        "link": f"{settings.SITE_URL}{_transmission_url(transmission)}",
+        "organisation_name": settings.ORGANISATION_NAME,
+    }
+    try:
+        EmailMessage(
+            subject=render_to_string("sharing/email/stopped_subject.txt", context).strip(),
+            body=render_to_string("sharing/email/stopped_body.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[transmission.requested_by.email],
+        ).send()
+    except Exception:  # the dashboard still says so
+        logger.warning("Could not e-mail the requester of transmission %s.", transmission_id)
+
+
+def _transmission_url(transmission: Transmission) -> str:
+    from django.urls import reverse
+
+    if transmission.referral_id:
+        return reverse("sharing:referral", args=[transmission.client_id, transmission.referral_id])
+    return reverse("sharing:disclosure", args=[transmission.client_id, transmission.disclosure_id])
+
+
+@transaction.atomic
+def transmission_dismiss(*, actor, transmission: Transmission) -> None:
+    """The requester has read the dashboard's message about a stopped transmission."""
+    Transmission.objects.filter(pk=transmission.pk, requested_by=actor, dismissed_at__isnull=True).update(
+        dismissed_at=timezone.now()
+    )
 
 
 # --- Multi-agency meetings -------------------------------------------------------------------
@@ -489,6 +964,7 @@ def meeting_disclosure_record(
                 selection=selection,
                 purpose=share_purpose,
                 outcome=Outcome.DENIED,
+                basis=_refused_basis_label(decision, group.name),
                 detail=" ".join(decision.refusals),
             )
             refused = decision
@@ -575,6 +1051,33 @@ def recipient_notices_create(consent: ConsentRecord) -> list[RecipientNotice]:
             )
     RecipientNotice.objects.bulk_create(notices, ignore_conflicts=True)
     return notices
+
+
+def recipient_notice_transmit(*, actor, notice: RecipientNotice) -> Transmission:
+    """One click: e-mail the "stop using it" notice to the partner's registered secure address.
+
+    Queues a notice `Transmission` (the worker sends it and then marks the task done, "by
+    secure e-mail"); asking again while one is queued or failed queues that one again.
+    It carries nothing the recipient was not already sent, so no basis is re-checked.
+    Raises ValidationError when the task is already done or an e-mail is being sent now.
+    """
+    if notice.is_done:
+        raise ValidationError("This recipient has already been told.", code="done")
+    with transaction.atomic():
+        pending = _pending(disclosure=notice.disclosure, partner=notice.partner, kind=Transmission.Kind.NOTICE)
+        if pending is not None and pending.status == Transmission.Status.SENDING:
+            raise ValidationError("The notice is being e-mailed now.", code="sending")
+        if pending is not None:
+            transmission_id = pending.pk
+            transaction.on_commit(lambda: _enqueue_transmission(transmission_id))
+            return pending
+        return _queue(
+            actor=actor, disclosure=notice.disclosure, kind=Transmission.Kind.NOTICE, notice=notice, now=timezone.now()
+        )
+
+
+def notice_transmissions(notice: RecipientNotice) -> list[Transmission]:
+    return list(notice.transmissions.order_by("-requested_at", "-pk"))
 
 
 @transaction.atomic

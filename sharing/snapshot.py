@@ -15,9 +15,10 @@ import json
 from django.conf import settings
 
 from clients.categories import REGISTRY, Level, Selection
-from clients.models import InformationEntry
+from clients.models import CaseNote, InformationEntry
 
-SNAPSHOT_VERSION = 1
+# 2: a referral's request, referrer contact details, safe-contact instructions and chosen case notes.
+SNAPSHOT_VERSION = 2
 
 
 def _identity_facts(client, level: Level) -> list[list[str]]:
@@ -63,6 +64,23 @@ def _contact_facts(client, level: Level) -> list[list[str]]:
 _FACTS = {"identity": _identity_facts, "contact": _contact_facts}
 
 
+def _notes(client, selection: Selection, note_ids) -> dict[str, list[dict]]:
+    """The chosen case notes, by category: only notes of this client in a category chosen at detail."""
+    note_ids = [int(pk) for pk in note_ids]
+    detail_keys = [key for key, level in selection.items() if level is Level.DETAIL]
+    if not note_ids or not detail_keys:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for note in CaseNote.objects.filter(client=client, pk__in=note_ids, category__in=detail_keys).order_by(
+        "written_at", "pk"
+    ):
+        written = note.written_at
+        out.setdefault(note.category, []).append(
+            {"id": note.pk, "written_on": f"{written.day} {written:%B %Y}", "text": note.text}
+        )
+    return out
+
+
 def build_snapshot(
     *,
     client,
@@ -73,13 +91,24 @@ def build_snapshot(
     basis: str,
     sent_at,
     sent_by: str,
+    note_ids=(),
+    request: str = "",
+    referrer: dict | None = None,
+    safe_contact: list[list[str]] | None = None,
 ) -> dict:
-    """The JSON of exactly what is disclosed. One query (the entries of the selected categories)."""
+    """The JSON of exactly what is disclosed (a referral's preview is the same call, unsent).
+
+    Reads the entries of the selected categories (one query) and, when `note_ids` are given,
+    those case notes of this client whose category is selected at detail level (one more).
+    `request`, `referrer` ({name, team, phone, email}) and `safe_contact` ([[label, value]])
+    are a referral's own text, carried as they are.
+    """
     entries: dict[str, list[InformationEntry]] = {key: [] for key in selection}
     for entry in InformationEntry.objects.filter(client=client, category__in=list(selection)).order_by(
         "recorded_at", "pk"
     ):
         entries[entry.category].append(entry)
+    notes = _notes(client, selection, note_ids)
 
     sections = []
     for key, level in selection.items():
@@ -100,6 +129,7 @@ def build_snapshot(
                 "criminal": category.criminal,
                 "facts": facts,
                 "entries": texts,
+                "notes": notes.get(key, []),
             }
         )
     return {
@@ -112,8 +142,16 @@ def build_snapshot(
         "sent_at": sent_at.isoformat(),
         "sent_by": sent_by,
         "selection": selection.to_json(),
+        "request": request,
+        "referrer": referrer or {},
+        "safe_contact": safe_contact or [],
         "sections": sections,
     }
+
+
+def empty_sections(snapshot: dict) -> list[dict]:
+    """Selected categories that would carry nothing (no facts, entries or notes)."""
+    return [s for s in snapshot.get("sections", []) if not (s["facts"] or s["entries"] or s.get("notes"))]
 
 
 def canonical(snapshot: dict) -> bytes:

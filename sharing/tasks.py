@@ -1,14 +1,21 @@
-"""Background work for sharing: e-mailing a referral's PDF to the partner's registered address.
+"""Background work for sharing: transmitting referrals and notices to partners' registered addresses.
 
-The task takes an id, re-fetches, and is safe to run twice (emailed_at is claimed with a
-conditional update). It is enqueued on commit by `services.referral_email_request`.
+The task takes an id, re-fetches, and is safe to run twice: `services.transmission_send`
+re-checks the basis with its rows locked and claims the transmission with a conditional
+update that commits before sending. It is enqueued on commit by the services that queue.
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
 
-@shared_task(name="sharing.tasks.email_referral", acks_late=True, soft_time_limit=100, time_limit=120)
-def email_referral(referral_id: int) -> bool:
-    return services.referral_email_send(referral_id=referral_id)
+@shared_task(bind=True, name="sharing.tasks.transmit", acks_late=True, soft_time_limit=100, time_limit=120)
+def transmit(self, transmission_id: int) -> str:
+    try:
+        return services.transmission_send(transmission_id=transmission_id)
+    except services.TransmissionFailed as exc:
+        # Each retry claims again, and so re-checks the basis first.
+        delay = settings.TRANSMISSION_RETRY_SECONDS * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=delay, max_retries=settings.TRANSMISSION_MAX_ATTEMPTS - 1) from exc

@@ -7,7 +7,12 @@ from breaches.models import BreachReport
 from clients.categories import Selection
 from consent.tests.factories import ConsentRecordFactory
 from sharing import services as sharing_services
-from sharing.tests.factories import ReferralFactory, SubstanceUseServiceFactory, purpose
+from sharing.tests.factories import (
+    DataSharingAgreementFactory,
+    ReferralFactory,
+    SubstanceUseServiceFactory,
+    purpose,
+)
 
 from .test_views import report_data
 
@@ -17,6 +22,7 @@ def sent_disclosure(client, actor):
     su = purpose("referral-substance-use")
     selection = Selection({"identity": "summary", "substance_use": "summary"}).to_json()
     ConsentRecordFactory(client=client, partners=[partner], purposes=[su], selection=selection, recorded_by=actor)
+    DataSharingAgreementFactory(partner=partner, selection=selection, purposes=[su])
     referral = ReferralFactory(
         client=client,
         partner=partner,

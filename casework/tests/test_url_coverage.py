@@ -256,6 +256,12 @@ def _recipient_notice(client, fx):
     return {"client_id": pk(client), "notice_id": notice}
 
 
+def _own_stopped_transmission(fx):
+    from sharing.tests.factories import stopped_transmission
+
+    return {"transmission_id": stopped_transmission(client=fx.own_client, actor=fx.caseworker).pk}
+
+
 def _team_a_import(fx):
     from imports.models import ClientImport
 
@@ -384,6 +390,14 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     # An empty form: reviewers are sent back with a message, everyone else is refused.
     "access:review_mark": RoleUrl(MANAGERS_AND_ISO, method="post", ok_status=(302,)),
     "sharing:without_agreement": RoleUrl(MANAGERS_AND_ISO),
+    # Dismissing the dashboard's message about a transmission that did not go: its requester only.
+    "sharing:transmission_dismiss": RoleUrl(
+        frozenset({"caseworker"}),
+        kwargs=_own_stopped_transmission,
+        method="post",
+        ok_status=(302,),
+        denied_status=(404,),
+    ),
     "statutory:queue": RoleUrl(MANAGERS_AND_ISO),
     "statutory:report": RoleUrl(MANAGERS_AND_ISO),
     "rights:register": RoleUrl(MANAGERS_AND_ISO),
@@ -446,15 +460,24 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "consent:evidence": ClientUrl(RECORD, kwargs=_consent_with_evidence),
     "consent:basis_record": ClientUrl(RECORD),
     "consent:basis_approve": ClientUrl(TEAM_MANAGER, kwargs=_lawful_basis),
+    "consent:basis_end": ClientUrl(RECORD, kwargs=_lawful_basis),
+    "consent:restriction": ClientUrl(RECORD),
     "sharing:history": ClientUrl(RECORD),
     "sharing:referral_new": ClientUrl(RECORD),
     "sharing:meeting_new": ClientUrl(RECORD),
     "sharing:referral": ClientUrl(RECORD, kwargs=_referral),
     "sharing:referral_pdf": ClientUrl(RECORD, kwargs=_sent_referral),
+    "sharing:referral_preview": ClientUrl(RECORD, kwargs=_referral),
+    # Discarding a draft sends the person back to the sharing history.
+    "sharing:referral_discard": ClientUrl(RECORD, kwargs=_referral, method="post", ok_status=(302,)),
+    # A team manager's approval to send without a data-sharing agreement; back to the referral.
+    "sharing:referral_approve": ClientUrl(TEAM_MANAGER, kwargs=_referral, method="post", ok_status=(302,)),
     # Queues the e-mail to the partner's registered address and sends the person back to the referral.
     "sharing:referral_email": ClientUrl(RECORD, kwargs=_sent_referral, method="post", ok_status=(302,)),
     "sharing:disclosure": ClientUrl(RECORD, kwargs=_disclosure),
     "sharing:notice": ClientUrl(RECORD, kwargs=_recipient_notice),
+    # Queues the notice for e-mail to the registered address and sends the person back to the task.
+    "sharing:notice_send": ClientUrl(RECORD, kwargs=_recipient_notice, method="post", ok_status=(302,)),
     "statutory:client": ClientUrl(RECORD),
     "statutory:new": ClientUrl(RECORD),
     "statutory:legal_hold": ClientUrl(LEGAL_HOLD),

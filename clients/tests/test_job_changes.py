@@ -340,3 +340,21 @@ def test_no_open_assignment_outlives_the_job_it_came_from(db, steps):
     rows = set(ClientUserObjectPermission.objects.values_list("user_id", "content_object_id"))
     open_pairs = set(Assignment.objects.filter(ended_on__isnull=True).values_list("caseworker_id", "client_id"))
     assert rows == open_pairs
+
+
+def test_sync_access_ends_what_bulk_changes_left_behind(caseworker, team_a, own_client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    TeamMembership.objects.filter(user=caseworker).update(team=TeamFactory(name="Elsewhere"))  # no signals
+    out = StringIO()
+
+    call_command("sync_access", stdout=out)
+    call_command("sync_access", stdout=out)
+
+    assert_caseload_ended(caseworker, own_client, reason_starts="Left Outreach North")
+    assert out.getvalue().splitlines() == [
+        "Manager groups in step; 1 outdated caseload assignment(s) ended.",
+        "Manager groups in step; 0 outdated caseload assignment(s) ended.",
+    ]

@@ -167,3 +167,21 @@ def test_only_the_clients_team_managers_can_move_it(request, login, who, team_b,
 
     assert response.status_code == 404
     assert not ClientMove.objects.exists()
+
+
+def test_the_move_page_costs_the_same_queries_however_many_caseworkers(
+    login, manager, team_a, own_client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    test_client = login(manager)
+    with CaptureQueriesContext(connection) as first:
+        assert test_client.get(move_url(own_client)).status_code == 200
+    for _ in range(5):
+        worker = UserFactory(teams=[team_a])
+        services.assignment_start(actor=manager, client=own_client, caseworker=worker, is_key_worker=False)
+
+    with django_assert_num_queries(len(first)):
+        response = test_client.get(move_url(own_client))
+    assert len(response.context["current"]) == 6

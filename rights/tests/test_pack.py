@@ -110,9 +110,17 @@ def test_the_archive_is_json_plus_a_csv_per_section(full_record, own_client, man
     files = _archive(_compile(own_client, manager))
 
     data = json.loads(files["pack.json"])
-    assert {"identity", "entries", "notes", "consents", "bases", "disclosures", "access", "sources"} <= set(
-        data["sections"]
-    )
+    assert {
+        "identity",
+        "entries",
+        "notes",
+        "consents",
+        "bases",
+        "restrictions",
+        "disclosures",
+        "access",
+        "sources",
+    } <= set(data["sections"])
     assert ENTRY_DETAIL in files["entries.csv"]
     assert full_record["disclosure"].reference in files["disclosures.csv"]
 

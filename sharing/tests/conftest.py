@@ -24,6 +24,17 @@ SU_SELECTION = {"identity": "summary", "contact": "summary", "substance_use": "d
 DA_SELECTION = {"identity": "summary", "contact": "summary", "support_needs": "detail", "domestic_abuse": "detail"}
 
 
+@pytest.fixture(autouse=True)
+def _referrals_without_an_agreement_go_and_are_listed(monkeypatch):
+    """These tests are about the basis, and their partners have no data-sharing agreement: the
+    policy row is made (lazily) with "sent and listed for managers". test_agreements.py sets
+    the default policy, a manager's approval, itself."""
+    from sharing.models import SharingPolicy
+
+    field = SharingPolicy._meta.get_field("without_agreement")
+    monkeypatch.setattr(field, "default", SharingPolicy.WithoutAgreement.LISTED)
+
+
 @pytest.fixture
 def jordan(caseworker, team_a):
     client = client_on_caseload(caseworker=caseworker, team=team_a)

@@ -85,6 +85,7 @@ def sent_referral(*, client, actor) -> Referral:
     partner = SubstanceUseServiceFactory()
     su = purpose("referral-substance-use")
     selection = Selection({"identity": "summary"}).to_json()
+    DataSharingAgreementFactory(partner=partner, selection=selection, purposes=[su])
     ConsentRecordFactory(client=client, partners=[partner], purposes=[su], selection=selection, recorded_by=actor)
     referral = ReferralFactory(client=client, partner=partner, purpose=su, selection=selection, created_by=actor)
     return services.referral_send(actor=actor, referral=referral)
@@ -98,3 +99,13 @@ def recipient_notice(*, client, actor):
     referral = sent_referral(client=client, actor=actor)
     consent_withdraw(actor=actor, consent=referral.disclosure.consent, how=ConsentRecord.WithdrawalMethod.PHONE)
     return referral.disclosure.notices.get()
+
+
+def stopped_transmission(*, client, actor):
+    """A referral sent and queued for e-mail, then cancelled by the consent's withdrawal."""
+    from consent.models import ConsentRecord
+    from consent.services import consent_withdraw
+
+    referral = sent_referral(client=client, actor=actor)
+    consent_withdraw(actor=actor, consent=referral.disclosure.consent, how=ConsentRecord.WithdrawalMethod.PHONE)
+    return referral.transmissions.get()

@@ -114,3 +114,22 @@ def test_the_agreement_list_runs_a_fixed_number_of_queries(admin_user, su_servic
 
 
 QUERIES = 8
+
+
+def test_the_sharing_policy_is_one_row_that_the_admin_opens_and_changes(admin_user, login):
+    from sharing.models import SharingPolicy
+
+    client = login(admin_user)
+    response = client.get(reverse("admin:sharing_sharingpolicy_changelist"))
+    policy = SharingPolicy.objects.get()
+    assert response["Location"] == reverse("admin:sharing_sharingpolicy_change", args=[policy.pk])
+
+    response = client.post(
+        reverse("admin:sharing_sharingpolicy_change", args=[policy.pk]),
+        {"referral_delivery": "other", "without_agreement": "refuse"},
+    )
+
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert (policy.referral_delivery, policy.without_agreement) == ("other", "refuse")
+    assert client.get(reverse("admin:sharing_sharingpolicy_add")).status_code == 403

@@ -15,6 +15,14 @@ from .factories import PurposeTemplateFactory
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def _worker_sends_at_once(monkeypatch):
+    """The worker's send runs as soon as the send commits, as a running worker would."""
+    from sharing import tasks
+
+    monkeypatch.setattr(tasks.transmit, "delay", lambda transmission_id: tasks.transmit.apply((transmission_id,)))
+
+
 def pdf_text(page) -> str:
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the referral (PDF)").click()
@@ -41,7 +49,7 @@ def make_referral(page, axe, client, *, partner: str, purpose: str, reasons: dic
         page.get_by_label(label).fill(reason)
     page.get_by_role("button", name="Send the referral").click()
 
-    page.get_by_text(f"Referral sent to {partner}.").wait_for()
+    page.get_by_text(f"Referral to {partner} recorded and queued for e-mail").wait_for()
     page.get_by_role("heading", name=f"Referral to {partner} Sent").wait_for()
     axe(page)
 

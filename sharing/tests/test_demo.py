@@ -48,3 +48,23 @@ def test_without_demo_consents_it_adds_the_reference_data_only(db):
     assert PurposeTemplate.objects.count() == 3
     assert not Referral.objects.exists()
     assert "no demo referrals" in out.getvalue()
+
+
+def test_under_the_default_policy_a_team_manager_approves_the_demo_referral_without_an_agreement(
+    caseworker, manager, team_a, settings, tmp_path, monkeypatch
+):
+    from sharing.models import SharingPolicy
+
+    monkeypatch.setattr(
+        SharingPolicy._meta.get_field("without_agreement"), "default", SharingPolicy.WithoutAgreement.APPROVAL
+    )
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
+    for name in ("Ann", "Bea", "Cal", "Dev"):
+        client_on_caseload(caseworker=caseworker, team=team_a, first_name=name, last_name="Demo")
+    consent_demo.seed(io.StringIO())
+
+    demo.seed(io.StringIO())
+
+    assert counts() == (3, 3, 2, 2, 3)
+    unagreed = Referral.objects.get(disclosure__agreement__isnull=True)
+    assert unagreed.unagreed_approved_by == manager

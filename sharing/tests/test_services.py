@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import ProgrammingError, connection, transaction
 from django.utils import timezone
@@ -356,69 +355,6 @@ def test_a_task_cannot_be_done_in_the_future_or_before_the_share(su_referral, su
         "The recipient cannot have been told before the information was shared with them."
     ]
     assert not RecipientNotice.objects.get().is_done
-
-
-# --- E-mail ----------------------------------------------------------------------------------------
-
-
-def test_the_referral_is_emailed_only_to_the_registered_address_once(
-    su_referral, su_consent, su_service, caseworker, django_capture_on_commit_callbacks
-):
-    referral = services.referral_send(actor=caseworker, referral=su_referral)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.referral_email_request(actor=caseworker, referral=referral)
-    assert len(callbacks) == 1
-
-    assert services.referral_email_send(referral_id=referral.pk) is True
-    assert services.referral_email_send(referral_id=referral.pk) is False
-
-    [message] = mail.outbox
-    assert message.to == [su_service.secure_email]
-    assert message.cc == []
-    assert message.bcc == []
-    [(filename, content, mimetype)] = message.attachments
-    assert filename == f"referral-{referral.disclosure.reference}.pdf"
-    assert mimetype == "application/pdf"
-    assert content.startswith(b"%PDF")
-    referral.refresh_from_db()
-    assert referral.emailed_to == su_service.secure_email
-    assert referral.emailed_at is not None
-
-
-def test_a_referral_is_emailed_to_the_address_registered_when_it_is_sent(
-    su_referral, su_consent, su_service, caseworker
-):
-    referral = services.referral_send(actor=caseworker, referral=su_referral)
-    services.referral_email_request(actor=caseworker, referral=referral)
-    su_service.secure_email = "new-referrals@northside.example.org"
-    su_service.save()
-
-    services.referral_email_send(referral_id=referral.pk)
-
-    assert mail.outbox[0].to == ["new-referrals@northside.example.org"]
-
-
-def test_a_draft_or_an_unrequested_referral_is_not_emailed(su_referral, su_consent, caseworker):
-    with pytest.raises(ValidationError, match="Send the referral before"):
-        services.referral_email_request(actor=caseworker, referral=su_referral)
-    assert services.referral_email_send(referral_id=su_referral.pk) is False
-
-    services.referral_send(actor=caseworker, referral=su_referral)
-    assert services.referral_email_send(referral_id=su_referral.pk) is False
-    assert mail.outbox == []
-
-
-def test_a_failed_send_leaves_the_referral_to_be_emailed_again(su_referral, su_consent, caseworker, settings):
-    referral = services.referral_send(actor=caseworker, referral=su_referral)
-    services.referral_email_request(actor=caseworker, referral=referral)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the send fails
-
-    with pytest.raises(OSError):
-        services.referral_email_send(referral_id=referral.pk)
-
-    referral.refresh_from_db()
-    assert referral.emailed_at is None
 
 
 # --- Meetings ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from consent.models import ConsentRecord
 from consent.services import consent_withdraw
 from consent.tests.factories import ConsentRecordFactory, MeetingGroupFactory, PartnerFactory
 from sharing import services, tasks
-from sharing.models import Disclosure, RecipientNotice, Referral
+from sharing.models import Disclosure, RecipientNotice, Referral, SharingPolicy
 
 from .conftest import DA_DETAIL, DA_SUMMARY, SU_SELECTION
 from .factories import DataSharingAgreementFactory, PurposeTemplateFactory, ReferralFactory, purpose
@@ -163,7 +163,7 @@ def test_the_sharing_history_runs_the_same_queries_however_long_it_is(
 
 
 # The gate (session, user, client with its permission rows, audit row) plus the page's own reads.
-QUERIES = {"history": 10, "draft": 12, "sent": 10}
+QUERIES = {"history": 11, "draft": 15, "sent": 11}  # transmissions; case notes, restriction, policy
 
 
 # --- Making a referral ---------------------------------------------------------------------------
@@ -212,6 +212,7 @@ def test_the_draft_page_runs_the_same_queries_however_many_bases_and_agreements(
     su_referral, su_consent, su_service, su_purpose, jordan, caseworker, login, django_assert_num_queries
 ):
     PurposeTemplateFactory(purpose=su_purpose)
+    SharingPolicy.current()  # the organisation's policy row, made on first use
     client = login(caseworker)
     with django_assert_num_queries(QUERIES["draft"]):
         client.get(url("referral", jordan.pk, su_referral.pk))
@@ -407,10 +408,10 @@ def test_the_email_form_has_no_address_to_type(sent, jordan, caseworker, login):
     assert sent.partner.secure_email in form
 
 
-def test_emailing_goes_to_the_registered_address_on_commit(
+def test_emailing_again_goes_to_the_registered_address_on_commit_and_audits_the_basis(
     sent, jordan, su_service, caseworker, login, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks.email_referral, "delay", lambda referral_id: tasks.email_referral.apply((referral_id,)))
+    monkeypatch.setattr(tasks.transmit, "delay", lambda transmission_id: tasks.transmit.apply((transmission_id,)))
     client = login(caseworker)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -421,7 +422,9 @@ def test_emailing_goes_to_the_registered_address_on_commit(
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == [su_service.secure_email]
-    assert AccessEvent.objects.filter(action=AccessEvent.Action.SHARE, purpose="e-mail referral PDF").exists()
+    [share] = AccessEvent.objects.filter(action=AccessEvent.Action.SHARE, object_type="sharing.Transmission")
+    assert share.outcome == AccessEvent.Outcome.ALLOWED
+    assert share.basis == sent.disclosure.basis_label
 
 
 def test_emailing_is_post_only(sent, jordan, caseworker, login):

@@ -138,7 +138,7 @@ def test_an_order_pdf_with_active_content_is_refused_beside_the_field(jordan, ca
     client = login(caseworker)
     upload = SimpleUploadedFile("order.pdf", HOSTILE[name], content_type="application/pdf")
 
-    response = client.post(url("statutory_new", jordan.pk), intake(order_copy=upload))
+    response = client.post(url("new", jordan.pk), intake(order_copy=upload))
 
     assert response.status_code == 400
     assert 'id="id_order_copy_error"' in page(response)
@@ -332,7 +332,7 @@ def test_the_immigration_decision_page_says_the_client_has_not_consented_to_what
     )
     assert request.limit  # something was asked for from the record
 
-    response = login(manager).get(url("statutory_decide", jordan.pk, request.pk))
+    response = login(manager).get(url("decide", jordan.pk, request.pk))
 
     assert shows(response, request.limit.describe())  # the page lists what was asked for
     assert shows(response, "No consent can cover it:")
