@@ -15,6 +15,12 @@ class AccessConfig(AppConfig):
         connection_created.connect(sqlite_triggers.register_function, dispatch_uid="access.sqlite_trigger_function")
         post_migrate.connect(self._install_append_only_triggers, dispatch_uid="access.sqlite_triggers")
 
+        # The audit log is append-only (the database refuses UPDATE): a merged record's
+        # rows stay under its own id, and the survivor's log reads through the merge.
+        from clients.merge import Policy, on_merge
+
+        on_merge("access.AccessEvent", policy=Policy.STAY)
+
     def _install_append_only_triggers(self, sender, using="default", **kwargs):
         from . import pg_truncate, sqlite_triggers
 

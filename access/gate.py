@@ -122,6 +122,15 @@ class AccessDenied(Http404):
         self.client_id = client_id
 
 
+class RecordMerged(Exception):
+    """The id names a record merged into another (clients.merge): `client_view` redirects
+    to the same page of `survivor_id`. Nothing has been shown, so nothing is audited."""
+
+    def __init__(self, survivor_id: int):
+        super().__init__(f"merged into {survivor_id}")
+        self.survivor_id = survivor_id
+
+
 class AuditUnavailable(Exception):
     """The audit row could not be written, so nothing may be shown or shared."""
 
@@ -360,6 +369,7 @@ def open_client(
     reason_category: str = "",
     team_manager_only: bool = False,
     object_missing: bool = False,
+    redirect_merged: bool = False,
 ) -> Access:
     """Decide whether `user` may open the client, write the audit row, return `Access`.
 
@@ -367,17 +377,28 @@ def open_client(
     With `request`, a reason given on the reason page in this session is used.
     `object_missing` says the thing asked for inside the client (an entry, a note) does
     not exist: the answer is then a refusal that looks like any other.
+    A record merged into another (clients.merge) is opened as the surviving record, which
+    the person must be allowed to open; with `redirect_merged` it raises RecordMerged
+    instead, before anything is written, so a page can send the person to the survivor's URL.
     """
     categories = list(categories)
     pk = _client_pk(client_id)
-    if not reason.strip() and request is not None and pk is not None:
-        reason_category, reason = session_reason(request, pk)
-    has_reason = bool(reason.strip())
     client = None
     if pk is not None:
         client = _open_with_relationship(user, pk)
+    merged_from = ""
+    if client is not None and client.merged_into_id is not None:
+        if redirect_merged:
+            raise RecordMerged(client.merged_into_id)
+        merged_from, pk = client.reference, client.merged_into_id
+        client = _open_with_relationship(user, pk)
+    if not reason.strip() and request is not None and pk is not None:
+        reason_category, reason = session_reason(request, pk)
+    has_reason = bool(reason.strip())
 
     def deny(detail: str, *, needs_reason: bool, about: Client | None = client):
+        if merged_from:
+            detail += f" (asked for {merged_from}, merged into this record)"
         record(
             user,
             action=action,
@@ -424,7 +445,7 @@ def open_client(
         reason=reason if break_glass else "",
         reason_category=reason_category if break_glass else "",
         break_glass=break_glass,
-        detail=", ".join(why),
+        detail=", ".join([*why, *([f"asked for {merged_from}, merged into this record"] if merged_from else [])]),
     )
     return Access(
         user=user,
@@ -517,6 +538,7 @@ def gate_client(
     purpose: str = "",
     team_manager_only: bool = False,
     object_missing: bool = False,
+    redirect_merged: bool = False,
 ) -> Access:
     """`open_client` for the signed-in person of `request`, with their session's reason."""
     return open_client(
@@ -529,7 +551,17 @@ def gate_client(
         purpose=purpose,
         team_manager_only=team_manager_only,
         object_missing=object_missing,
+        redirect_merged=redirect_merged,
     )
+
+
+def merged_response(request, survivor_id: int):
+    """The same page of the surviving record: 302 for a page, 307 for a form post (its data goes along)."""
+    match = request.resolver_match
+    url = reverse(match.view_name, args=match.args, kwargs={**match.kwargs, "client_id": survivor_id})
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    return HttpResponseRedirect(url, status=302 if request.method in SAFE_METHODS else 307)
 
 
 def denied_response(request, exc: AccessDenied):
@@ -601,7 +633,10 @@ def client_view(
                                 purpose=purpose,
                                 team_manager_only=team_manager_only,
                                 object_missing=load is not None and obj is None,
+                                redirect_merged=True,
                             )
+                    except RecordMerged as merged:
+                        return merged_response(request, merged.survivor_id)
                     except AccessDenied as exc:
                         denied = exc  # caught inside the block, so the denied row commits
                     else:

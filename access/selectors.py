@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role, SecurityEvent, Team, TeamMembership
 from accounts.selectors import concurrent_logins_for
+from clients.merge import record_ids
 from clients.models import Assignment
 
 from .gate import CLOSED_CASE, OUTSIDE_CASELOAD, REASON_LABELS
@@ -190,8 +191,16 @@ def reviewable_person(user, person_id: int):
 
 
 def client_access_log(client) -> QuerySet[AccessEvent]:
-    """Who accessed this client's record, newest first (for subject access requests)."""
-    return AccessEvent.objects.filter(client=client).select_related("actor").order_by("-at", "-id")
+    """Who accessed this client's record, newest first (for subject access requests).
+
+    Includes the rows of every record merged into this one: audit rows are append-only and
+    keep the id they were written under (clients.merge).
+    """
+    return (
+        AccessEvent.objects.filter(client_id__in=record_ids(client))
+        .select_related("actor", "client")
+        .order_by("-at", "-id")
+    )
 
 
 # --- Idle caseload assignments ------------------------------------------------------------

@@ -220,3 +220,33 @@ class BackupCode(models.Model):
 
     def __str__(self):
         return f"Backup code {self.pk} of set {self.device_id}"
+
+
+class FormDraft(models.Model):
+    """What a person typed into a form that arrived after their session ended (accounts.drafts).
+
+    Encrypted at rest with a key derived from SECRET_KEY; kept at most the absolute session
+    lifetime; deleted when restored. Never written to the audit log.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    data = models.BinaryField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"Draft for {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class FormSubmission(models.Model):
+    """A one-time form token claimed by the first submission of a form (accounts.formtokens),
+    with where that submission led: a second submission is sent there instead of acting twice."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField(db_index=True)
+    result_url = models.CharField(max_length=2000, blank=True)
+
+    def __str__(self):
+        return f"Form sent by {self.user_id} at {self.claimed_at:%Y-%m-%d %H:%M}"

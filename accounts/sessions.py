@@ -54,5 +54,23 @@ def touch(session, now: datetime) -> None:
         session[LAST_SEEN] = now.timestamp()
 
 
+def renew_idle(session, now: datetime) -> None:
+    """Restart the idle timer ("stay signed in"). The absolute lifetime is never extended."""
+    session[LAST_SEEN] = now.timestamp()
+
+
+def seconds_left(session, now: datetime) -> tuple[float, float]:
+    """(seconds until the idle timeout, seconds until the absolute lifetime ends), at least 0.
+
+    The idle figure counts from the last recorded activity, which is written at most once
+    a minute (ACTIVITY_RESOLUTION_SECONDS), so it errs on the early side.
+    """
+    started, last_seen = session.get(STARTED_AT, 0), session.get(LAST_SEEN, 0)
+    moment = now.timestamp()
+    idle = settings.SESSION_IDLE_TIMEOUT.total_seconds() - (moment - last_seen)
+    lifetime = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds() - (moment - started)
+    return max(idle, 0.0), max(lifetime, 0.0)
+
+
 def key_hash(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()

@@ -9,6 +9,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("keep-alive/", views.keep_alive, name="keep_alive"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path("two-factor/set-up/", views.two_factor_enrol, name="two_factor_enrol"),
     path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),

@@ -15,6 +15,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -112,6 +113,22 @@ def admin_login(request, extra_context=None):
             raise PermissionDenied("Your account does not have access to the admin site.")
         return redirect(next_url)
     return redirect_to_login(next_url, reverse("accounts:login"))
+
+
+# --- Staying signed in -----------------------------------------------------------------
+
+
+@require_POST
+@never_cache
+def keep_alive(request):
+    """ "Stay signed in" (static/js/session.js): restart the idle timer, never the absolute
+    lifetime. Returns JSON {"idle_seconds", "lifetime_seconds"} left. A session that has
+    already ended never gets here: the session middleware sends the person to sign in.
+    """
+    now = timezone.now()
+    sessions.renew_idle(request.session, now)
+    idle, lifetime = sessions.seconds_left(request.session, now)
+    return JsonResponse({"idle_seconds": int(idle), "lifetime_seconds": int(lifetime)})
 
 
 # --- Two-factor authentication -------------------------------------------------------------

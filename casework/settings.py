@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # One-time form tokens: a form sent twice shows the first result (accounts.formtokens).
+    "accounts.middleware.FormOnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Turns the gate's refusals into the reason page or a 404, and audit failures into a 503.
@@ -124,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.site",
             ],
+            # Replaces {% csrf_token %} so every form carries the form tokens (accounts.formtokens).
+            "builtins": ["accounts.templatetags.formtokens"],
         },
     },
 ]
@@ -196,6 +200,8 @@ AXES_VERBOSE = False
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env_int("SESSION_ABSOLUTE_HOURS", 10))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
+# How long before the idle timeout a page warns and offers "stay signed in".
+SESSION_WARNING = timedelta(minutes=env_int("SESSION_WARNING_MINUTES", 2))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -227,6 +233,10 @@ OIDC_CREATE_USER = False
 OIDC_USE_PKCE = True
 OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+
+# "Add a client" shows a record with the same date of birth as a possible duplicate when
+# the names score at least this (0-100, rapidfuzz token-sort ratio; clients.duplicates).
+DUPLICATE_NAME_SCORE = env_int("DUPLICATE_NAME_SCORE", 85)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -94,6 +94,32 @@ class ClientCreateForm(ClientDetailsForm):
         self.order_fields(["team"])
 
 
+class DifferentPersonForm(forms.Form):
+    """ "This is a different person": asked only when "Add a client" found possible matches."""
+
+    reason = forms.CharField(
+        label="Why you are sure this is a different person",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: a different middle name and mother's name, checked with the client.",
+    )
+
+
+class MergeForm(forms.Form):
+    """Merge another record of the same person into this one (clients.merge.client_merge)."""
+
+    reference = forms.CharField(
+        label="Reference of the other record",
+        max_length=20,
+        help_text="The record that will be merged into this one and closed, e.g. CL-7KQ2MX.",
+    )
+    reason = forms.CharField(
+        label="How you know they are the same person",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class EntryForm(forms.ModelForm):
     category = forms.ChoiceField(label="Data category", choices=())
 

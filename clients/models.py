@@ -2,12 +2,18 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace, Upper
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from .categories import CATEGORY_CHOICES, REGISTRY
+
+
+def identifier_key_expression(field: str):
+    """An NHS or NI number as the duplicate check compares it (clients.duplicates.identifier_key)."""
+    return Upper(Replace(Replace(F(field), Value(" "), Value("")), Value("-"), Value("")))
 
 
 class Client(models.Model):
@@ -42,6 +48,12 @@ class Client(models.Model):
     # Legal hold: while set, nothing about the client may be deleted or anonymised.
     legal_hold_since = models.DateTimeField(null=True, blank=True)
     legal_hold_reason = models.CharField(max_length=300, blank=True)
+    # A second record of the same person, merged (clients.merge.client_merge): a closed
+    # tombstone whose pages redirect to the surviving record.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     # Set when the client was anonymised (rights.services.client_anonymise): the row is a stub.
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
@@ -56,6 +68,11 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["team", "status"], name="client_team_status"),
             models.Index(fields=["last_name", "first_name"], name="client_name"),
+            # The duplicate check's candidates (clients.duplicates): one date of birth, or the
+            # NHS / NI number as compared (no spaces or hyphens, upper case).
+            models.Index(fields=["date_of_birth"], name="client_date_of_birth"),
+            models.Index(identifier_key_expression("nhs_number"), name="client_nhs_key"),
+            models.Index(identifier_key_expression("national_insurance_number"), name="client_ni_key"),
         ]
 
     def __str__(self):
@@ -75,6 +92,10 @@ class Client(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def under_legal_hold(self) -> bool:

@@ -108,7 +108,7 @@ def search_known(*, query: str, year_of_birth: int | None = None) -> list[Client
     """
     query = query.strip()
     clients = (
-        Client.objects.filter(_name_filter(query) | Q(reference__iexact=query))
+        Client.objects.filter(_name_filter(query) | Q(reference__iexact=query), merged_into__isnull=True)
         .select_related("team")
         .only("id", "first_name", "last_name", "preferred_name", "date_of_birth", "team__name", "status")
         .prefetch_related(_open_key_workers())
@@ -117,6 +117,15 @@ def search_known(*, query: str, year_of_birth: int | None = None) -> list[Client
     if year_of_birth:
         clients = clients.filter(date_of_birth__year=year_of_birth)
     return list(clients[: SEARCH_LIMIT + 1])
+
+
+def client_id_by_reference(reference: str) -> int | None:
+    """The id of the unmerged client with this reference (any case), or None. Open it through the gate."""
+    return (
+        Client.objects.filter(reference__iexact=reference.strip(), merged_into__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @dataclass

@@ -401,10 +401,15 @@ def assignment_start(
     )
     assignment.full_clean()
     _as_of(assignment, actor).save()
-    ClientUserObjectPermission.objects.get_or_create(
-        user=caseworker, permission=_open_client_permission(), content_object=client
-    )
+    assignment_grant_access(assignment)
     return assignment
+
+
+def assignment_grant_access(assignment: Assignment) -> None:
+    """Give an open assignment's caseworker their access row for its client (idempotent)."""
+    ClientUserObjectPermission.objects.get_or_create(
+        user_id=assignment.caseworker_id, permission=_open_client_permission(), content_object_id=assignment.client_id
+    )
 
 
 @transaction.atomic

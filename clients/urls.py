@@ -26,4 +26,5 @@ urlpatterns = [
     path("<int:client_id>/move/", views.client_move, name="move"),
     path("<int:client_id>/close/", views.case_close, name="close"),
     path("<int:client_id>/reopen/", views.case_reopen, name="reopen"),
+    path("<int:client_id>/merge/", views.client_merge, name="merge"),
 ]

@@ -15,19 +15,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access.gate import (
+    AccessDenied,
     Action,
     AuditUnavailable,
+    Outcome,
     audit_unavailable_response,
     clients_visible_to,
     gate_client,
     record_list,
 )
 from access.gate import client_view as gated
+from access.gate import record as audit
 from access.selectors import idle_assignments as idle_assignments_of
 from accounts.models import Role
 from accounts.selectors import managed_teams, staff_changes_for
 
-from . import selectors, services
+from . import duplicates, merge, selectors, services
 from .categories import CATEGORIES
 from .forms import (
     AssignmentStartForm,
@@ -36,7 +39,9 @@ from .forms import (
     ClientDetailsForm,
     ClientMoveForm,
     CloseCaseForm,
+    DifferentPersonForm,
     EntryForm,
+    MergeForm,
     NoteForm,
     SearchForm,
 )
@@ -122,18 +127,65 @@ def search(request):
     )
 
 
+def _duplicate_check(request, details: dict) -> list[duplicates.PossibleMatch]:
+    """Run the duplicate check for "Add a client" and audit it once, like a search."""
+    matches = duplicates.possible_duplicates(
+        first_name=details["first_name"],
+        last_name=details["last_name"],
+        date_of_birth=details.get("date_of_birth"),
+        nhs_number=details.get("nhs_number", ""),
+        national_insurance_number=details.get("national_insurance_number", ""),
+    )
+    shown = ", ".join(match.client.reference for match in matches)
+    record_list(
+        request.user,
+        action=Action.SEARCH,
+        request=request,
+        detail=f"duplicate check before adding a client: {len(matches)} possible match(es)"
+        + (f" shown ({shown})" if shown else ""),
+    )
+    return matches
+
+
 def client_create(request):
+    """Add a client, after checking across the organisation that they are not already known.
+
+    Possible matches (clients.duplicates) are shown with no more than "Find a client"
+    shows; the person opens one (through the gate) or says, with a reason, that this is a
+    different person. That reason is audited on the new record.
+    """
     if request.user.role not in CASEWORK_ROLES:
         raise PermissionDenied("Only caseworkers and service managers open cases.")
     form = ClientCreateForm(request.POST or None, user=request.user)
+    confirming = request.method == "POST" and "confirm_different" in request.POST
+    different = DifferentPersonForm(request.POST if confirming else None, prefix="different")
+    matches: list[duplicates.PossibleMatch] = []
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         team = data.pop("team")
         try:
             with transaction.atomic():
+                matches = _duplicate_check(request, data)
+                if matches and not (confirming and different.is_valid()):
+                    return render(
+                        request,
+                        "clients/client_form.html",
+                        {"form": form, "matches": matches, "different": different},
+                    )
                 client = services.client_create(actor=request.user, team=team, **data)
                 # Creating is the first edit of the record, audited like any other.
                 gate_client(request, client.pk, action=Action.EDIT, categories=IDENTITY_AND_CONTACT, purpose="created")
+                if matches:
+                    audit(
+                        request.user,
+                        action=Action.EDIT,
+                        outcome=Outcome.ALLOWED,
+                        client=client,
+                        request=request,
+                        purpose="added as a different person",
+                        reason=different.cleaned_data["reason"],
+                        detail="not the same person as " + ", ".join(match.client.reference for match in matches),
+                    )
         except ValidationError as error:
             _form_error(form, error)
         except AuditUnavailable:
@@ -141,7 +193,7 @@ def client_create(request):
         else:
             messages.success(request, f"{client.display_name} was added with reference {client.reference}.")
             return redirect("clients:record", client_id=client.pk)
-    return render(request, "clients/client_form.html", {"form": form})
+    return render(request, "clients/client_form.html", {"form": form, "matches": matches, "different": different})
 
 
 # --- Managers: clients without a key worker, idle assignments -------------------------------
@@ -440,3 +492,45 @@ def case_reopen(request, access):
         messages.success(request, f"The case of {client.display_name} is open again.")
         return redirect("clients:record", client_id=client.pk)
     return render(request, "clients/reopen_form.html", _client_context(access, "record"))
+
+
+@gated(Action.VIEW, team_manager_only=True, categories=IDENTITY_AND_CONTACT)
+def client_merge(request, access):
+    """Merge another record of the same person into this one: a manager of both teams.
+
+    First the other record is found by reference and shown beside this one (opened through
+    the gate, as its team's manager); confirming merges (clients.merge.client_merge).
+    """
+    survivor = access.client
+    form = MergeForm(request.POST or None)
+    other = None
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "merge"
+    if request.method == "POST" and form.is_valid():
+        other_id = selectors.client_id_by_reference(form.cleaned_data["reference"])
+        try:
+            other = gate_client(
+                request,
+                other_id if other_id != survivor.pk else None,
+                action=Action.EDIT if confirmed else Action.VIEW,
+                categories=IDENTITY_AND_CONTACT,
+                purpose=f"merge into {survivor.reference}",
+                team_manager_only=True,
+            ).client
+        except AccessDenied:
+            form.add_error("reference", "There is no other record with this reference in a team you manage.")
+        if other is not None and confirmed:
+            try:
+                with transaction.atomic():
+                    merge.client_merge(
+                        actor=request.user, survivor=survivor, duplicate=other, reason=form.cleaned_data["reason"]
+                    )
+            except ValidationError as error:
+                _form_error(form, error)
+                other = None
+            else:
+                messages.success(
+                    request,
+                    f"{other.reference} was merged into this record. Links to it now lead here.",
+                )
+                return redirect("clients:record", client_id=survivor.pk)
+    return render(request, "clients/merge_form.html", _client_context(access, "assignments", form=form, other=other))

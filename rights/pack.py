@@ -29,6 +29,7 @@ from sharing.models import Disclosure
 
 # Every model holding a foreign key to Client, and the section of the pack it feeds (or why not).
 COVERED = {
+    "clients.Client": "identity (a record merged into this one is the same person's, listed under sources)",
     "clients.InformationEntry": "entries",
     "clients.CaseNote": "notes",
     "consent.ConsentRecord": "consents",
@@ -209,6 +210,10 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     ]
     if client.source:
         sections["sources"].append({"source": client.source})
+    sections["sources"] += [
+        {"source": f"A second record of you ({old.reference}) was merged into this one on {_when(old.merged_at)}"}
+        for old in Client.objects.filter(merged_into=client).order_by("merged_at", "pk")
+    ]
     moves = ClientMove.objects.filter(client=client).select_related("from_team", "to_team").order_by("moved_at")
     sections["sources"] += [
         {"source": f"Moved from {m.from_team} to {m.to_team} on {_day(m.moved_at)}: {m.reason}"} for m in moves

@@ -260,7 +260,7 @@ def sar_complete(
 
 
 # --- Erasure and anonymisation (UK GDPR Art 17) ------------------------------------------------
-# What anonymisation removes and what it keeps is decided in docs/decisions/0010.
+# What anonymisation removes and what it keeps is decided in docs/decisions/0012.
 
 # The stub a client row becomes: counts by team, status and dates still add up.
 STUB_FIRST_NAME = "Anonymised"
@@ -339,7 +339,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     reasons of their referral drafts, in the live rows and in every history row; and
     deletes their consent evidence files from storage once the transaction commits.
     Audit rows and seals, disclosure snapshots and the requests of statutory bodies are
-    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0010). Writes one EDIT audit row.
+    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0012). Writes one EDIT audit row.
     Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
     from clients.models import CaseNote, ClientMove, InformationEntry
@@ -391,6 +391,10 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
         locked._history_user = actor
         locked.save(update_fields=[*CLIENT_IDENTIFYING, "anonymised_at", "updated_at"])
         Client.history.filter(id=locked.pk).update(**CLIENT_IDENTIFYING)
+        # Records of the same person merged into this one are tombstones holding their old details.
+        counts["merged records"] = _scrub(
+            Client, Client.objects.filter(merged_into=locked), {**CLIENT_IDENTIFYING, "anonymised_at": now}, actor=actor
+        )
         summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         _audit(
             actor,

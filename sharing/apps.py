@@ -22,3 +22,12 @@ class SharingConfig(AppConfig):
         from .deadlines import register_clocks
 
         register_clocks()
+
+        # One person, one record (clients.merge): work in progress follows to the
+        # surviving record; the disclosure log is append-only (the database refuses
+        # UPDATE), so disclosures stay on the merged record and pages read through it.
+        from clients.merge import Policy, on_merge
+
+        for model in ("sharing.Referral", "sharing.RecipientNotice", "sharing.Transmission"):
+            on_merge(model, policy=Policy.MOVE)
+        on_merge("sharing.Disclosure", policy=Policy.STAY)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from clients.categories import REGISTRY, Level, Selection
+from clients.merge import record_ids
 from consent.coverage import ItemAnswer, ShareAnswer, format_date
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
 from consent.selectors import basis_for_meeting_share, basis_for_share, restriction_problem
@@ -313,7 +314,8 @@ def referral_for_client(client_id, referral_id, *, sent_only: bool = False) -> R
 
 def disclosure_for_client(client_id, disclosure_id) -> Disclosure | None:
     return (
-        Disclosure.objects.filter(client_id=client_id, pk=disclosure_id)
+        # Disclosures are append-only: a merged record's stay under its id (clients.merge).
+        Disclosure.objects.filter(client_id__in=record_ids(client_id), pk=disclosure_id)
         .exclude(kind=Disclosure.Kind.STATUTORY)  # shown with its request, to those who may see it
         .select_related(
             "partner",
@@ -357,7 +359,7 @@ def sharing_history(client) -> dict:
     knowing the police asked is itself sensitive.
     """
     disclosures = list(
-        Disclosure.objects.filter(client=client)
+        Disclosure.objects.filter(client_id__in=record_ids(client))
         .exclude(kind=Disclosure.Kind.STATUTORY)
         .select_related(
             "partner", "meeting_group", "purpose", "consent", "lawful_basis", "agreement", "disclosed_by", "referral"

@@ -10,3 +10,11 @@ class StatutoryConfig(AppConfig):
         "service_manager": ("statutory.view_statutoryrequest", "statutory.change_statutoryrequest"),
         "iso": ("statutory.view_statutoryrequest", "statutory.change_statutoryrequest"),
     }
+
+    def ready(self):
+        # One person, one record (clients.merge): a request and its documents follow to the
+        # surviving record. A merge is refused while a request's legal hold is on.
+        from clients.merge import Policy, on_merge
+
+        for model in ("statutory.StatutoryRequest", "statutory.StatutoryDocument"):
+            on_merge(model, policy=Policy.MOVE)

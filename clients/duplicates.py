@@ -1,0 +1,229 @@
+"""Is the person being added already known? The duplicate check behind "Add a client".
+
+A record matches when it holds
+- the same NHS number or National Insurance number, compared exactly after removing
+  spaces and hyphens and ignoring case; or
+- the same date of birth and a close name: compared without case or accents, with common
+  nicknames read as the full name (Bill = William), in either order (a first and last
+  name transposed on a form), scored by rapidfuzz's token-sort ratio against
+  `settings.DUPLICATE_NAME_SCORE` (0-100).
+
+Candidates come from one indexed query — the date of birth index, and expression indexes
+on the normalised NHS and NI numbers (see `Client.Meta.indexes`) — so the check costs
+what one date of birth holds (a handful of people in 100,000), never a scan; only those
+few are scored in Python. Records merged into another are not candidates: the surviving
+record is.
+
+The result shows no more than "Find a client" does: name, year of birth, team and key
+worker. Which clients a person may *open* is still the gate's decision.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Func, Prefetch, Q
+from rapidfuzz import fuzz
+
+from .models import Assignment, Client, identifier_key_expression
+
+# Common English nicknames and short forms, each read as the full name. Small on purpose:
+# the check suggests, a person decides.
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    "alexander": ("alex", "alec", "sandy", "xander"),
+    "alexandra": ("alex", "lexi", "sandra", "sasha"),
+    "andrew": ("andy", "drew"),
+    "anthony": ("tony", "ant"),
+    "benjamin": ("ben", "benny", "benji"),
+    "catherine": ("cath", "cathy", "kate", "katie", "kat", "katherine", "kathryn", "kathy"),
+    "charles": ("charlie", "chas", "chuck"),
+    "christopher": ("chris", "kit"),
+    "daniel": ("dan", "danny"),
+    "david": ("dave", "davey"),
+    "deborah": ("debbie", "debs", "deb"),
+    "edward": ("ed", "eddie", "ted", "ned"),
+    "elizabeth": ("liz", "lizzie", "beth", "betty", "eliza", "libby"),
+    "frederick": ("fred", "freddie"),
+    "gregory": ("greg",),
+    "james": ("jim", "jimmy", "jamie"),
+    "jennifer": ("jen", "jenny"),
+    "john": ("jack", "johnny", "jon"),
+    "jonathan": ("jonny", "jon"),
+    "joseph": ("joe", "joey"),
+    "margaret": ("maggie", "meg", "peggy", "marge"),
+    "matthew": ("matt", "matty"),
+    "michael": ("mike", "mick", "micky", "mikey"),
+    "nicholas": ("nick", "nicky"),
+    "patricia": ("pat", "patty", "tricia"),
+    "patrick": ("paddy", "pat"),
+    "peter": ("pete",),
+    "rebecca": ("becky", "becca"),
+    "richard": ("rich", "rick", "ricky", "dick"),
+    "robert": ("rob", "robbie", "bob", "bobby", "bert"),
+    "samuel": ("sam", "sammy"),
+    "samantha": ("sam", "sammy"),
+    "stephen": ("steve", "stevie", "steven"),
+    "susan": ("sue", "susie"),
+    "thomas": ("tom", "tommy"),
+    "timothy": ("tim", "timmy"),
+    "victoria": ("vicky", "vikki", "tori"),
+    "william": ("will", "bill", "billy", "willie", "liam"),
+}
+
+# Each nickname (and each full name) maps to every full name it may stand for.
+_FULL_NAMES: dict[str, frozenset[str]] = {}
+for _full, _shorts in NICKNAMES.items():
+    for _name in (_full, *_shorts):
+        _FULL_NAMES[_name] = _FULL_NAMES.get(_name, frozenset()) | {_full}
+
+_NOT_LETTERS = re.compile(r"[^a-z\s]+")
+# A name of many nickname-like words is read at most this many ways.
+MAX_READINGS = 32
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, punctuation as spaces: "  O'Brien-Zoë" -> "o brien zoe"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    plain = plain.replace("ß", "ss").replace("ø", "o").replace("ł", "l").replace("æ", "ae").replace("œ", "oe")
+    return " ".join(_NOT_LETTERS.sub(" ", plain).split())
+
+
+def _token_readings(token: str) -> frozenset[str]:
+    return _FULL_NAMES.get(token, frozenset()) | {token}
+
+
+def identifier_key(value: str) -> str:
+    """An NHS or NI number as compared: no spaces or hyphens, upper case ("" when blank)."""
+    return re.sub(r"[\s-]+", "", value or "").upper()
+
+
+def nhs_number_key() -> Func:
+    """The NHS number as compared, in SQL: the expression `Client.Meta` indexes."""
+    return identifier_key_expression("nhs_number")
+
+
+def ni_number_key() -> Func:
+    """The National Insurance number as compared, in SQL: the expression `Client.Meta` indexes."""
+    return identifier_key_expression("national_insurance_number")
+
+
+def _readings(name: str) -> list[str]:
+    """Every way to read a name, nicknames expanded: "Bill Smith" -> ["bill smith", "william smith"]."""
+    options = [sorted(_token_readings(token)) for token in fold(name).split()]
+    return [" ".join(choice) for choice in itertools.islice(itertools.product(*options), MAX_READINGS)]
+
+
+def name_score(first: str, last: str, other_first: str, other_last: str) -> float:
+    """How alike two names are, 0-100, ignoring case, accents, nicknames and order.
+
+    The best token-sort ratio (order-blind) over every reading of each name, a nickname
+    being read as itself or as the full name it stands for.
+    """
+    ours, theirs = _readings(f"{first} {last}"), _readings(f"{other_first} {other_last}")
+    if not ours or not theirs:
+        return 0.0
+    return max(fuzz.token_sort_ratio(a, b) for a in ours for b in theirs)
+
+
+@dataclass
+class PossibleMatch:
+    """One record that may be the same person, with only what "Find a client" shows."""
+
+    client: Client
+    why: str  # "same NHS number", "same National Insurance number", "similar name, same date of birth"
+
+    @property
+    def name(self) -> str:
+        return self.client.display_name
+
+    @property
+    def year_of_birth(self) -> int | None:
+        return self.client.date_of_birth.year if self.client.date_of_birth else None
+
+    @property
+    def team(self):
+        return self.client.team
+
+    @property
+    def key_worker(self):
+        assignments = getattr(self.client, "key_worker_assignments", None) or []
+        return assignments[0].caseworker if assignments else None
+
+
+def possible_duplicates(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: datetime.date | None = None,
+    nhs_number: str = "",
+    national_insurance_number: str = "",
+    exclude_ids: tuple[int, ...] = (),
+) -> list[PossibleMatch]:
+    """Records across the organisation that may be this person, most certain first.
+
+    Takes the details typed on "Add a client" (dates are calendar dates). Returns
+    `PossibleMatch`es: identifier matches first, then name matches by score. Two queries:
+    the candidates, and their key workers. Raises nothing; blank details match nothing.
+    """
+    nhs, ni = identifier_key(nhs_number), identifier_key(national_insurance_number)
+    condition = Q()
+    if date_of_birth:
+        condition |= Q(date_of_birth=date_of_birth)
+    if nhs:
+        condition |= Q(nhs_key=nhs)
+    if ni:
+        condition |= Q(ni_key=ni)
+    if not condition:
+        return []
+    candidates = (
+        Client.objects.annotate(nhs_key=nhs_number_key(), ni_key=ni_number_key())
+        .filter(condition, merged_into__isnull=True)
+        .exclude(pk__in=exclude_ids)
+        .select_related("team")
+        .only(
+            "id",
+            "reference",
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "date_of_birth",
+            "nhs_number",
+            "national_insurance_number",
+            "status",
+            "team__name",
+        )
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(ended_on__isnull=True, is_key_worker=True).select_related(
+                    "caseworker"
+                ),
+                to_attr="key_worker_assignments",
+            )
+        )
+    )
+    threshold = settings.DUPLICATE_NAME_SCORE
+    ranked: list[tuple[int, float, PossibleMatch]] = []
+    for client in candidates:
+        if nhs and identifier_key(client.nhs_number) == nhs:
+            ranked.append((0, 100.0, PossibleMatch(client, "same NHS number")))
+            continue
+        if ni and identifier_key(client.national_insurance_number) == ni:
+            ranked.append((0, 100.0, PossibleMatch(client, "same National Insurance number")))
+            continue
+        if not date_of_birth or client.date_of_birth != date_of_birth:
+            continue
+        score = max(
+            name_score(first_name, last_name, client.first_name, client.last_name),
+            name_score(first_name, last_name, client.preferred_name, client.last_name) if client.preferred_name else 0,
+        )
+        if score >= threshold:
+            ranked.append((1, score, PossibleMatch(client, "similar name, same date of birth")))
+    ranked.sort(key=lambda item: (item[0], -item[1], item[2].client.pk))
+    return [match for _, _, match in ranked]

@@ -1,0 +1,266 @@
+"""The duplicate check behind "Add a client" (clients.duplicates) and its page."""
+
+import datetime
+import unicodedata
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from access.models import AccessEvent
+from clients.duplicates import (
+    NICKNAMES,
+    fold,
+    identifier_key,
+    name_score,
+    nhs_number_key,
+    ni_number_key,
+    possible_duplicates,
+)
+from clients.models import Client
+from clients.tests.factories import AssignmentFactory, ClientFactory
+
+BORN = datetime.date(1980, 5, 17)
+THRESHOLD = 85
+
+# Plain names of 3-12 letters, as typed on the form.
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=12)
+
+ACCENTED = {"a": "á", "e": "é", "i": "ï", "o": "ö", "u": "ü", "c": "ç", "n": "ñ"}
+
+
+def accented(name: str, data) -> str:
+    """The name with some letters accented (in composed or decomposed form)."""
+    out = []
+    for char in name:
+        if char in ACCENTED and data.draw(st.booleans()):
+            accent = ACCENTED[char]
+            out.append(unicodedata.normalize(data.draw(st.sampled_from(["NFC", "NFD"])), accent))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def cased(name: str, data) -> str:
+    return data.draw(st.sampled_from([name.upper(), name.lower(), name.title(), name.swapcase()]))
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Name scoring (no database) --------------------------------------------------------------
+
+
+@given(first=names, last=names, data=st.data())
+def test_a_name_matches_itself_whatever_the_case_and_accents(first, last, data):
+    typed_first, typed_last = cased(accented(first, data), data), cased(accented(last, data), data)
+
+    assert name_score(typed_first, typed_last, first, last) == 100
+
+
+@given(first=names, last=names)
+def test_a_name_matches_with_first_and_last_name_transposed(first, last):
+    assert name_score(last, first, first, last) == 100
+
+
+@given(full=st.sampled_from(sorted(NICKNAMES)), last=names, data=st.data())
+def test_a_nickname_matches_the_full_name(full, last, data):
+    nickname = data.draw(st.sampled_from(NICKNAMES[full]))
+    swapped = data.draw(st.booleans())
+    typed = (last, nickname.title()) if swapped else (nickname.upper(), last)
+
+    assert name_score(*typed, full.title(), last) == 100
+
+
+def test_different_names_do_not_match():
+    assert name_score("Maria", "Kowalska", "John", "Smith") < THRESHOLD
+    assert name_score("Will", "Smith", "Wendy", "Smith") < THRESHOLD
+
+
+def test_fold_removes_case_accents_and_punctuation():
+    assert fold("  O'Brien-ZOË  ") == "o brien zoe"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("943 476 5919", "9434765919"), ("943-476-5919", "943 476 5919"), ("qq 12 34 56 c", "QQ123456C")],
+)
+def test_identifiers_compare_without_spaces_hyphens_or_case(typed, stored):
+    assert identifier_key(typed) == identifier_key(stored)
+
+
+# --- Candidates from the database -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(first=names, last=names, days=st.integers(min_value=1, max_value=20000), data=st.data())
+def test_no_name_match_across_different_dates_of_birth(first, last, days, data, team_a):
+    Client.objects.all().delete()
+    ClientFactory(team=team_a, first_name=first, last_name=last, date_of_birth=BORN)
+    other_day = BORN + datetime.timedelta(days=days * data.draw(st.sampled_from([1, -1])))
+
+    found = possible_duplicates(first_name=cased(first, data), last_name=last, date_of_birth=other_day)
+
+    assert found == []
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(first=names, last=names, data=st.data())
+def test_a_variant_of_the_name_with_the_same_date_of_birth_matches(first, last, data, team_a):
+    Client.objects.all().delete()
+    known = ClientFactory(team=team_a, first_name=first, last_name=last, date_of_birth=BORN)
+    typed_first, typed_last = cased(accented(first, data), data), cased(accented(last, data), data)
+    if data.draw(st.booleans()):
+        typed_first, typed_last = typed_last, typed_first
+
+    [match] = possible_duplicates(first_name=typed_first, last_name=typed_last, date_of_birth=BORN)
+
+    assert match.client == known
+    assert match.why == "similar name, same date of birth"
+
+
+def test_the_same_nhs_number_matches_whatever_the_name_and_date_of_birth(team_a, team_b):
+    known = ClientFactory(team=team_b, first_name="Jo", last_name="Bloggs", nhs_number="943 476 5919")
+
+    [match] = possible_duplicates(first_name="Someone", last_name="Else", date_of_birth=BORN, nhs_number="9434765919")
+
+    assert (match.client, match.why) == (known, "same NHS number")
+
+
+def test_the_same_national_insurance_number_matches(team_a):
+    known = ClientFactory(team=team_a, national_insurance_number="QQ123456C")
+
+    [match] = possible_duplicates(first_name="A", last_name="B", national_insurance_number="qq 12 34 56 c")
+
+    assert (match.client, match.why) == (known, "same National Insurance number")
+
+
+def test_a_different_nhs_number_does_not_match(team_a):
+    ClientFactory(team=team_a, nhs_number="9434765919", date_of_birth=datetime.date(1990, 1, 1))
+
+    assert possible_duplicates(first_name="A", last_name="B", nhs_number="9434765918") == []
+
+
+def test_blank_details_match_nothing(team_a):
+    ClientFactory(team=team_a, nhs_number="", national_insurance_number="", date_of_birth=None)
+
+    assert possible_duplicates(first_name="A", last_name="B") == []
+
+
+def test_a_preferred_name_matches_too(team_a):
+    known = ClientFactory(
+        team=team_a, first_name="Aleksandra", preferred_name="Ola", last_name="Nowak", date_of_birth=BORN
+    )
+
+    [match] = possible_duplicates(first_name="Ola", last_name="Nowak", date_of_birth=BORN)
+
+    assert match.client == known
+
+
+def test_candidates_cost_two_queries_however_many_match(team_a, django_assert_num_queries):
+    for n in range(5):
+        AssignmentFactory(client=ClientFactory(team=team_a, first_name="Sam", last_name=f"Lee{n}", date_of_birth=BORN))
+
+    with django_assert_num_queries(2):
+        found = possible_duplicates(first_name="Samuel", last_name="Lee", date_of_birth=BORN)
+        [match.key_worker for match in found]
+
+    assert found
+
+
+# --- The "Add a client" page -----------------------------------------------------------------
+
+
+@pytest.fixture
+def known(team_b, other_caseworker):
+    client = ClientFactory(
+        team=team_b, first_name="William", last_name="Smith", date_of_birth=BORN, nhs_number="4857773456"
+    )
+    AssignmentFactory(client=client, caseworker=other_caseworker)
+    return client
+
+
+def form_data(team, **extra):
+    return {"team": team.pk, "first_name": "bill", "last_name": "SMITH", "date_of_birth": "1980-05-17", **extra}
+
+
+def test_adding_someone_already_known_shows_the_match_and_adds_nothing(login, caseworker, team_a, known):
+    response = login(caseworker).post(reverse("clients:create"), form_data(team_a))
+
+    assert response.status_code == 200
+    assert Client.objects.count() == 1
+    [match] = response.context["matches"]
+    assert match.client == known
+    page = response.content.decode()
+    assert "This person may already be known" in page
+    assert "William Smith" in page
+    assert "1980" in page
+    assert "Riverside Hostel" in page
+    assert "Olly Other" in page
+    assert reverse("clients:record", args=[known.pk]) in page
+    # No more than "Find a client" shows: no date of birth, NHS number or reference.
+    assert "17 May" not in page
+    assert "4857773456" not in page
+    assert known.reference not in page
+
+
+def test_the_check_is_audited_once_as_a_search(login, caseworker, team_a, known):
+    login(caseworker).post(reverse("clients:create"), form_data(team_a))
+
+    [event] = AccessEvent.objects.all()
+    assert (event.action, event.outcome, event.client) == ("search", "allowed", None)
+    assert "duplicate check" in event.detail
+    assert known.reference in event.detail
+
+
+def test_a_different_person_needs_a_reason(login, caseworker, team_a, known):
+    response = login(caseworker).post(reverse("clients:create"), form_data(team_a, confirm_different="1"))
+
+    assert response.status_code == 200
+    assert "reason" in response.context["different"].errors
+    assert Client.objects.count() == 1
+
+
+def test_a_different_person_with_a_reason_is_added_and_the_reason_recorded(login, caseworker, team_a, known):
+    response = login(caseworker).post(
+        reverse("clients:create"),
+        form_data(team_a, confirm_different="1", **{"different-reason": "Different mother's name, checked."}),
+    )
+
+    client = Client.objects.exclude(pk=known.pk).get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clients:record", args=[client.pk])
+    decision = AccessEvent.objects.get(client=client, purpose="added as a different person")
+    assert decision.reason == "Different mother's name, checked."
+    assert known.reference in decision.detail
+    assert decision.actor == caseworker
+
+
+def test_no_match_adds_the_client_at_once(login, caseworker, team_a, known):
+    response = login(caseworker).post(reverse("clients:create"), form_data(team_a, date_of_birth="1980-05-18"))
+
+    assert response.status_code == 302
+    assert Client.objects.count() == 2
+    assert AccessEvent.objects.filter(action="search", detail__contains="0 possible").exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's planner")
+def test_candidates_come_from_the_indexes_not_a_scan(team_a):
+    ClientFactory.create_batch(3, team=team_a)
+    candidates = Client.objects.annotate(nhs_key=nhs_number_key(), ni_key=ni_number_key()).filter(
+        Q(date_of_birth=BORN) | Q(nhs_key="4857773456") | Q(ni_key="QQ123456C")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = candidates.explain()
+
+    assert "client_date_of_birth" in plan
+    assert "client_nhs_key" in plan
+    assert "client_ni_key" in plan
