@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -43,6 +46,31 @@ def now_local_minute():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
+class ConfirmOldAwarenessMixin(forms.Form):
+    """A "became aware" date more than BREACH_AWARE_CONFIRM_DAYS ago is usually a slip of the
+    year: ask the person to confirm it rather than accept it (and an already-missed 72 hours) silently.
+    The confirmation box appears only once the date has been questioned."""
+
+    confirm_old_date = forms.BooleanField(
+        label="The date I became aware is right, even though it is more than a year ago",
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        aware = cleaned.get("became_aware_at")
+        limit = timezone.now() - timedelta(days=settings.BREACH_AWARE_CONFIRM_DAYS)
+        if aware is not None and aware < limit and not cleaned.get("confirm_old_date"):
+            self.fields["confirm_old_date"].widget = forms.CheckboxInput()
+            self.add_error(
+                "became_aware_at",
+                f"That is more than {settings.BREACH_AWARE_CONFIRM_DAYS} days ago. Check the date; if it is right, "
+                "tick the box to confirm it.",
+            )
+        return cleaned
+
+
 class ClientChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.display_name} ({obj.reference})"
@@ -72,7 +100,7 @@ class DisclosureChoiceField(forms.ModelMultipleChoiceField):
         )
 
 
-class ReportForm(forms.Form):
+class ReportForm(ConfirmOldAwarenessMixin, forms.Form):
     """The short form any member of staff fills in. The clock starts at became_aware_at."""
 
     what_happened = _text("What happened?", help_text=f"For example “my notebook was stolen on the bus”. {NO_NAMES}")

@@ -57,6 +57,11 @@ ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Casework")
 # (e.g. "https://casework.example.org"); links are relative when it is empty.
 SITE_URL = env_str("SITE_URL")
 
+# Longest case note or information detail, in characters: a 3 MB note made the record take
+# 15 s to load for everyone. A summary is meant to be short and has its own limit.
+CASE_TEXT_MAX_CHARS = env_int("CASE_TEXT_MAX_CHARS", 20_000)
+CASE_SUMMARY_MAX_CHARS = env_int("CASE_SUMMARY_MAX_CHARS", 1_000)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -300,6 +305,8 @@ CONSENT_REVIEW_PERIOD_DAYS = env_int("CONSENT_REVIEW_PERIOD_DAYS", 182)
 # Data-sharing agreements: days before the end date at which managers and the ISO are
 # e-mailed (once each); the largest also sets how early it shows on their dashboards.
 AGREEMENT_END_LEAD_DAYS = [int(d) for d in env_list("AGREEMENT_END_LEAD_DAYS", "90,30,7")]
+# A report whose "became aware" is older than this asks the person to confirm the date.
+BREACH_AWARE_CONFIRM_DAYS = env_int("BREACH_AWARE_CONFIRM_DAYS", 365)
 
 # Partners' registered secure addresses (consent.services.partner_address_check): domains (and
 # their subdomains) recognised as secure, and free webmail domains refused unless an admin

@@ -19,3 +19,5 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "casework.views.server_error"

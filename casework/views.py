@@ -1,9 +1,13 @@
 """The dashboard and the health check. Each app contributes its own panel."""
 
+import logging
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views import defaults
 
 from access.gate import Action, clients_visible_to, record_list
 from accounts.models import Role
@@ -37,3 +41,17 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """The 500 page in the base layout, with the person's navigation when it can be had.
+
+    Rendering with the request runs the context processors (the signed-in user needs the
+    database): if that fails too, e.g. the database is down, Django's plain 500 page
+    (the same template, without a request) is the answer. Returns an HttpResponse (500).
+    """
+    try:
+        return render(request, "500.html", {"now": timezone.now()}, status=500)
+    except Exception:
+        logging.getLogger(__name__).exception("The 500 page could not be rendered with the request")
+        return defaults.server_error(request)

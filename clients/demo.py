@@ -19,6 +19,8 @@ from .models import Client
 
 SEED = 20260301
 CLIENTS_PER_TEAM = 15
+# Cases open at least this long before today: the demo consents (consent.demo) go back 200 days.
+OPENED_BEFORE = datetime.timedelta(days=210)
 
 # team name, reference prefix, caseworker username
 TEAMS = [("Outreach North", "ON", "caseworker.north"), ("Riverside Hostel", "RH", "caseworker.river")]
@@ -104,7 +106,10 @@ def _people(fake: Faker, prefix: str) -> list[dict]:
                 "phone": fake.phone_number(),
                 "email": f"{first}.{last}{n}@example.org".lower().replace("'", ""),
                 "address": "No fixed address" if n % 3 else fake.address(),
-                "opened_on": fake.date_between_dates(datetime.date(2024, 1, 1), datetime.date(2026, 6, 30)),
+                # Opened before the demo consents are given (up to 200 days ago): consent cannot precede the case.
+                "opened_on": fake.date_between_dates(
+                    datetime.date(2024, 1, 1), min(datetime.date(2026, 6, 30), timezone.localdate() - OPENED_BEFORE)
+                ),
                 "stories": [(key, fake.random_element(STORIES[key])) for key in categories],
                 "first_of_team": n == 1,
                 "note": NOTES[n % len(NOTES)],

@@ -2,15 +2,31 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from accounts.models import Role, Team
 
 from .categories import CATEGORY_CHOICES, REGISTRY
-from .models import Assignment, CaseNote, Client, InformationEntry
-from .selectors import CASELOAD_SORTS
+from .models import Alert, Assignment, CaseNote, Client, InformationEntry
+from .selectors import CASELOAD_SORTS, TIMELINE_KINDS
+from .services import check_date_of_birth, text_limits
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _limit_text(form) -> None:
+    """Give the long text fields the services' limits, so an over-long note is refused beside the field."""
+    for name, limit in text_limits().items():
+        if name in form.fields:
+            form.fields[name].max_length = limit
+            form.fields[name].widget.attrs["maxlength"] = str(limit)
+            form.fields[name].validators.append(
+                MaxLengthValidator(
+                    limit, message="Keep this to %(limit_value)s characters or fewer: it has %(show_value)s."
+                )
+            )
 
 
 def _category_choices():
@@ -73,8 +89,10 @@ class ClientDetailsForm(forms.ModelForm):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data.get("date_of_birth")
-        if born and born > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
+        try:
+            check_date_of_birth(born)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["date_of_birth"]) from None
         return born
 
 
@@ -131,6 +149,7 @@ class EntryForm(forms.ModelForm):
     def __init__(self, *args, fixed_category: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()
+        _limit_text(self)
         if fixed_category:
             # Moving information between categories is a new entry, not an edit.
             del self.fields["category"]
@@ -148,6 +167,7 @@ class NoteForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()
+        _limit_text(self)
 
 
 class AssignmentStartForm(forms.Form):
@@ -174,6 +194,47 @@ class CloseCaseForm(forms.Form):
         if closed_on and closed_on > timezone.localdate():
             raise forms.ValidationError("The closing date cannot be in the future.")
         return closed_on
+
+
+class AlertForm(forms.ModelForm):
+    kind = forms.ChoiceField(label="Kind of alert", choices=Alert.Kind.choices, widget=forms.RadioSelect)
+
+    class Meta:
+        model = Alert
+        fields = ["kind", "text", "review_by"]
+        labels = {"kind": "Kind of alert", "text": "What people need to know", "review_by": "Review by (optional)"}
+        help_texts = {
+            "text": "Short and factual: what to do or avoid, e.g. “Visit in pairs; has threatened staff with a knife”.",
+            "review_by": "When someone should check whether the alert still applies.",
+        }
+        widgets = {"text": forms.Textarea(attrs={"rows": 3}), "review_by": DATE_WIDGET}
+
+    def clean_review_by(self):
+        review_by = self.cleaned_data.get("review_by")
+        if review_by and review_by < timezone.localdate():
+            raise forms.ValidationError("The review date cannot be in the past.")
+        return review_by
+
+
+class AlertEndForm(forms.Form):
+    end_reason = forms.CharField(label="Why does the alert no longer apply?", max_length=300)
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's filters: by data category and by kind of entry. Bad values show everything."""
+
+    category = forms.ChoiceField(label="Data category", required=False)
+    kind = forms.ChoiceField(label="Kind", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "All categories"), *CATEGORY_CHOICES]
+        self.fields["kind"].choices = [("", "Everything"), *TIMELINE_KINDS]
+
+    def filters(self) -> dict[str, str]:
+        if self.is_valid():
+            return {"category": self.cleaned_data["category"], "kind": self.cleaned_data["kind"]}
+        return {"category": "", "kind": ""}
 
 
 class ClientMoveForm(forms.Form):

@@ -183,6 +183,9 @@ def _nothing_to_move(**kwargs) -> None:
 on_merge("clients.InformationEntry", policy=Policy.MOVE)
 on_merge("clients.CaseNote", policy=Policy.MOVE)
 on_merge("clients.Assignment", handler=_merge_assignments)
+# Warnings and the timeline are about the person, so they follow them to the survivor.
+on_merge("clients.Alert", policy=Policy.MOVE)
+on_merge("clients.TimelineEvent", policy=Policy.MOVE)
 # A team move is a record of what happened to that record, never edited: it stays.
 on_merge("clients.ClientMove", policy=Policy.STAY)
 # Guardian rows: a caseworker's follow their assignment (above); the team managers' rows

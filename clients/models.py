@@ -202,6 +202,103 @@ class Assignment(models.Model):
         return f"{self.caseworker} → {self.client_id}"
 
 
+class Alert(models.Model):
+    """A warning about a client that everyone who opens the record must see first.
+
+    Raised and ended only through `clients.services.alert_raise` / `alert_end`, which keep
+    its history. A risk to staff is shown before anything else on every page about the client.
+    """
+
+    class Kind(models.TextChoices):
+        RISK_TO_STAFF = "risk_to_staff", "Risk to staff"
+        SAFEGUARDING = "safeguarding", "Safeguarding concern"
+        DO_NOT_VISIT_ALONE = "do_not_visit_alone", "Do not visit alone"
+        NO_CONTACT_BY_LETTER = "no_letters", "No contact by letter"
+        OTHER = "other", "Other"
+
+    # Kinds about the safety of the staff who meet the client: shown before anything else.
+    STAFF_SAFETY = frozenset({Kind.RISK_TO_STAFF, Kind.DO_NOT_VISIT_ALONE})
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    text = models.CharField("what people need to know", max_length=500)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField()
+    review_by = models.DateField("review by", null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField("why it ended", max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["client"], condition=Q(ended_at__isnull=True), name="alert_active_client")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} alert on {self.client_id}"
+
+    @property
+    def is_staff_safety(self) -> bool:
+        return self.kind in self.STAFF_SAFETY
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class TimelineEvent(models.Model):
+    """One key event in a client's story, shown on the timeline beside the case notes.
+
+    Written by `clients.services.timeline_record`, which the services of consent, sharing
+    and statutory requests call inside their own transactions (clients may not import them,
+    so the object is named by `object_type` and `object_id`, not a foreign key).
+    """
+
+    class Kind(models.TextChoices):
+        CASE_OPENED = "case_opened", "Case opened"
+        CASE_CLOSED = "case_closed", "Case closed"
+        CASE_REOPENED = "case_reopened", "Case reopened"
+        CASE_MOVED = "case_moved", "Moved to another team"
+        ALERT_RAISED = "alert_raised", "Alert raised"
+        ALERT_ENDED = "alert_ended", "Alert ended"
+        CONSENT_RECORDED = "consent_recorded", "Consent recorded"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+        REFERRAL_SENT = "referral_sent", "Referral sent"
+        STATUTORY_LOGGED = "statutory_logged", "Statutory request logged"
+        STATUTORY_DECIDED = "statutory_decided", "Statutory request decided"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="timeline_events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # The data categories the event is about, as ",key,key," so one LIKE finds a category
+    # (blank: the case as a whole). Read them through `category_keys`.
+    categories = models.CharField(max_length=600, blank=True)
+    summary = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(max_length=60, blank=True)  # e.g. "consent.consentrecord"
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["client", "-at"], name="timeline_client_at")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.client_id} at {self.at:%Y-%m-%d}"
+
+    @property
+    def category_keys(self) -> list[str]:
+        return [key for key in self.categories.split(",") if key]
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [REGISTRY[key].label for key in self.category_keys if key in REGISTRY]
+
+
 class ClientMove(models.Model):
     """A client moved from one team to another by a manager, with the reason. Never edited.
 

@@ -5,13 +5,28 @@ the gate has already opened.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
 
-from .categories import CATEGORIES, Category
-from .models import Assignment, CaseNote, Client, ClientMove, InformationEntry
+from .categories import CATEGORIES, REGISTRY, Category
+from .models import Alert, Assignment, CaseNote, Client, ClientMove, InformationEntry, TimelineEvent
 
 CASELOAD_SORTS = {
     "name": ("last_name", "first_name", "pk"),
@@ -33,6 +48,52 @@ def _open_key_workers() -> Prefetch:
     )
 
 
+def _staff_safety_first(alerts) -> list[Alert]:
+    return sorted(alerts, key=lambda alert: (not alert.is_staff_safety, -alert.raised_at.timestamp(), -alert.pk))
+
+
+def _active_alerts() -> Prefetch:
+    return Prefetch(
+        "alerts",
+        queryset=Alert.objects.filter(ended_at__isnull=True).only("id", "client_id", "kind", "raised_at"),
+        to_attr="active_alert_rows",
+    )
+
+
+def alert_flags(client: Client) -> list[Alert]:
+    """One active alert per kind for a client fetched with `_active_alerts` (caseload, search),
+    staff safety first; [] when none were fetched."""
+    seen, flags = set(), []
+    for alert in _staff_safety_first(getattr(client, "active_alert_rows", None) or []):
+        if alert.kind not in seen:
+            seen.add(alert.kind)
+            flags.append(alert)
+    return flags
+
+
+def active_alerts(client: Client) -> list[Alert]:
+    """The client's active alerts with who raised them, staff-safety alerts first. One query."""
+    return _staff_safety_first(Alert.objects.filter(client=client, ended_at__isnull=True).select_related("raised_by"))
+
+
+def attach_visible_alerts(clients: list[Client], visible: QuerySet[Client]) -> None:
+    """Attach active alerts (as `active_alert_rows`) to those of `clients` that `visible` admits.
+
+    For search results, which span every team: an alert shows only to people allowed to
+    see the record without a reason (`visible` = access.gate.clients_visible_to). Two queries.
+    """
+    ids = [client.pk for client in clients]
+    allowed = set(visible.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    rows: dict[int, list[Alert]] = {}
+    if allowed:
+        for alert in Alert.objects.filter(client_id__in=allowed, ended_at__isnull=True).only(
+            "id", "client_id", "kind", "raised_at"
+        ):
+            rows.setdefault(alert.client_id, []).append(alert)
+    for client in clients:
+        client.active_alert_rows = rows.get(client.pk, [])
+
+
 def key_worker(client: Client):
     """The key worker of a client fetched with `_open_key_workers`, or None."""
     assignments = getattr(client, "key_worker_assignments", None) or []
@@ -48,7 +109,7 @@ def _name_filter(query: str) -> Q:
 
 def caseload(visible: QuerySet[Client], *, query: str = "", sort: str = "name") -> QuerySet[Client]:
     """A person's caseload (`visible` = access.gate.clients_visible_to), searched and sorted."""
-    clients = visible.select_related("team").prefetch_related(_open_key_workers())
+    clients = visible.select_related("team").prefetch_related(_open_key_workers(), _active_alerts())
     query = query.strip()
     if query:
         clients = clients.filter(_name_filter(query) | Q(reference__iexact=query))
@@ -152,6 +213,158 @@ def record_sections(client: Client) -> list[CategorySection]:
     return list(sections.values())
 
 
+def category_counts(client: Client) -> dict[str, int]:
+    """How many entries and notes the client has in each data category (keys with none are absent). One query."""
+    entries = InformationEntry.objects.filter(client=client).values("category").annotate(n=Count("pk")).order_by()
+    notes = CaseNote.objects.filter(client=client).values("category").annotate(n=Count("pk")).order_by()
+    counts: dict[str, int] = {}
+    for row in entries.union(notes, all=True):
+        counts[row["category"]] = counts.get(row["category"], 0) + row["n"]
+    return counts
+
+
+# --- The timeline ----------------------------------------------------------------------------
+
+NOTE = "note"
+TIMELINE_KINDS = [(NOTE, "Case notes"), *TimelineEvent.Kind.choices]
+
+
+@dataclass
+class TimelineItem:
+    """One line of the story: a case note (`is_note`) or a key event, as plain values."""
+
+    pk: int
+    is_note: bool
+    at: datetime.datetime
+    kind: str  # "note" or a TimelineEvent.Kind value
+    text: str
+    categories: list[str]
+    who: str
+    held_in_confidence: bool
+
+    @property
+    def kind_label(self) -> str:
+        return "Case note" if self.is_note else _EVENT_LABELS.get(self.kind, self.kind)
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [REGISTRY[key].label for key in self.categories if key in REGISTRY]
+
+    @property
+    def at_label(self) -> str:
+        return timezone.localtime(self.at).strftime("%-d %b %Y %H:%M")
+
+    @property
+    def at_iso(self) -> str:
+        return self.at.isoformat()
+
+
+_EVENT_LABELS = dict(TimelineEvent.Kind.choices)
+
+
+@dataclass
+class TimelinePage:
+    """A page of the timeline without a total: "newer" and "older" need no COUNT query."""
+
+    object_list: list[TimelineItem]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def _timeline_rows(client: Client, *, category: str = "", kind: str = "") -> QuerySet:
+    """The client's notes and events, newest first, with what the timeline shows of each
+    (text, categories, who), as one UNION ALL query; the two halves have the same columns."""
+    notes = CaseNote.objects.filter(client=client)
+    events = TimelineEvent.objects.filter(client=client)
+    if category:
+        notes = notes.filter(category=category)
+        events = events.filter(categories__contains=f",{category},")
+    if kind == NOTE:
+        events = events.none()
+    elif kind:
+        notes = notes.none()
+        events = events.filter(kind=kind)
+    columns = ("id", "when", "source", "body", "cats", "kind_key", "who_first", "who_last", "who_login", "secret")
+    notes = notes.annotate(
+        source=Value("n", output_field=CharField()),
+        when=F("written_at"),
+        body=F("text"),
+        cats=F("category"),
+        kind_key=Value(NOTE, output_field=CharField()),
+        who_first=F("author__first_name"),
+        who_last=F("author__last_name"),
+        who_login=F("author__username"),
+        secret=F("held_in_confidence"),
+    )
+    events = events.annotate(
+        source=Value("e", output_field=CharField()),
+        when=F("at"),
+        body=Cast("summary", output_field=TextField()),
+        cats=F("categories"),
+        kind_key=F("kind"),
+        who_first=F("actor__first_name"),
+        who_last=F("actor__last_name"),
+        who_login=F("actor__username"),
+        secret=Value(False, output_field=BooleanField()),
+    )
+    return (
+        notes.values(*columns).order_by().union(events.values(*columns).order_by(), all=True).order_by("-when", "-id")
+    )
+
+
+def _page_number(page: object) -> int:
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        return 1
+    return number if 1 <= number <= 100_000 else 1
+
+
+def timeline_page(
+    client: Client, *, category: str = "", kind: str = "", page: object = 1, per_page: int = 20
+) -> TimelinePage:
+    """One page of the client's timeline: case notes and key events, newest first.
+
+    `category` (a data-category key) keeps notes of that category and events about it;
+    `kind` is "note" or a `TimelineEvent.Kind` value; `page` counts from 1 (anything else
+    is page 1). One query whatever the length of the story: a UNION ALL of notes and
+    events with their authors, `per_page + 1` rows (the extra one says there is an older page).
+    """
+    number = _page_number(page)
+    offset = (number - 1) * per_page
+    rows = list(_timeline_rows(client, category=category, kind=kind)[offset : offset + per_page + 1])
+    items = [
+        TimelineItem(
+            pk=row["id"],
+            is_note=row["source"] == "n",
+            at=row["when"],
+            kind=row["kind_key"],
+            text=row["body"],
+            categories=[key for key in (row["cats"] or "").split(",") if key],
+            who=f"{row['who_first'] or ''} {row['who_last'] or ''}".strip() or (row["who_login"] or ""),
+            held_in_confidence=bool(row["secret"]),
+        )
+        for row in rows[:per_page]
+    ]
+    return TimelinePage(object_list=items, number=number, has_next=len(rows) > per_page)
+
+
 def assignments_of(client: Client) -> list[Assignment]:
     return list(
         Assignment.objects.filter(client=client)
@@ -179,84 +392,122 @@ def current_key_worker(client: Client):
 
 
 @dataclass
+class FieldChange:
+    label: str
+    old: str  # "" when the record was added
+    new: str
+
+
+@dataclass
 class Change:
     at: object
     who: object
     kind: str  # "added", "changed", "removed", "moved"
     what: str
     fields: list[str]
+    values: list[FieldChange] = field(default_factory=list)
     note: str = ""
 
 
 _HISTORY_TYPES = {"+": "added", "~": "changed", "-": "removed"}
-_IGNORED_FIELDS = {"updated_at", "recorded_at", "written_at", "created_at"}
+# Not shown: timestamps the history row already carries, the client the row belongs to, and
+# the legal-hold fields, which only statutory-request pages show.
+_IGNORED_FIELDS = {"updated_at", "recorded_at", "written_at", "created_at", "client_id", "legal_hold_since"}
+_VALUE_CHARS = 300
 
 
-def _changes(rows, describe, tracked: list[tuple[str, str]]) -> list[Change]:
-    """Turn simple-history rows (ordered by object, then time) into changes with changed field names."""
+def _shown(model_field, row) -> str:
+    """A field's value on a history row as a person reads it: labels for choices and
+    categories, names for people and teams, Yes/No, dates; long text shortened."""
+    value = getattr(row, model_field.name if model_field.is_relation else model_field.attname, None)
+    if value is None or value == "":
+        return ""
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if hasattr(value, "strftime"):
+        return value.strftime("%-d %b %Y %H:%M") if hasattr(value, "hour") else value.strftime("%-d %b %Y")
+    text = str(value)
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+
+
+def _changes(rows, describe, tracked) -> list[Change]:
+    """Turn simple-history rows (ordered by object, then time) into changes with old and new values."""
     changes = []
     for _, versions in groupby(rows, key=lambda row: row.id):
         previous = None
         for row in versions:
-            changed = []
-            if previous is not None and row.history_type == "~":
-                changed = [label for name, label in tracked if getattr(row, name) != getattr(previous, name)]
+            values = []
+            if row.history_type == "+":
+                values = [FieldChange(label, "", new) for f, label in tracked if (new := _shown(f, row))]
+            elif previous is not None and row.history_type == "~":
+                values = [
+                    FieldChange(label, old, new)
+                    for f, label in tracked
+                    if (old := _shown(f, previous)) != (new := _shown(f, row))
+                ]
             changes.append(
                 Change(
                     at=row.history_date,
                     who=row.history_user,
                     kind=_HISTORY_TYPES.get(row.history_type, row.history_type),
                     what=describe(row),
-                    fields=changed,
+                    fields=[value.label for value in values] if row.history_type == "~" else [],
+                    values=values,
                 )
             )
             previous = row
     return changes
 
 
-def _tracked(model) -> list[tuple[str, str]]:
+def _tracked(model) -> list[tuple[object, str]]:
     return [
-        (f.attname, str(f.verbose_name))
+        (f, str(f.verbose_name).capitalize())
         for f in model._meta.concrete_fields
         if f.attname not in _IGNORED_FIELDS and not f.primary_key
     ]
 
 
-def change_history(client: Client, *, limit: int = 200) -> list[Change]:
-    """Every recorded change to the client's details, information, notes, assignments and teams.
+def _people(model) -> list[str]:
+    """The relations shown on a change (people, teams), fetched with the history rows."""
+    return [f.name for f, _ in _tracked(model) if f.is_relation]
 
-    Five queries however long the history. A move between teams carries its reason as `note`.
+
+def change_history(client: Client, *, limit: int = 200) -> list[Change]:
+    """Every recorded change to the client's details, information, notes, alerts, assignments
+    and teams, newest first, each with the old and new value of every field that changed.
+
+    A move between teams carries its reason as `note`. Six queries however long the history
+    (relations are fetched with the history rows).
     """
-    from .categories import REGISTRY
 
     def label(key):
         return REGISTRY[key].label if key in REGISTRY else key
 
-    changes = _changes(
-        Client.history.filter(id=client.pk).select_related("history_user").order_by("history_date", "history_id"),
-        lambda row: "Client details",
-        _tracked(Client),
-    )
+    def history(model, **filters):
+        return (
+            model.history.filter(**filters)
+            .select_related("history_user", *_people(model))
+            .order_by("id", "history_date", "history_id")
+        )
+
+    changes = _changes(history(Client, id=client.pk), lambda row: "Client details", _tracked(Client))
     changes += _changes(
-        InformationEntry.history.filter(client_id=client.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id"),
+        history(InformationEntry, client_id=client.pk),
         lambda row: f"{label(row.category)} information",
         _tracked(InformationEntry),
     )
     changes += _changes(
-        CaseNote.history.filter(client_id=client.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id"),
+        history(CaseNote, client_id=client.pk),
         lambda row: f"Case note ({label(row.category)})",
         _tracked(CaseNote),
     )
-    caseworkers = {}
-    assignment_rows = list(
-        Assignment.history.filter(client_id=client.pk)
-        .select_related("history_user", "caseworker")
-        .order_by("id", "history_date", "history_id")
+    changes += _changes(
+        history(Alert, client_id=client.pk), lambda row: f"Alert: {row.get_kind_display()}", _tracked(Alert)
     )
+    caseworkers = {}
+    assignment_rows = list(history(Assignment, client_id=client.pk))
     for row in assignment_rows:
         caseworkers.setdefault(row.id, row.caseworker)
     changes += _changes(assignment_rows, lambda row: f"Assignment of {caseworkers[row.id]}", _tracked(Assignment))

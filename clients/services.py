@@ -26,7 +26,9 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
+from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -39,6 +41,7 @@ from accounts.services import current_actor, security_event_record
 
 from .categories import REGISTRY
 from .models import (
+    Alert,
     Assignment,
     CaseNote,
     Client,
@@ -46,7 +49,9 @@ from .models import (
     ClientMove,
     ClientUserObjectPermission,
     InformationEntry,
+    TimelineEvent,
 )
+from .text import neutralise
 
 OPEN_CLIENT = "open_client"
 MANAGER_GROUP_PATTERN = re.compile(r"^team-(\d+)-managers$")
@@ -212,10 +217,37 @@ def _revoke_team(client: Client, team_id: int, permission: Permission) -> None:
 # --- Clients -----------------------------------------------------------------------------
 
 
-def _check_details(client: Client) -> None:
-    client.full_clean()
-    if client.date_of_birth and client.date_of_birth > timezone.localdate():
+# The earliest date of birth accepted: anything before it is a typing slip (e.g. 1066).
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+# Single-line identity and contact fields; the address keeps its line breaks.
+_ONE_LINE_FIELDS = tuple(name for name in (*DETAIL_FIELDS, "reference") if name not in {"address", "date_of_birth"})
+
+
+def _clean_text(client: Client) -> None:
+    """Neutralise invisible control characters in names, references and contact details."""
+    for name in _ONE_LINE_FIELDS:
+        setattr(client, name, neutralise(getattr(client, name)))
+    client.address = neutralise(client.address, multiline=True)
+
+
+def check_date_of_birth(born: datetime.date | None) -> None:
+    """Refuse a date of birth that cannot be true: before 1900 or after today (local date).
+
+    Raises ValidationError keyed by "date_of_birth". Forms call it too, so the message
+    is the same beside the field.
+    """
+    if born is None:
+        return
+    if born > timezone.localdate():
         raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+    if born < EARLIEST_BIRTH:
+        raise ValidationError({"date_of_birth": "The date of birth cannot be before 1900: check the year."})
+
+
+def _check_details(client: Client) -> None:
+    _clean_text(client)
+    client.full_clean()
+    check_date_of_birth(client.date_of_birth)
 
 
 def _new_reference() -> str:
@@ -263,6 +295,7 @@ def client_create(
         assign_to = actor
     if assign_to is not None:
         assignment_start(actor=actor, client=client, caseworker=assign_to, started_on=client.opened_on)
+    timeline_record(client=client, kind=TimelineEvent.Kind.CASE_OPENED, summary=f"Case opened in {team}", actor=actor)
     return client
 
 
@@ -311,6 +344,12 @@ def client_move(*, actor, client: Client, team: Team, reason: str, keep_assignme
     client._change_reason = f"Moved to {team}: {reason}"[:100]
     _as_of(client, actor).save()
     _grant_team(client, team, permission)
+    timeline_record(
+        client=client,
+        kind=TimelineEvent.Kind.CASE_MOVED,
+        summary=f"Moved from {old_team} to {team}: {reason}",
+        actor=actor,
+    )
     open_assignments = list(Assignment.objects.select_for_update().filter(client=client, ended_on__isnull=True))
     members = set(
         TeamMembership.objects.filter(team=team, user__in=[a.caseworker_id for a in open_assignments]).values_list(
@@ -354,6 +393,9 @@ def client_close(*, actor, client: Client, reason: str, closed_on: datetime.date
     client.closure_reason = reason.strip()
     client.full_clean()
     _as_of(client, actor).save()
+    timeline_record(
+        client=client, kind=TimelineEvent.Kind.CASE_CLOSED, summary=f"Case closed: {client.closure_reason}", actor=actor
+    )
     return client
 
 
@@ -367,6 +409,7 @@ def client_reopen(*, actor, client: Client) -> Client:
     client.closure_reason = ""
     client.full_clean()
     _as_of(client, actor).save()
+    timeline_record(client=client, kind=TimelineEvent.Kind.CASE_REOPENED, summary="Case reopened", actor=actor)
     return client
 
 
@@ -450,12 +493,37 @@ def _check_category(category: str) -> None:
         raise ValidationError({"category": "Choose a data category."})
 
 
+def text_limits() -> dict[str, int]:
+    """Longest accepted text per field, in characters (settings CASE_SUMMARY_MAX_CHARS and
+    CASE_TEXT_MAX_CHARS); forms use the same numbers so the message appears beside the field."""
+    return {
+        "summary": settings.CASE_SUMMARY_MAX_CHARS,
+        "detail": settings.CASE_TEXT_MAX_CHARS,
+        "text": settings.CASE_TEXT_MAX_CHARS,
+    }
+
+
+def _check_lengths(instance) -> None:
+    errors = {}
+    for name, limit in text_limits().items():
+        value = getattr(instance, name, None)
+        if value is not None and len(value) > limit:
+            errors[name] = f"This is {len(value):,} characters long: keep it to {limit:,}."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def entry_create(*, actor, client: Client, category: str, summary: str, detail: str = "") -> InformationEntry:
     _check_category(category)
     entry = InformationEntry(
-        client=client, category=category, summary=summary.strip(), detail=detail.strip(), recorded_by=actor
+        client=client,
+        category=category,
+        summary=neutralise(summary, multiline=True),
+        detail=neutralise(detail, multiline=True),
+        recorded_by=actor,
     )
+    _check_lengths(entry)
     entry.full_clean()
     _as_of(entry, actor).save()
     return entry
@@ -465,8 +533,9 @@ def entry_create(*, actor, client: Client, category: str, summary: str, detail: 
 def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = "") -> InformationEntry:
     """Change what an entry says. Its category is fixed: move information by adding a new entry."""
     entry = InformationEntry.objects.select_for_update().get(pk=entry.pk)
-    entry.summary = summary.strip()
-    entry.detail = detail.strip()
+    entry.summary = neutralise(summary, multiline=True)
+    entry.detail = neutralise(detail, multiline=True)
+    _check_lengths(entry)
     entry.full_clean()
     _as_of(entry, actor).save(update_fields=["summary", "detail", "updated_at"])
     return entry
@@ -476,8 +545,13 @@ def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = 
 def note_create(*, actor, client: Client, category: str, text: str, held_in_confidence: bool = False) -> CaseNote:
     _check_category(category)
     note = CaseNote(
-        client=client, category=category, text=text.strip(), held_in_confidence=held_in_confidence, author=actor
+        client=client,
+        category=category,
+        text=neutralise(text, multiline=True),
+        held_in_confidence=held_in_confidence,
+        author=actor,
     )
+    _check_lengths(note)
     note.full_clean()
     _as_of(note, actor).save()
     return note
@@ -488,11 +562,119 @@ def note_update(*, actor, note: CaseNote, category: str, text: str, held_in_conf
     _check_category(category)
     note = CaseNote.objects.select_for_update().get(pk=note.pk)
     note.category = category
-    note.text = text.strip()
+    note.text = neutralise(text, multiline=True)
     note.held_in_confidence = held_in_confidence
+    _check_lengths(note)
     note.full_clean()
     _as_of(note, actor).save(update_fields=["category", "text", "held_in_confidence", "updated_at"])
     return note
+
+
+# --- Alerts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_raise(*, actor, client: Client, kind: str, text: str, review_by: datetime.date | None = None) -> Alert:
+    """Raise a warning on the client's record (e.g. a risk to staff); returns the new Alert.
+
+    `review_by` (a local date, optional) must not be in the past. Writes the alert's
+    history row and an "alert raised" timeline event in the same transaction.
+    Raises ValidationError naming the field for an unknown kind, empty text or a past date.
+    """
+    alert = Alert(
+        client=client,
+        kind=kind,
+        text=neutralise(text, multiline=True),
+        review_by=review_by,
+        raised_by=actor,
+        raised_at=timezone.now(),
+    )
+    alert.full_clean()
+    if review_by is not None and review_by < timezone.localdate():
+        raise ValidationError({"review_by": "The review date cannot be in the past."})
+    _as_of(alert, actor).save()
+    timeline_record(
+        client=client,
+        kind=TimelineEvent.Kind.ALERT_RAISED,
+        summary=f"{alert.get_kind_display()}: {alert.text}",
+        actor=actor,
+        categories=["risk_to_staff"] if alert.is_staff_safety else [],
+        obj=alert,
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_end(*, actor, alert: Alert, reason: str) -> Alert:
+    """End an active alert, saying why (e.g. "risk assessment reviewed: no longer applies").
+
+    Locks the alert, so two people ending it at once end it once. Returns the ended Alert.
+    Raises ValidationError if it has already ended or `reason` is empty.
+    """
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.ended_at is not None:
+        raise ValidationError("This alert has already ended.")
+    reason = neutralise(reason, multiline=True)
+    if not reason:
+        raise ValidationError({"end_reason": "Say why the alert no longer applies."})
+    alert.ended_at = timezone.now()
+    alert.ended_by = actor
+    alert.end_reason = reason
+    alert.full_clean()
+    _as_of(alert, actor).save(update_fields=["ended_at", "ended_by", "end_reason"])
+    timeline_record(
+        client=alert.client,
+        kind=TimelineEvent.Kind.ALERT_ENDED,
+        summary=f"{alert.get_kind_display()} alert ended: {reason}",
+        actor=actor,
+        categories=["risk_to_staff"] if alert.is_staff_safety else [],
+        obj=alert,
+    )
+    return alert
+
+
+# --- The timeline -------------------------------------------------------------------------------
+
+
+def timeline_record(
+    *,
+    client: Client,
+    kind: str,
+    summary: str,
+    actor=None,
+    categories: Iterable[str] = (),
+    obj=None,
+    at: datetime.datetime | None = None,
+) -> TimelineEvent:
+    """Add a key event to the client's timeline; call it inside the transaction of the work.
+
+    The public road for the apps above clients (consent, sharing, statutory requests) to
+    put their events beside the case notes. `kind` is a `TimelineEvent.Kind` value;
+    `category` a data-category key the event is about (blank: the case as a whole);
+    `summary` plain text, cut to 300 characters, that must not say more than the category
+    itself would; `obj` the model instance the event is about (stored as app.model and
+    id, never a foreign key); `at` an aware datetime, by default now (UTC).
+    Raises ValidationError for an unknown kind or category.
+    """
+    if kind not in TimelineEvent.Kind.values:
+        raise ValidationError(f"Unknown timeline event kind {kind!r}.")
+    keys = [key for key in REGISTRY if key in set(categories)]
+    unknown = set(categories) - set(keys)
+    if unknown:
+        raise ValidationError(f"Unknown data categories {sorted(unknown)}.")
+    summary = neutralise(summary)
+    if len(summary) > 300:
+        summary = summary[:299] + "…"
+    return TimelineEvent.objects.create(
+        client_id=client.pk,
+        at=at or timezone.now(),
+        kind=kind,
+        categories=f",{','.join(keys)}," if keys else "",
+        summary=summary,
+        actor=actor if getattr(actor, "pk", None) else None,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
+    )
 
 
 # --- Legal hold ------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from access.gate import (
@@ -33,6 +35,8 @@ from accounts.selectors import managed_teams, staff_changes_for
 from . import duplicates, merge, selectors, services
 from .categories import CATEGORIES
 from .forms import (
+    AlertEndForm,
+    AlertForm,
     AssignmentStartForm,
     CaseloadFilterForm,
     ClientCreateForm,
@@ -44,10 +48,12 @@ from .forms import (
     MergeForm,
     NoteForm,
     SearchForm,
+    TimelineFilterForm,
 )
-from .models import Assignment, CaseNote, InformationEntry
+from .models import Alert, Assignment, CaseNote, InformationEntry
 
 PAGE_SIZE = 25
+TIMELINE_PAGE_SIZE = 20
 ALL_CATEGORIES = [category.key for category in CATEGORIES]
 IDENTITY_AND_CONTACT = ["identity", "contact"]
 CASEWORK_ROLES = {Role.CASEWORKER, Role.SERVICE_MANAGER}
@@ -102,6 +108,7 @@ def search(request):
         try:
             with transaction.atomic():
                 results = selectors.search_known(query=query, year_of_birth=year)
+                selectors.attach_visible_alerts(results[: selectors.SEARCH_LIMIT], clients_visible_to(request.user))
                 record_list(
                     request.user,
                     action=Action.SEARCH,
@@ -254,17 +261,61 @@ def idle_assignments(request):
 # --- One client ----------------------------------------------------------------------------
 
 
-@gated(Action.VIEW, categories=ALL_CATEGORIES)
-def record(request, access):
+def _age(born) -> int | None:
+    if born is None:
+        return None
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def record_page(request, access):
+    """Who the person is, the warnings (in the header) and what happened last: the timeline.
+
+    The record view without its gate, for `record` below and the bench's ungated baseline.
+    """
     client = access.client
+    form = TimelineFilterForm(request.GET or None)
+    filters = form.filters()
+    page = selectors.timeline_page(client, **filters, page=request.GET.get("page"), per_page=TIMELINE_PAGE_SIZE)
+    counts = selectors.category_counts(client)
     return render(
         request,
         "clients/record.html",
         _client_context(
             access,
             "record",
-            sections=selectors.record_sections(client),
+            filters=filters,
+            category_choices=form.fields["category"].choices,
+            kind_choices=form.fields["kind"].choices,
+            page=page,
+            filter_query=urlencode({name: value for name, value in filters.items() if value}),
+            filtered=any(filters.values()),
+            held=[(category, counts[category.key]) for category in CATEGORIES if category.key in counts],
             key_worker=selectors.current_key_worker(client),
+            age=_age(client.date_of_birth),
+            record_url=reverse("clients:record", args=[client.pk]),
+        ),
+    )
+
+
+record = gated(Action.VIEW, categories=ALL_CATEGORIES)(record_page)
+
+
+@gated(Action.VIEW, categories=ALL_CATEGORIES)
+def information(request, access):
+    """The client's information by data category; categories with nothing recorded are listed once."""
+    client = access.client
+    sections = selectors.record_sections(client)
+    fixed = {"identity", "contact"}
+    return render(
+        request,
+        "clients/information.html",
+        _client_context(
+            access,
+            "information",
+            sections=[section for section in sections if section.count or section.category.key in fixed],
+            empty=[section.category for section in sections if not section.count and section.category.key not in fixed],
+            record_url=reverse("clients:record", args=[client.pk]),
         ),
     )
 
@@ -304,7 +355,7 @@ def entry_add(request, access):
             _form_error(form, error)
         else:
             messages.success(request, f"{entry.category_label} information added.")
-            return redirect(f"{client.get_absolute_url()}#{entry.category}")
+            return redirect(reverse("clients:information", args=[client.pk]) + f"#{entry.category}")
     return render(request, "clients/entry_form.html", _client_context(access, "record", form=form, entry=None))
 
 
@@ -329,7 +380,7 @@ def entry_edit(request, access, entry_id):
             _form_error(form, error)
         else:
             messages.success(request, f"{entry.category_label} information saved.")
-            return redirect(f"{access.client.get_absolute_url()}#{entry.category}")
+            return redirect(reverse("clients:information", args=[access.client.pk]) + f"#{entry.category}")
     return render(request, "clients/entry_form.html", _client_context(access, "record", form=form, entry=entry))
 
 
@@ -340,12 +391,12 @@ def note_add(request, access):
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                note = services.note_create(actor=request.user, client=client, **form.cleaned_data)
+                services.note_create(actor=request.user, client=client, **form.cleaned_data)
         except ValidationError as error:
             _form_error(form, error)
         else:
             messages.success(request, "Note added.")
-            return redirect(f"{client.get_absolute_url()}#{note.category}")
+            return redirect("clients:record", client_id=client.pk)
     return render(request, "clients/note_form.html", _client_context(access, "record", form=form, note=None))
 
 
@@ -365,7 +416,7 @@ def note_edit(request, access, note_id):
             _form_error(form, error)
         else:
             messages.success(request, "Note saved.")
-            return redirect(f"{access.client.get_absolute_url()}#{form.cleaned_data['category']}")
+            return redirect("clients:record", client_id=access.client.pk)
     return render(request, "clients/note_form.html", _client_context(access, "record", form=form, note=note))
 
 
@@ -376,6 +427,45 @@ def changes(request, access):
         "clients/changes.html",
         _client_context(access, "changes", changes=selectors.change_history(access.client)),
     )
+
+
+# --- Alerts --------------------------------------------------------------------------------
+
+
+@gated(Action.VIEW, categories=["risk_to_staff"])
+def alert_add(request, access):
+    client = access.client
+    form = AlertForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                alert = services.alert_raise(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"The “{alert.get_kind_display()}” alert is on the record.")
+            return redirect("clients:record", client_id=client.pk)
+    return render(request, "clients/alert_form.html", _client_context(access, "record", form=form))
+
+
+def _load_active_alert(client_id, alert_id, **kwargs):
+    return Alert.objects.filter(pk=alert_id, client_id=client_id, ended_at__isnull=True).first()
+
+
+@gated(Action.VIEW, load=_load_active_alert, categories=["risk_to_staff"])
+def alert_end(request, access, alert_id):
+    alert = access.obj
+    form = AlertEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.alert_end(actor=request.user, alert=alert, reason=form.cleaned_data["end_reason"])
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"The “{alert.get_kind_display()}” alert has ended.")
+            return redirect("clients:record", client_id=access.client.pk)
+    return render(request, "clients/alert_end.html", _client_context(access, "record", form=form, alert=alert))
 
 
 # --- Managers: caseload assignments and case status -----------------------------------------

@@ -68,8 +68,10 @@ def running_expiries(horizon, ids):
 
 
 def running_basis_ends(horizon, ids):
-    """Other lawful bases whose end date is on or before `horizon`'s day."""
-    queryset = LawfulBasisRecord.objects.filter(ends_on__isnull=False, ends_on__lte=_last_day(horizon))
+    """Other lawful bases not ended early (objection, need passed) whose end date is on or before `horizon`'s day."""
+    queryset = LawfulBasisRecord.objects.filter(
+        ended_at__isnull=True, ends_on__isnull=False, ends_on__lte=_last_day(horizon)
+    )
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     return [(pk, start_of_day(day)) for pk, day in queryset.values_list("pk", "ends_on")]

@@ -327,7 +327,11 @@ def bases_ending(*, clients: QuerySet, today: dt.date | None = None, limit: int 
     window = dt.timedelta(days=settings.CONSENT_REVIEW_WINDOW_DAYS)
     queryset = (
         LawfulBasisRecord.objects.filter(
-            client__in=clients, ends_on__isnull=False, ends_on__gt=today - window, ends_on__lte=today + window
+            client__in=clients,
+            ended_at__isnull=True,
+            ends_on__isnull=False,
+            ends_on__gt=today - window,
+            ends_on__lte=today + window,
         )
         .select_related("client", "meeting_group")
         .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))

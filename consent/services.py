@@ -30,6 +30,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from clients.categories import REGISTRY, Selection
+from clients.models import TimelineEvent
+from clients.services import timeline_record
 
 from . import evidence as evidence_files
 from .models import (
@@ -93,6 +95,22 @@ def _save_with_scope(record, *, history, actor, partners, purposes) -> None:
     history.create_historical_record(record, "+")
 
 
+def _impossible_consent_date(given_on: dt.date, *, client, notice: PrivacyNotice) -> dict[str, str]:
+    """Consent cannot be given before the client was known (their case opened) or before the
+    privacy notice it cites took effect: either is a slip in the date or the wrong notice."""
+    if given_on < client.opened_on:
+        return {
+            "given_at": "Consent cannot be given before the client was known "
+            f"(case opened {client.opened_on:%-d %b %Y}): check the date."
+        }
+    if notice is not None and given_on < notice.effective_on:
+        return {
+            "notice": f"Privacy notice {notice.version} took effect on {notice.effective_on:%-d %b %Y}, after the "
+            "consent was given: choose the notice the client was given then, or check the date."
+        }
+    return {}
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -137,6 +155,8 @@ def consent_record(
     if given_at > now:
         errors["given_at"] = "The date consent was given cannot be in the future."
     given_on = timezone.localtime(given_at).date()
+    if "given_at" not in errors:
+        errors.update(_impossible_consent_date(given_on, client=client, notice=notice))
     if review_due is not None and review_due <= given_on:
         errors["review_due"] = "The review date must be after the date consent was given."
     if expires_on is not None and expires_on <= given_on:
@@ -176,6 +196,16 @@ def consent_record(
             expires_on=expires_on,
         )
         _save_with_scope(consent, history=consent_history, actor=actor, partners=partners, purposes=purposes)
+        timeline_record(
+            client=client,
+            kind=TimelineEvent.Kind.CONSENT_RECORDED,
+            summary=f"{consent.get_method_display()} consent for "
+            f"{', '.join(p.name for p in partners) or meeting_group}: {selection.describe()}",
+            actor=actor,
+            categories=list(selection),
+            obj=consent,
+            at=given_at,
+        )
     except BaseException:
         # Nothing half-saved: the rows roll back with the transaction; remove the file too.
         evidence_files.remove(stored_name)
@@ -207,6 +237,16 @@ def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "",
         locked.withdrawal_note = note.strip()
         locked._history_user = actor
         locked.save(update_fields=["withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"])
+        timeline_record(
+            client=locked.client,
+            kind=TimelineEvent.Kind.CONSENT_WITHDRAWN,
+            summary=f"Consent withdrawn ({locked.get_withdrawal_method_display().lower()}): "
+            f"{locked.selection_obj.describe()}",
+            actor=actor,
+            categories=list(locked.selection_obj),
+            obj=locked,
+            at=at,
+        )
         for callback in list(_withdrawal_callbacks):
             callback(locked)
     for name in ("withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"):

@@ -37,6 +37,8 @@ from django.utils import timezone
 from access.gate import Action, Outcome, record
 from accounts.models import Role
 from clients.categories import Selection
+from clients.models import TimelineEvent
+from clients.services import timeline_record
 from consent import coverage
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
@@ -538,6 +540,15 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
             locked.disclosure = disclosure
             locked.updated_at = now
             locked.save(update_fields=["status", "disclosure", "updated_at"])
+            timeline_record(
+                client=client,
+                kind=TimelineEvent.Kind.REFERRAL_SENT,
+                summary=f"Referral {locked.reference} to {partner.name}: {selection.describe()}",
+                actor=actor,
+                categories=list(selection),
+                obj=locked,
+                at=now,
+            )
             if SharingPolicy.current().referral_delivery == SharingPolicy.Delivery.EMAIL:
                 # "Sent" means sent: queued in this transaction, e-mailed by the worker on commit.
                 _queue(actor=actor, disclosure=disclosure, kind=Transmission.Kind.REFERRAL, referral=locked, now=now)

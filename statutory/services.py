@@ -36,7 +36,8 @@ from django.utils import timezone
 
 from access.gate import Action, Outcome, record
 from clients.categories import Selection
-from clients.models import Client
+from clients.models import Client, TimelineEvent
+from clients.services import timeline_record
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, Partner, Purpose
@@ -324,6 +325,16 @@ def statutory_request_log(
                     + (f"; {', '.join(flags)}" if flags else "")
                     + (f"; {len(stored)} document(s) stored" if stored else "")
                 ),
+            )
+            timeline_record(
+                client=client,
+                kind=TimelineEvent.Kind.STATUTORY_LOGGED,
+                summary=f"{statutory_request.reference} from {statutory_request.body_name} "
+                f"({statutory_request.basis_claim_label})",
+                actor=actor,
+                categories=list(asked_selection or ()),
+                obj=statutory_request,
+                at=now,
             )
             if basis == Basis.COURT_ORDER:
                 placed = _legal_hold_place(actor=actor, statutory_request=statutory_request, request=request, now=now)
@@ -668,6 +679,16 @@ def statutory_request_decide(
                 detail=f"Decided: {locked.get_outcome_display().lower()}"
                 + (f" ({selection.describe()})" if disclosure else "")
                 + f". Client told: {_told_text(locked)}. Reasons: {locked.decision_reasons}",
+            )
+            timeline_record(
+                client=locked.client,
+                kind=TimelineEvent.Kind.STATUTORY_DECIDED,
+                summary=f"{locked.reference} decided: {locked.get_outcome_display().lower()}"
+                + (f" ({selection.describe()})" if disclosure else ""),
+                actor=actor,
+                categories=list(selection) if disclosure else [],
+                obj=locked,
+                at=now,
             )
     if refused is not None:
         raise refused

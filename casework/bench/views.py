@@ -6,11 +6,10 @@ includes it, so no deployed server can reach it.
 """
 
 from django.http import Http404
-from django.shortcuts import render
 
 from access.gate import Access
-from clients import selectors
 from clients.models import Client
+from clients.views import record_page
 
 
 def client_page_ungated(request, client_id):
@@ -19,14 +18,4 @@ def client_page_ungated(request, client_id):
     if client is None:
         raise Http404("No client found.")
     access = Access(user=request.user, client=client, event=None, relationship="caseload")
-    return render(
-        request,
-        "clients/record.html",
-        {
-            "access": access,
-            "client": client,
-            "tab": "record",
-            "sections": selectors.record_sections(client),
-            "key_worker": selectors.current_key_worker(client),
-        },
-    )
+    return record_page(request, access)

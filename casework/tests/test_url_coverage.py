@@ -203,6 +203,15 @@ def _open_assignment(client, fx):
     return {"client_id": client.pk, "assignment_id": AssignmentFactory(client=client, caseworker=worker).pk}
 
 
+def _alert(client, fx):
+    from clients.tests.factories import AlertFactory
+
+    return {
+        "client_id": pk(client),
+        "alert_id": AlertFactory(client=client, raised_by=fx.caseworker).pk if client else MISSING,
+    }
+
+
 def _consent(client, fx):
     from consent.tests.factories import ConsentRecordFactory
 
@@ -435,12 +444,15 @@ ROLE_ONLY: dict[str, RoleUrl] = {
 
 CLIENT_URLS: dict[str, ClientUrl] = {
     "clients:record": ClientUrl(RECORD),
+    "clients:information": ClientUrl(RECORD),
     "clients:details_edit": ClientUrl(RECORD),
     "clients:changes": ClientUrl(RECORD),
     "clients:entry_add": ClientUrl(RECORD),
     "clients:entry_edit": ClientUrl(RECORD, kwargs=_entry),
     "clients:note_add": ClientUrl(RECORD),
     "clients:note_edit": ClientUrl(RECORD, kwargs=_note),
+    "clients:alert_add": ClientUrl(RECORD),
+    "clients:alert_end": ClientUrl(RECORD, kwargs=_alert),
     "clients:assignments": ClientUrl(TEAM_MANAGER),
     "clients:assignment_end": ClientUrl(TEAM_MANAGER, kwargs=_open_assignment, method="post", ok_status=(302,)),
     # Closing a closed case (or reopening an open one) sends the manager back to the record.

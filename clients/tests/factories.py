@@ -5,11 +5,12 @@ granted access when the client is made, and an assignment grants its caseworker 
 import datetime
 
 import factory
+from django.utils import timezone
 
 from accounts.models import TeamMembership
 from accounts.tests.factories import TeamFactory, UserFactory
 from clients import services
-from clients.models import Assignment, CaseNote, Client, InformationEntry
+from clients.models import Alert, Assignment, CaseNote, Client, InformationEntry
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
@@ -73,3 +74,16 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
         return services.assignment_start(
             actor=started_by, client=client, caseworker=caseworker, started_on=started_on, is_key_worker=is_key_worker
         )
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    """An active alert, as `clients.services.alert_raise` leaves it (without its timeline event)."""
+
+    class Meta:
+        model = Alert
+
+    client = factory.SubFactory(ClientFactory)
+    kind = Alert.Kind.RISK_TO_STAFF
+    text = "Has threatened staff with a knife. Visit in pairs."
+    raised_by = factory.SubFactory(UserFactory)
+    raised_at = factory.LazyFunction(timezone.now)

@@ -206,7 +206,7 @@ def test_search_caps_the_results(login, caseworker, team_b):
 # --- The client record ---------------------------------------------------------------------
 
 
-def test_record_shows_information_by_category_in_registry_order_with_special_category_marked(
+def test_information_page_shows_information_by_category_in_registry_order_with_special_category_marked(
     login, caseworker, own_client
 ):
     services.entry_create(
@@ -217,8 +217,9 @@ def test_record_shows_information_by_category_in_registry_order_with_special_cat
         detail="Ex-partner assaulted her in 2024",
     )
     services.entry_create(actor=caseworker, client=own_client, category="housing_history", summary="Sofa surfing")
+    services.entry_create(actor=caseworker, client=own_client, category="offending_history", summary="Shoplifting")
 
-    response = login(caseworker).get(reverse("clients:record", args=[own_client.pk]))
+    response = login(caseworker).get(reverse("clients:information", args=[own_client.pk]))
 
     content = response.content.decode()
     assert content.index("Sofa surfing") < content.index("single-gender support")
@@ -227,6 +228,30 @@ def test_record_shows_information_by_category_in_registry_order_with_special_cat
     assert "Special category" in da
     offending = content[content.index('id="heading-offending_history"') :][:300]
     assert "Criminal-offence data" in offending
+
+
+def test_information_page_lists_empty_categories_once_instead_of_a_section_each(login, caseworker, own_client):
+    services.entry_create(actor=caseworker, client=own_client, category="housing_history", summary="Sofa surfing")
+
+    content = login(caseworker).get(reverse("clients:information", args=[own_client.pk])).content.decode()
+
+    assert 'id="heading-housing_history"' in content
+    assert 'id="heading-identity"' in content
+    assert 'id="heading-mental_health"' not in content
+    assert "Nothing recorded." not in content
+    empty = content[content.index('id="nothing-recorded"') :].split("</p>")[0]
+    assert "mental health" in empty
+    assert "housing history" not in empty
+
+
+def test_the_record_starts_with_who_the_person_is_then_the_latest_events(login, caseworker, own_client):
+    CaseNoteFactory(client=own_client, author=caseworker, text="Came to the drop-in today")
+
+    content = login(caseworker).get(reverse("clients:record", args=[own_client.pk])).content.decode()
+
+    assert content.index("<h1") < content.index("Date of birth") < content.index("Came to the drop-in today")
+    assert "Support needs (1)" in content
+    assert reverse("clients:information", args=[own_client.pk]) in content
 
 
 def test_record_audits_the_opening_once(login, caseworker, own_client):
@@ -281,11 +306,34 @@ def test_record_queries_do_not_grow_with_what_is_held(login, caseworker, own_cli
         InformationEntryFactory(client=own_client, recorded_by=author, category=categories[n % 5])
         CaseNoteFactory(client=own_client, author=author, category=categories[n % 5])
 
+    # An event on the first page too, as there was at the first count (the case opening).
+    services.alert_raise(actor=caseworker, client=own_client, kind="other", text="Prefers afternoons")
+
     test_client = login(caseworker)
     with django_assert_num_queries(one):
         response = test_client.get(reverse("clients:record", args=[own_client.pk]))
-    assert response.content.count(b"Evicted from a private let") == 20
+    assert response.content.count(b"Met at the drop-in") == 19
     assert one <= 14
+
+
+def test_information_page_queries_do_not_grow_with_what_is_held(
+    login, caseworker, own_client, django_assert_num_queries
+):
+    InformationEntryFactory(client=own_client, recorded_by=caseworker)
+    CaseNoteFactory(client=own_client, author=caseworker)
+    test_client = login(caseworker)
+    url = reverse("clients:information", args=[own_client.pk])
+    with CaptureQueriesContext(connection) as one:
+        test_client.get(url)
+    categories = ["identity", "mental_health", "domestic_abuse", "finances", "risk_to_staff"]
+    for n in range(19):
+        author = UserFactory()
+        InformationEntryFactory(client=own_client, recorded_by=author, category=categories[n % 5])
+        CaseNoteFactory(client=own_client, author=author, category=categories[n % 5])
+
+    with django_assert_num_queries(len(one)):
+        response = test_client.get(url)
+    assert response.content.count(b"Evicted from a private let") == 20
 
 
 # --- Fail closed ---------------------------------------------------------------------------
@@ -444,8 +492,47 @@ def test_changes_tab_lists_who_changed_what(login, caseworker, own_client):
     response = login(caseworker).get(reverse("clients:changes", args=[own_client.pk]))
 
     changes = response.context["changes"]
-    assert any(c.what == "Finances and benefits information" and c.fields == ["summary"] for c in changes)
+    assert any(c.what == "Finances and benefits information" and c.fields == ["Summary"] for c in changes)
     assert any(c.what.startswith("Assignment of") and c.kind == "added" for c in changes)
+
+
+def test_changes_tab_shows_old_and_new_values_with_labels_and_names(login, caseworker, manager, own_client, team_b):
+    services.client_update(actor=caseworker, client=own_client, phone="07700 900001")
+    services.client_update(actor=caseworker, client=own_client, phone="07700 900002", preferred_name="Liv")
+    note = services.note_create(actor=caseworker, client=own_client, category="finances", text="Debt advice")
+    services.note_update(actor=caseworker, note=note, category="mental_health", text="Debt advice booked")
+
+    response = login(caseworker).get(reverse("clients:changes", args=[own_client.pk]))
+
+    changes = response.context["changes"]
+    details = next(c for c in changes if c.what == "Client details" and "07700 900002" in str(c.values))
+    assert {(v.label, v.old, v.new) for v in details.values} == {
+        ("Phone", "07700 900001", "07700 900002"),
+        ("Preferred name", "", "Liv"),
+    }
+    edited = next(c for c in changes if c.kind == "changed" and c.what.startswith("Case note"))
+    assert ("Category", "Finances and benefits", "Mental health") in {(v.label, v.old, v.new) for v in edited.values}
+    added = next(c for c in changes if c.kind == "added" and c.what.startswith("Case note"))
+    assert ("Author", "", str(caseworker)) in {(v.label, v.old, v.new) for v in added.values}
+    content = response.content.decode()
+    assert "07700 900001" in content
+    assert "Debt advice booked" in content
+
+
+def test_changes_tab_queries_do_not_grow_with_the_history(login, caseworker, own_client, django_assert_num_queries):
+    test_client = login(caseworker)
+    url = reverse("clients:changes", args=[own_client.pk])
+    with CaptureQueriesContext(connection) as one:
+        test_client.get(url)
+    for n in range(10):
+        author = UserFactory()
+        note = services.note_create(actor=author, client=own_client, category="finances", text=f"Note {n}")
+        services.note_update(actor=author, note=note, category="finances", text=f"Note {n} again")
+        services.alert_raise(actor=author, client=own_client, kind="other", text=f"Alert {n}")
+
+    with django_assert_num_queries(len(one)):
+        response = test_client.get(url)
+    assert b"Note 9 again" in response.content
 
 
 # --- Creating a client ---------------------------------------------------------------------
@@ -562,3 +649,12 @@ def test_tabs_offer_caseworkers_and_the_access_log_to_team_managers_only(login, 
     assert reverse("access:client_log", args=[own_client.pk]) in as_manager
     assert reverse("clients:assignments", args=[own_client.pk]) not in as_caseworker
     assert reverse("access:client_log", args=[own_client.pk]) not in as_caseworker
+
+
+def test_the_access_log_shows_category_labels_not_internal_keys(login, caseworker, manager, own_client):
+    login(caseworker).get(reverse("clients:record", args=[own_client.pk]))
+
+    content = login(manager).get(reverse("access:client_log", args=[own_client.pk])).content.decode()
+
+    assert "Mental health" in content
+    assert "mental_health" not in content

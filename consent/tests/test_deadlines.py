@@ -106,3 +106,12 @@ def test_the_dashboard_lists_reviews_expiries_and_bases_ending_in_the_window(log
     assert "Other lawful bases ending" in page
     assert "ends on 12 November 2026" in page
     assert "20 December 2026" not in page
+
+
+def test_a_basis_ended_early_gets_no_end_date_reminder(jordan, caseworker, sweep, mailoutbox):
+    LawfulBasisRecordFactory(client=jordan, ends_on=TODAY, ended_at=NOON, ended_by=caseworker, end_reason="objection")
+
+    sweep(NOON)
+
+    assert mailoutbox == []
+    assert not Alert.objects.exists()

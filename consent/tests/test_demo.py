@@ -1,4 +1,7 @@
+import datetime as dt
 import io
+
+from django.utils import timezone
 
 from consent import demo
 from consent.models import ConsentRecord, LawfulBasisRecord, MeetingGroup, Partner, PrivacyNotice
@@ -12,6 +15,9 @@ def test_the_demo_seed_adds_realistic_consents_once(caseworker, team_a, private_
         client_on_caseload(caseworker=caseworker, team=team_a, first_name=name, last_name="Demo")
         for name in ("Ann", "Bea", "Cal", "Dev")
     ]
+    for client in clients:  # known for a year: the demo consents are dated up to 200 days back
+        client.opened_on = timezone.localdate() - dt.timedelta(days=365)
+        client.save(update_fields=["opened_on"])
     demo.seed(io.StringIO())
     counts = (
         Partner.objects.count(),

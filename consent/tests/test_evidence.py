@@ -1,10 +1,12 @@
 """Evidence uploads: checked by content, size-limited, stored privately, served through the gate."""
 
+import datetime as dt
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from access.models import AccessEvent
@@ -155,8 +157,9 @@ def consent_post(riverside, housing, notice, upload, **overrides):
         "evidence": upload,
         "notice": notice.pk,
         "has_capacity": "yes",
-        "given_at": "2026-03-01T10:30",
-        "review_due": "2026-09-01",
+        # The client was opened today: consent cannot be dated before that.
+        "given_at": (timezone.localtime() - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+        "review_due": (timezone.localdate() + dt.timedelta(days=180)).isoformat(),
     }
     return {**data, **overrides}
 

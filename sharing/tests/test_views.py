@@ -163,7 +163,8 @@ def test_the_sharing_history_runs_the_same_queries_however_long_it_is(
 
 
 # The gate (session, user, client with its permission rows, audit row) plus the page's own reads.
-QUERIES = {"history": 11, "draft": 15, "sent": 11}  # transmissions; case notes, restriction, policy
+# transmissions; case notes, restriction, policy; the client's active alerts (the warnings banner)
+QUERIES = {"history": 12, "draft": 16, "sent": 12}
 
 
 # --- Making a referral ---------------------------------------------------------------------------

@@ -457,7 +457,8 @@ def test_the_request_page_costs_a_fixed_number_of_queries(
     )
     client = login(manager)
 
-    with django_assert_num_queries(15):
+    # 15, and the client's active alerts for the warnings banner.
+    with django_assert_num_queries(16):
         response = client.get(url("request", jordan.pk, request.pk))
 
     assert response.status_code == 200
