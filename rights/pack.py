@@ -23,7 +23,7 @@ from weasyprint import HTML, URLFetcher
 
 from access.models import AccessEvent
 from clients.categories import REGISTRY, Selection
-from clients.models import CaseNote, Client, ClientMove, InformationEntry
+from clients.models import Alert, CaseNote, Client, ClientMove, InformationEntry
 from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
 from sharing.models import Disclosure
 
@@ -32,6 +32,8 @@ COVERED = {
     "clients.Client": "identity (a record merged into this one is the same person's, listed under sources)",
     "clients.InformationEntry": "entries",
     "clients.CaseNote": "notes",
+    "clients.Alert": "alerts",
+    "clients.TimelineEvent": "left out: the timeline repeats what the other sections hold",
     "consent.ConsentRecord": "consents",
     "consent.LawfulBasisRecord": "bases",
     "consent.SharingRestriction": "restrictions",
@@ -123,6 +125,12 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
             "source": _staff(n.author, names=names),
         }
         for n in notes.iterator(chunk_size=500)
+    ]
+
+    alerts = Alert.objects.filter(client=client).order_by("raised_at", "pk")
+    sections["alerts"] = [
+        {"kind": a.get_kind_display(), "raised": _when(a.raised_at), "what": a.text, "ended": a.end_reason}
+        for a in alerts
     ]
 
     progress(50, "Consents and other bases")
@@ -230,6 +238,7 @@ SECTION_TITLES = {
     "identity": "Your details",
     "entries": "Information we hold about you",
     "notes": "Case notes",
+    "alerts": "Alerts on your record",
     "consents": "Your consents and the privacy notice you were given",
     "bases": "Other lawful bases we rely on",
     "restrictions": "Restrictions you asked for on sharing",

@@ -342,7 +342,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0012). Writes one EDIT audit row.
     Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
-    from clients.models import CaseNote, ClientMove, InformationEntry
+    from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent
     from clients.services import client_erasure_check
     from consent.evidence import remove
     from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
@@ -362,6 +362,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
                 InformationEntry, InformationEntry.objects.filter(client=locked), ENTRY_TEXT, actor=actor
             ),
             "case notes": _scrub(CaseNote, CaseNote.objects.filter(client=locked), NOTE_TEXT, actor=actor),
+            "alerts": _scrub(Alert, Alert.objects.filter(client=locked), {"text": "", "end_reason": ""}, actor=actor),
             "consents": _scrub(ConsentRecord, ConsentRecord.objects.filter(client=locked), CONSENT_TEXT, actor=actor),
             "other bases": _scrub(
                 LawfulBasisRecord, LawfulBasisRecord.objects.filter(client=locked), BASIS_TEXT, actor=actor
@@ -381,6 +382,8 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
         for move in ClientMove.objects.filter(client=locked).exclude(reason="").select_for_update():
             move.reason = ""
             move.save(update_fields=["reason"])
+        # The timeline has no history of its own; its summaries repeat what was removed above.
+        TimelineEvent.objects.filter(client=locked).update(summary="")
         # Referrals have no history; a draft's reasons are free text about the client.
         for referral in Referral.objects.filter(client=locked).exclude(reasons={}).select_for_update():
             referral.reasons = {}
