@@ -327,6 +327,9 @@ TRANSMISSION_MAX_ATTEMPTS = env_int("TRANSMISSION_MAX_ATTEMPTS", 5)
 # Seconds before the worker retries a failed send (doubling each time).
 TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
 
+# Subject access packs name the staff who accessed or recorded (else their role and team only).
+SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
+
 # E-mail.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sharing/", include("sharing.urls")),
     # Statutory requests keep the paths they had inside sharing (statutory/urls.py).
     path("sharing/", include("statutory.urls")),
+    path("rights/", include("rights.urls")),
     path("breaches/", include("breaches.urls")),
     path("access/", include("access.urls")),
     path("reports/", include("reports.urls")),

@@ -54,6 +54,8 @@ class Client(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # Set when the client was anonymised (rights.services.client_anonymise): the row is a stub.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -679,9 +679,9 @@ def timeline_record(
 
 # --- Legal hold ------------------------------------------------------------------------------
 # A warrant or production-order notice puts a client's records under legal hold
-# (`Client.legal_hold_since`, set and lifted by sharing's statutory-request services).
-# There is no delete or anonymise path for clients yet; any that is added must call this
-# guard first, inside its transaction.
+# (`Client.legal_hold_since`, set and lifted by statutory's services). Every path that
+# deletes or anonymises client data (`rights.services.client_anonymise`, which erasure
+# requests and retention batches go through) calls this guard first, inside its transaction.
 
 
 class UnderLegalHold(ValidationError):
@@ -689,13 +689,23 @@ class UnderLegalHold(ValidationError):
 
 
 def client_erasure_check(*, client: Client) -> None:
-    """Refuse to delete or anonymise a client under legal hold. Locks the client row, so
-    call it inside the transaction that erases: a hold placed meanwhile waits for it, or wins.
+    """Refuse to delete or anonymise a client under legal hold, saying why the hold was placed.
+
+    Locks the client row, so call it inside the transaction that erases: a hold placed
+    meanwhile waits for it, or wins. Raises UnderLegalHold (a ValidationError, code
+    "legal_hold") whose message names the date and the reason of the hold.
     """
-    held = Client.objects.select_for_update().filter(pk=client.pk).values_list("legal_hold_since", flat=True).first()
-    if held is not None:
+    held = (
+        Client.objects.select_for_update()
+        .filter(pk=client.pk)
+        .values_list("legal_hold_since", "legal_hold_reason")
+        .first()
+    )
+    if held is not None and held[0] is not None:
+        since, reason = held
         raise UnderLegalHold(
-            "This client's records are under legal hold (a warrant or production order): nothing about them may "
-            "be deleted or anonymised until a manager lifts the hold.",
+            f"This client's records are under legal hold since {timezone.localtime(since):%d %B %Y} "
+            f"({reason or 'a warrant or production order'}): nothing about them may be deleted or anonymised "
+            "until a manager lifts the hold.",
             code="legal_hold",
         )

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RightsConfig(AppConfig):
     name = "rights"
     verbose_name = "Clients' rights"
+
+    def ready(self):
+        # One person, one record (clients.merge): their rights requests and packs follow to
+        # the surviving record.
+        from clients.merge import Policy, on_merge
+
+        for model in ("rights.SubjectAccessRequest", "rights.SarPack", "rights.ErasureRequest"):
+            on_merge(model, policy=Policy.MOVE)

@@ -327,6 +327,39 @@ def _own_breach_report(fx):
     return {"pk": BreachReportFactory(team=fx.team_a, reported_by=fx.caseworker).pk}
 
 
+def _sar(client, fx):
+    from rights.tests.factories import SubjectAccessRequestFactory
+
+    sar = SubjectAccessRequestFactory(client=client, logged_by=fx.manager).pk if client else MISSING
+    return {"client_id": pk(client), "obj_id": sar}
+
+
+def _sar_pack(client, fx):
+    if client is None:
+        return {"client_id": MISSING, "obj_id": MISSING}
+    from rights.tests.factories import ready_pack
+
+    return {"client_id": client.pk, "obj_id": ready_pack(client=client, actor=fx.manager).pk}
+
+
+def _erasure(client, fx):
+    from rights.models import ErasureRequest
+
+    erasure = (
+        ErasureRequest.objects.create(
+            client=client,
+            received_on=client.opened_on,
+            asked_by="The client",
+            asked_text="Erase my records.",
+            logged_by=fx.manager,
+            logged_at=client.created_at,
+        ).pk
+        if client
+        else MISSING
+    )
+    return {"client_id": pk(client), "obj_id": erasure}
+
+
 def _admin_object(client, fx):
     return {"object_id": str(pk(client))}
 
@@ -377,6 +410,7 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     ),
     "statutory:queue": RoleUrl(MANAGERS_AND_ISO),
     "statutory:report": RoleUrl(MANAGERS_AND_ISO),
+    "rights:register": RoleUrl(MANAGERS_AND_ISO),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
@@ -468,6 +502,15 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "statutory:review": ClientUrl(STATUTORY_DECIDER, kwargs=_statutory_awaiting_review),
     "statutory:pdf": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_disclosed),
     "statutory:document": ClientUrl(STATUTORY_REQUEST, kwargs=_statutory_document),
+    # Clients' rights requests: the client's team managers and the ISO, like a legal hold.
+    "rights:client": ClientUrl(LEGAL_HOLD),
+    "rights:sar_new": ClientUrl(LEGAL_HOLD),
+    "rights:sar": ClientUrl(STATUTORY_DECIDER, kwargs=_sar),
+    "rights:pack": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:pack_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:pack_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:erasure_new": ClientUrl(LEGAL_HOLD),
+    "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
 }
 
 

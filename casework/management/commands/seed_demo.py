@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Layer order: each app's demo data may build on the apps below it.
-DEMO_APPS = ["accounts", "clients", "consent", "sharing", "statutory", "breaches", "access"]
+DEMO_APPS = ["accounts", "clients", "consent", "sharing", "statutory", "rights", "breaches", "access"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,102 @@
+"""Forms for clients' rights: input parsing only. The rules live in `rights.services`
+(which names its errors after these fields)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from consent.forms import DateInput
+
+from .models import ErasureRequest, SubjectAccessRequest
+
+SAR = SubjectAccessRequest
+TEXT_MAX = 4000
+
+
+def _text(label, *, help_text="", rows=3):
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+def _date(label, *, help_text=""):
+    return forms.DateField(label=label, required=False, help_text=help_text, widget=DateInput)
+
+
+class SarLogForm(forms.Form):
+    requester = forms.ChoiceField(
+        choices=SAR.Requester.choices, widget=forms.RadioSelect, required=False, label="Who is asking"
+    )
+    requester_name = forms.CharField(label="Name of the person acting for the client", max_length=200, required=False)
+    requester_relationship = forms.CharField(
+        label="Their relationship to the client",
+        max_length=200,
+        required=False,
+        help_text="For example: solicitor, daughter, advocate.",
+    )
+    authority = forms.ChoiceField(
+        choices=SAR.Authority.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="Their authority to act for the client",
+    )
+    authority_note = _text("About the authority", help_text="What you saw, for example the signed form's date.")
+    verification = forms.ChoiceField(
+        choices=SAR.Verification.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="How the requester's identity was verified",
+    )
+    verification_note = _text("About the verification")
+    asked_for = _text("What they asked for", help_text="In their words: everything, or particular records.")
+    received_on = _date("Date received", help_text="The one-month deadline runs from this day.")
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {name: data.get(name) or ("" if name != "received_on" else None) for name in self.fields}
+
+
+class SarExtendForm(forms.Form):
+    months = forms.TypedChoiceField(
+        choices=[(1, "One further month"), (2, "Two further months")],
+        coerce=int,
+        empty_value=None,
+        widget=forms.RadioSelect,
+        required=False,
+        label="Extend by",
+    )
+    reason = _text("Why the request is complex", help_text="The requester must be told this reason.")
+    told_on = _date("Date the requester was told", help_text="Within the first month after receipt.")
+
+
+class SarCompleteForm(forms.Form):
+    completed_on = _date("Date the response was sent")
+    note = _text("Note", help_text="For example how the response was sent.")
+
+
+class ErasureLogForm(forms.Form):
+    received_on = _date("Date received")
+    asked_by = forms.CharField(label="Who asked", max_length=200, required=False)
+    asked_text = _text("What they asked for")
+
+
+class ErasureDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("grant", "Grant: anonymise the client's records"), ("refuse", "Refuse: the information is kept")],
+        widget=forms.RadioSelect,
+        required=False,
+        label="Decision",
+    )
+    ground = forms.ChoiceField(
+        choices=[("", "—"), *ErasureRequest.Ground.choices], required=False, label="Ground for erasure (if granted)"
+    )
+    exemption = forms.ChoiceField(
+        choices=[("", "—"), *ErasureRequest.Exemption.choices],
+        required=False,
+        label="Exemption that applies (if refused)",
+    )
+    note = _text("Reasons")

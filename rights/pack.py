@@ -1,0 +1,270 @@
+"""The contents of a subject access pack (UK GDPR Art 15), and its PDF and archive.
+
+`pack_sections(client)` gathers, for one client only: identity and contact details, every
+information entry (summary and detail), case notes, consents and other lawful bases with
+the privacy notice the client was given, every disclosure (partners, meetings and statutory
+bodies: who received what, when, why, under which basis), the record of who accessed the
+record (by role and team; staff names only when `SAR_PACK_STAFF_NAMES` is on), and the
+sources of the information. `COVERED` names every model with a foreign key to Client and
+where it goes (or why it is left out), and a test fails when a new one is not named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML, URLFetcher
+
+from access.models import AccessEvent
+from clients.categories import REGISTRY, Selection
+from clients.models import Alert, CaseNote, Client, ClientMove, InformationEntry
+from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
+from sharing.models import Disclosure
+
+# Every model holding a foreign key to Client, and the section of the pack it feeds (or why not).
+COVERED = {
+    "clients.Client": "identity (a record merged into this one is the same person's, listed under sources)",
+    "clients.InformationEntry": "entries",
+    "clients.CaseNote": "notes",
+    "clients.Alert": "alerts",
+    "clients.TimelineEvent": "left out: the timeline repeats what the other sections hold",
+    "consent.ConsentRecord": "consents",
+    "consent.LawfulBasisRecord": "bases",
+    "consent.SharingRestriction": "restrictions",
+    "sharing.Transmission": "disclosures (how each disclosure was sent to the partner's registered address)",
+    "sharing.Disclosure": "disclosures",
+    "access.AccessEvent": "access",
+    "consent.ConsentEvidence": "consents (the signed form is named; a copy is given on request)",
+    "clients.Assignment": "sources (key workers by role)",
+    "clients.ClientMove": "sources (moves between services, with the reason)",
+    "sharing.Referral": "disclosures (a sent referral is its disclosure; drafts were never shared)",
+    "sharing.RecipientNotice": "disclosures (a notice tells a recipient to stop using a disclosure)",
+    "statutory.StatutoryRequest": "disclosures (what was disclosed; the request itself may be withheld)",
+    "statutory.StatutoryDocument": "withheld: the requesting body's documents",
+    "rights.SubjectAccessRequest": "left out: the request being answered",
+    "rights.ErasureRequest": "left out: the client's own requests",
+    "rights.SarPack": "left out: the pack itself",
+    "clients.ClientUserObjectPermission": "left out: permission rows (access is reported instead)",
+    "clients.ClientGroupObjectPermission": "left out: permission rows (access is reported instead)",
+}
+# History tables repeat their live model's rows.
+HISTORY_PREFIX = "Historical"
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%d %b %Y %H:%M") if value else ""
+
+
+def _day(value) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+def _staff(user, *, names: bool) -> str:
+    if user is None:
+        return ""
+    role = user.get_role_display() if hasattr(user, "get_role_display") else ""
+    return f"{user.get_full_name() or user.get_username()} ({role})" if names else role or "Staff member"
+
+
+def pack_sections(client: Client, *, on_progress=None) -> dict:
+    """Everything the pack holds about `client`, as plain data (lists of dicts of strings).
+
+    `on_progress(percent, step)` is called as each part is gathered. Reads only rows of
+    this client. Returns a dict: title, generated_at and `sections` (key -> rows).
+    """
+    names = settings.SAR_PACK_STAFF_NAMES
+    progress = on_progress or (lambda percent, step: None)
+    sections: dict[str, list[dict]] = {}
+
+    progress(5, "Identity")
+    identity = [
+        ("Reference", client.reference),
+        ("Name", f"{client.first_name} {client.last_name}".strip()),
+        ("Preferred name", client.preferred_name),
+        ("Date of birth", _day(client.date_of_birth)),
+        ("Gender", client.gender),
+        ("Pronouns", client.pronouns),
+        ("National Insurance number", client.national_insurance_number),
+        ("NHS number", client.nhs_number),
+        ("Phone", client.phone),
+        ("E-mail", client.email),
+        ("Address", client.address),
+        ("Preferred contact", client.preferred_contact),
+        ("Service", str(client.team)),
+        ("Case opened", _day(client.opened_on)),
+        ("Case closed", _day(client.closed_on)),
+    ]
+    sections["identity"] = [{"item": k, "value": v} for k, v in identity if v]
+
+    progress(15, "Information held")
+    entries = InformationEntry.objects.filter(client=client).select_related("recorded_by").order_by("category", "pk")
+    sections["entries"] = [
+        {
+            "category": REGISTRY[e.category].label,
+            "summary": e.summary,
+            "detail": e.detail,
+            "recorded": _when(e.recorded_at),
+            "source": _staff(e.recorded_by, names=names),
+        }
+        for e in entries
+    ]
+
+    progress(30, "Case notes")
+    notes = CaseNote.objects.filter(client=client).select_related("author").order_by("written_at", "pk")
+    sections["notes"] = [
+        {
+            "category": REGISTRY[n.category].label,
+            "written": _when(n.written_at),
+            "text": n.text,
+            "source": _staff(n.author, names=names),
+        }
+        for n in notes.iterator(chunk_size=500)
+    ]
+
+    alerts = Alert.objects.filter(client=client).order_by("raised_at", "pk")
+    sections["alerts"] = [
+        {"kind": a.get_kind_display(), "raised": _when(a.raised_at), "what": a.text, "ended": a.end_reason}
+        for a in alerts
+    ]
+
+    progress(50, "Consents and other bases")
+    consents = (
+        ConsentRecord.objects.filter(client=client)
+        .select_related("notice", "evidence", "meeting_group")
+        .prefetch_related("partners", "purposes")
+    )
+    sections["consents"] = [
+        {
+            "given": _when(c.given_at),
+            "how": c.get_method_display(),
+            "to": c.recipients_text,
+            "purposes": ", ".join(p.name for p in c.purposes.all()),
+            "information": Selection.from_json(c.selection).describe(),
+            "withdrawn": _when(c.withdrawn_at),
+            "privacy_notice": f"{c.notice.version}: {c.notice.text}",
+            "signed_form": c.evidence.display_name if c.evidence_id else "",
+        }
+        for c in consents
+    ]
+    bases = LawfulBasisRecord.objects.filter(client=client).select_related("meeting_group")
+    sections["bases"] = [
+        {
+            "basis": b.get_basis_display(),
+            "to": b.recipients_text,
+            "information": Selection.from_json(b.selection).describe(),
+            "why": b.justification,
+            "from": _day(b.starts_on),
+            "until": _day(b.ends_on),
+        }
+        for b in bases.prefetch_related("partners")
+    ]
+
+    restrictions = SharingRestriction.objects.filter(client=client).order_by("recorded_at", "pk")
+    sections["restrictions"] = [
+        {"asked": _when(r.recorded_at), "what": r.reason, "lifted": _when(r.lifted_at), "note": r.lift_note}
+        for r in restrictions
+    ]
+
+    progress(65, "Disclosures")
+    disclosures = Disclosure.objects.filter(client=client).order_by("disclosed_at", "pk")
+    sections["disclosures"] = [
+        {
+            "reference": d.reference,
+            "when": _when(d.disclosed_at),
+            "kind": d.get_kind_display(),
+            "to": d.recipient_label,
+            "why": d.purpose_label,
+            "basis": d.basis_label,
+            "information": Selection.from_json(d.selection).describe(),
+        }
+        for d in disclosures.iterator(chunk_size=500)
+    ]
+
+    progress(80, "Who accessed the record")
+    events = (
+        AccessEvent.objects.filter(client=client)
+        .select_related("actor")
+        .prefetch_related("actor__teams")
+        .order_by("at", "pk")
+    )
+    sections["access"] = [
+        {
+            "when": _when(e.at),
+            "who": _staff(e.actor, names=names),
+            "team": ", ".join(t.name for t in e.actor.teams.all()) if e.actor_id else "",
+            "what": e.get_action_display(),
+            "outcome": e.get_outcome_display(),
+        }
+        for e in events.iterator(chunk_size=2000)
+    ]
+
+    progress(90, "Sources")
+    sources = {row["source"] for key in ("entries", "notes") for row in sections[key] if row["source"]}
+    sections["sources"] = [
+        {"source": "Recorded by our staff from what you told us and what we observed: " + ", ".join(sorted(sources))}
+        if sources
+        else {"source": "Recorded by our staff."},
+        *(
+            [{"source": "Your signed consent forms: " + ", ".join(c["signed_form"] for c in sections["consents"])}]
+            if any(c["signed_form"] for c in sections["consents"])
+            else []
+        ),
+    ]
+    if client.source:
+        sections["sources"].append({"source": client.source})
+    sections["sources"] += [
+        {"source": f"A second record of you ({old.reference}) was merged into this one on {_when(old.merged_at)}"}
+        for old in Client.objects.filter(merged_into=client).order_by("merged_at", "pk")
+    ]
+    moves = ClientMove.objects.filter(client=client).select_related("from_team", "to_team").order_by("moved_at")
+    sections["sources"] += [
+        {"source": f"Moved from {m.from_team} to {m.to_team} on {_day(m.moved_at)}: {m.reason}"} for m in moves
+    ]
+    return {
+        "title": f"Information we hold about you ({client.reference})",
+        "organisation": settings.ORGANISATION_NAME,
+        "generated_at": _when(timezone.now()),
+        "sections": sections,
+    }
+
+
+SECTION_TITLES = {
+    "identity": "Your details",
+    "entries": "Information we hold about you",
+    "notes": "Case notes",
+    "alerts": "Alerts on your record",
+    "consents": "Your consents and the privacy notice you were given",
+    "bases": "Other lawful bases we rely on",
+    "restrictions": "Restrictions you asked for on sharing",
+    "disclosures": "Who we shared your information with",
+    "access": "Who looked at your record",
+    "sources": "Where the information came from",
+}
+
+
+def pack_pdf(pack: dict) -> bytes:
+    """The client's copy, rendered with WeasyPrint from `pack_sections` data; nothing is fetched."""
+    ordered = [(SECTION_TITLES[key], rows) for key, rows in pack["sections"].items()]
+    html = render_to_string("rights/pack_pdf.html", {"pack": pack, "sections": ordered})
+    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+
+
+def pack_archive(pack: dict) -> bytes:
+    """The machine-readable copy (Art 20 portability): pack.json and one CSV per section, zipped."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pack.json", json.dumps(pack, indent=2, ensure_ascii=False))
+        for key, rows in pack["sections"].items():
+            out = io.StringIO()
+            fields = list(rows[0]) if rows else ["none"]
+            writer = csv.DictWriter(out, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+            archive.writestr(f"{key}.csv", out.getvalue())
+    return buffer.getvalue()

@@ -1,0 +1,583 @@
+"""Writes for clients' rights: the subject access register, erasure requests and anonymisation.
+
+Every service runs in one transaction and writes its audit row there (`access.gate.record`,
+the request or the client as the object). The views have already passed the gate for the
+client; the services check the role again (a service manager of the client's team, or the
+information security officer), so an admin action or a task cannot go round it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import uuid
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from access.gate import Action, Outcome, record
+from clients.models import Client
+
+from . import selectors
+from .calendar import MAX_EXTENSION_MONTHS, response_due
+from .models import SubjectAccessRequest
+
+logger = logging.getLogger(__name__)
+SAR = SubjectAccessRequest
+PURPOSE = "subject access request"
+
+
+class NotRightsOfficer(PermissionDenied):
+    """Only a service manager of the client's team or the information security officer handles rights requests."""
+
+
+def _require(actor, client: Client) -> None:
+    if not selectors.can_handle(actor, client.team_id):
+        raise NotRightsOfficer(
+            "Only a service manager of the client's team or the information security officer handles this."
+        )
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _audit(actor, obj, *, client, request, detail: str, purpose: str = PURPOSE):
+    return record(
+        actor,
+        action=Action.EDIT,
+        outcome=Outcome.ALLOWED,
+        client=client,
+        request=request,
+        obj=obj,
+        categories=["identity"],
+        purpose=purpose,
+        detail=detail,
+    )
+
+
+# --- Subject access requests (UK GDPR Art 15) ------------------------------------------------
+
+
+def _check_sar(errors: dict, *, today: dt.date, values: dict) -> None:
+    v = values
+    if v["requester"] not in SAR.Requester.values:
+        errors["requester"] = "Say whether the client is asking, or someone acting for them."
+    elif v["requester"] == SAR.Requester.REPRESENTATIVE:
+        if _blank(v["requester_name"]):
+            errors["requester_name"] = "Enter the name of the person acting for the client."
+        if v["authority"] not in SAR.Authority.values:
+            errors["authority"] = "Say what authority they have to act for the client."
+        elif v["authority"] == SAR.Authority.OTHER and _blank(v["authority_note"]):
+            errors["authority_note"] = "Describe the authority they hold."
+    if v["verification"] not in SAR.Verification.values:
+        errors["verification"] = "Say how the requester's identity was verified."
+    elif v["verification"] == SAR.Verification.OTHER_DOCUMENTS and _blank(v["verification_note"]):
+        errors["verification_note"] = "Name the documents seen."
+    if _blank(v["asked_for"]):
+        errors["asked_for"] = "Write down what they asked for."
+    if v["received_on"] is None:
+        errors["received_on"] = "Enter the date the request was received."
+    elif v["received_on"] > today:
+        errors["received_on"] = "The date received cannot be in the future."
+
+
+def _new_reference(now: dt.datetime) -> str:
+    return f"SAR-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(2).upper()}"
+
+
+@transaction.atomic
+def sar_log(
+    *,
+    actor,
+    client: Client,
+    requester: str,
+    verification: str,
+    asked_for: str,
+    received_on: dt.date | None,
+    requester_name: str = "",
+    requester_relationship: str = "",
+    authority: str = "",
+    authority_note: str = "",
+    verification_note: str = "",
+    request=None,
+) -> SubjectAccessRequest:
+    """Log a subject access request (UK GDPR Art 15) about `client` in the register.
+
+    Takes who asked (`requester`: the client, or a representative with `requester_name`
+    and `authority`), how their identity was verified, what they asked for, and the local
+    date received. The deadline (`due_on`) is one calendar month from receipt
+    (`rights.calendar.response_due`, ICO guidance on time limits). Returns the saved
+    request. Raises NotRightsOfficer unless `actor` is a service manager of the client's
+    team or the ISO, and ValidationError keyed by field for missing or impossible answers.
+    """
+    _require(actor, client)
+    now = timezone.now()
+    values = {
+        "requester": requester,
+        "requester_name": requester_name,
+        "authority": authority,
+        "authority_note": authority_note,
+        "verification": verification,
+        "verification_note": verification_note,
+        "asked_for": asked_for,
+        "received_on": received_on,
+    }
+    errors: dict = {}
+    _check_sar(errors, today=timezone.localdate(now), values=values)
+    if errors:
+        raise ValidationError(errors)
+    is_client = requester == SAR.Requester.CLIENT
+    sar = SAR(
+        reference=_new_reference(now),
+        client=client,
+        requester=requester,
+        requester_name="" if is_client else requester_name.strip(),
+        requester_relationship="" if is_client else requester_relationship.strip(),
+        authority="" if is_client else authority,
+        authority_note="" if is_client else authority_note.strip(),
+        verification=verification,
+        verification_note=verification_note.strip(),
+        asked_for=asked_for.strip(),
+        received_on=received_on,
+        due_on=response_due(received_on),
+        logged_by=actor,
+        logged_at=now,
+    )
+    sar._history_user = actor
+    sar.full_clean()
+    sar.save()
+    _audit(
+        actor,
+        sar,
+        client=client,
+        request=request,
+        detail=f"Logged {sar.reference}: received {received_on:%d %b %Y}, due {sar.due_on:%d %b %Y}; "
+        f"asked by {sar.requester_label}; identity: {sar.get_verification_display().lower()}",
+    )
+    return sar
+
+
+def _locked(sar: SubjectAccessRequest) -> SubjectAccessRequest:
+    return SAR.objects.select_for_update(of=("self",)).select_related("client").get(pk=sar.pk)
+
+
+@transaction.atomic
+def sar_extend(
+    *, actor, sar: SubjectAccessRequest, months: int, reason: str, told_on: dt.date | None, request=None
+) -> SubjectAccessRequest:
+    """Extend an open request's deadline by `months` (so that the total is at most two further months).
+
+    UK GDPR Art 12(3): only when the request is complex or one of many, and the requester
+    must be told within the first month, with the reasons. Takes the number of further
+    months (1 or 2 in total), the reason and the local date the requester was told (not
+    in the future, not after the original deadline). Recomputes `due_on`. Raises
+    NotRightsOfficer, or ValidationError keyed by field.
+    """
+    locked = _locked(sar)
+    _require(actor, locked.client)
+    if not locked.is_open:
+        raise ValidationError("This request has been answered.", code="closed")
+    today = timezone.localdate()
+    errors: dict = {}
+    total = locked.extension_months + (months or 0)
+    if not months or months < 1 or total > MAX_EXTENSION_MONTHS:
+        errors["months"] = (
+            f"A request can be extended by at most {MAX_EXTENSION_MONTHS} further months in all "
+            f"({MAX_EXTENSION_MONTHS - locked.extension_months} left)."
+        )
+    if _blank(reason):
+        errors["reason"] = "Say why the request is complex enough to need longer."
+    if told_on is None:
+        errors["told_on"] = "Enter the date the requester was told of the extension and why."
+    elif told_on > today:
+        errors["told_on"] = "The date they were told cannot be in the future."
+    elif told_on > locked.original_due_on:
+        errors["told_on"] = (
+            f"The requester must be told within the first month (by {locked.original_due_on:%d %b %Y}): "
+            "an extension cannot be made after that."
+        )
+    if errors:
+        raise ValidationError(errors)
+    was = locked.due_on
+    locked.extension_months = total
+    locked.extension_reason = "\n".join(r for r in (locked.extension_reason, reason.strip()) if r)
+    locked.extension_told_on = told_on
+    locked.due_on = response_due(locked.received_on, extension_months=total)
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save(update_fields=["extension_months", "extension_reason", "extension_told_on", "due_on"])
+    _audit(
+        actor,
+        locked,
+        client=locked.client,
+        request=request,
+        detail=f"Extended {locked.reference} by {months} month(s): due {was:%d %b %Y} -> {locked.due_on:%d %b %Y}. "
+        f"Told {told_on:%d %b %Y}. {reason.strip()}",
+    )
+    return locked
+
+
+@transaction.atomic
+def sar_complete(
+    *, actor, sar: SubjectAccessRequest, completed_on: dt.date | None, note: str = "", request=None
+) -> SubjectAccessRequest:
+    """Record that the request was answered on `completed_on` (a local date, not in the future).
+
+    Raises NotRightsOfficer, or ValidationError when it is already answered or the date is missing.
+    """
+    locked = _locked(sar)
+    _require(actor, locked.client)
+    if not locked.is_open:
+        raise ValidationError("This request has already been answered.", code="closed")
+    if completed_on is None:
+        raise ValidationError({"completed_on": "Enter the date the response was sent."})
+    if completed_on > timezone.localdate():
+        raise ValidationError({"completed_on": "The date it was answered cannot be in the future."})
+    if completed_on < locked.received_on:
+        raise ValidationError({"completed_on": "The date it was answered cannot be before it was received."})
+    locked.status = SAR.Status.COMPLETED
+    locked.completed_on = completed_on
+    locked.completion_note = (note or "").strip()
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save(update_fields=["status", "completed_on", "completion_note"])
+    late = locked.days_left(completed_on) < 0
+    _audit(
+        actor,
+        locked,
+        client=locked.client,
+        request=request,
+        detail=f"Answered {locked.reference} on {completed_on:%d %b %Y}"
+        + (f", {-locked.days_left(completed_on)} day(s) late" if late else ", on time"),
+    )
+    return locked
+
+
+# --- Erasure and anonymisation (UK GDPR Art 17) ------------------------------------------------
+# What anonymisation removes and what it keeps is decided in docs/decisions/0012.
+
+# The stub a client row becomes: counts by team, status and dates still add up.
+STUB_FIRST_NAME = "Anonymised"
+STUB_LAST_NAME = "client"
+CLIENT_IDENTIFYING = {
+    "first_name": STUB_FIRST_NAME,
+    "last_name": STUB_LAST_NAME,
+    "preferred_name": "",
+    "date_of_birth": None,
+    "gender": "",
+    "pronouns": "",
+    "national_insurance_number": "",
+    "nhs_number": "",
+    "phone": "",
+    "email": "",
+    "address": "",
+    "preferred_contact": "",
+    "closure_reason": "",
+    "source": "",
+}
+ENTRY_TEXT = {"summary": "", "detail": ""}
+NOTE_TEXT = {"text": ""}
+CONSENT_TEXT = {
+    "witness_name": "",
+    "verbal_notes": "",
+    "explicit_statement": "",
+    "electronic_reference": "",
+    "support_used": "",
+    "withdrawal_note": "",
+}
+BASIS_TEXT = {"justification": ""}
+RESTRICTION_TEXT = {"reason": "", "lift_note": ""}
+EVIDENCE_TEXT = {"display_name": "Deleted when the client was anonymised"}
+SAR_TEXT = {
+    "requester_name": "",
+    "requester_relationship": "",
+    "authority_note": "",
+    "verification_note": "",
+    "asked_for": "",
+    "extension_reason": "",
+    "completion_note": "",
+}
+ERASURE_TEXT = {"asked_by": "", "asked_text": ""}
+
+
+class AlreadyAnonymised(ValidationError):
+    """The client was anonymised already."""
+
+
+def _scrub(model, rows, values: dict, *, actor) -> int:
+    """Blank `values` on each row (a locked fetch and save, so its history records the removal),
+    then in every earlier history row of those objects. Returns the number of rows changed."""
+    count = 0
+    for row in rows.select_for_update():
+        for name, value in values.items():
+            setattr(row, name, value)
+        row._history_user = actor
+        fields = list(values) + (["updated_at"] if hasattr(row, "updated_at") else [])
+        row.save(update_fields=fields)
+        count += 1
+    history = getattr(model, "history", None)
+    if history is not None:
+        # Historical rows have no history of their own: a plain update is the removal.
+        history.filter(id__in=rows.values("pk")).update(**values)
+    return count
+
+
+def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Client:
+    """Remove everything that identifies `client`, keeping the rows that counts and statistics need.
+
+    Takes the acting manager or ISO, the client and why (an erasure request, a retention
+    batch). In one transaction: refuses under legal hold (`clients.services.client_erasure_check`,
+    UnderLegalHold naming the hold's reason); blanks the client's identifying fields (the
+    row becomes a stub with `anonymised_at`), the text of their information entries and
+    case notes, the free text of their consents, other bases and rights requests, and the
+    reasons of their referral drafts, in the live rows and in every history row; and
+    deletes their consent evidence files from storage once the transaction commits.
+    Audit rows and seals, disclosure snapshots and the requests of statutory bodies are
+    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0012). Writes one EDIT audit row.
+    Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
+    """
+    from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent
+    from clients.services import client_erasure_check
+    from consent.evidence import remove
+    from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
+    from sharing.models import Referral
+
+    from .models import ErasureRequest
+
+    with transaction.atomic():
+        _require(actor, client)
+        client_erasure_check(client=client)
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        if locked.anonymised_at is not None:
+            raise AlreadyAnonymised("This client was anonymised already.", code="anonymised")
+        now = timezone.now()
+        counts = {
+            "information entries": _scrub(
+                InformationEntry, InformationEntry.objects.filter(client=locked), ENTRY_TEXT, actor=actor
+            ),
+            "case notes": _scrub(CaseNote, CaseNote.objects.filter(client=locked), NOTE_TEXT, actor=actor),
+            "alerts": _scrub(Alert, Alert.objects.filter(client=locked), {"text": "", "end_reason": ""}, actor=actor),
+            "consents": _scrub(ConsentRecord, ConsentRecord.objects.filter(client=locked), CONSENT_TEXT, actor=actor),
+            "other bases": _scrub(
+                LawfulBasisRecord, LawfulBasisRecord.objects.filter(client=locked), BASIS_TEXT, actor=actor
+            ),
+            "sharing restrictions": _scrub(
+                SharingRestriction, SharingRestriction.objects.filter(client=locked), RESTRICTION_TEXT, actor=actor
+            ),
+            "subject access requests": _scrub(SAR, SAR.objects.filter(client=locked), SAR_TEXT, actor=actor),
+            "erasure requests": _scrub(
+                ErasureRequest, ErasureRequest.objects.filter(client=locked), ERASURE_TEXT, actor=actor
+            ),
+        }
+        evidence = ConsentEvidence.objects.filter(client=locked)
+        stored_names = list(evidence.values_list("stored_name", flat=True))
+        counts["evidence files"] = _scrub(ConsentEvidence, evidence, EVIDENCE_TEXT, actor=actor)
+        # Moves between teams keep their teams and dates; the reason is free text about the client.
+        for move in ClientMove.objects.filter(client=locked).exclude(reason="").select_for_update():
+            move.reason = ""
+            move.save(update_fields=["reason"])
+        # The timeline has no history of its own; its summaries repeat what was removed above.
+        TimelineEvent.objects.filter(client=locked).update(summary="")
+        # Referrals have no history; a draft's reasons are free text about the client.
+        for referral in Referral.objects.filter(client=locked).exclude(reasons={}).select_for_update():
+            referral.reasons = {}
+            referral.save(update_fields=["reasons"])
+        for name, value in CLIENT_IDENTIFYING.items():
+            setattr(locked, name, value)
+        locked.anonymised_at = now
+        locked._history_user = actor
+        locked.save(update_fields=[*CLIENT_IDENTIFYING, "anonymised_at", "updated_at"])
+        Client.history.filter(id=locked.pk).update(**CLIENT_IDENTIFYING)
+        # Records of the same person merged into this one are tombstones holding their old details.
+        counts["merged records"] = _scrub(
+            Client, Client.objects.filter(merged_into=locked), {**CLIENT_IDENTIFYING, "anonymised_at": now}, actor=actor
+        )
+        summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+        _audit(
+            actor,
+            locked,
+            client=locked,
+            request=request,
+            purpose="anonymisation",
+            detail=f"Anonymised: {reason.strip()}" + (f" ({summary})" if summary else ""),
+        )
+        # Files go only once the removal is committed, so a rollback loses nothing.
+        transaction.on_commit(lambda: [remove(name) for name in stored_names])
+    client.__dict__.update({k: getattr(locked, k) for k in (*CLIENT_IDENTIFYING, "anonymised_at")})
+    return locked
+
+
+@transaction.atomic
+def erasure_request_log(
+    *, actor, client: Client, received_on: dt.date | None, asked_by: str, asked_text: str, request=None
+):
+    """Log a request to erase the client's information (Art 17). Returns the ErasureRequest.
+
+    Raises NotRightsOfficer, or ValidationError keyed by field.
+    """
+    from .models import ErasureRequest
+
+    _require(actor, client)
+    errors: dict = {}
+    if received_on is None:
+        errors["received_on"] = "Enter the date the request was received."
+    elif received_on > timezone.localdate():
+        errors["received_on"] = "The date received cannot be in the future."
+    if _blank(asked_by):
+        errors["asked_by"] = "Say who asked (the client, or who acted for them)."
+    if _blank(asked_text):
+        errors["asked_text"] = "Write down what they asked for."
+    if errors:
+        raise ValidationError(errors)
+    erasure = ErasureRequest(
+        client=client,
+        received_on=received_on,
+        asked_by=asked_by.strip(),
+        asked_text=asked_text.strip(),
+        logged_by=actor,
+        logged_at=timezone.now(),
+    )
+    erasure._history_user = actor
+    erasure.full_clean()
+    erasure.save()
+    _audit(actor, erasure, client=client, request=request, purpose="erasure request", detail="Erasure request logged")
+    return erasure
+
+
+def erasure_request_decide(
+    *, actor, erasure_request, grant: bool | None, ground: str = "", exemption: str = "", note: str = "", request=None
+):
+    """A service manager of the client's team (or the ISO) decides an erasure request (Art 17).
+
+    Granted, with the ground that applies (Art 17(1)): the client is anonymised by
+    `client_anonymise` in the same transaction. Refused, with the exemption that applies
+    (Art 17(3)), and a note. Under legal hold a grant is refused with the hold's reason
+    (UnderLegalHold) and nothing changes. Returns the decided ErasureRequest. Raises
+    NotRightsOfficer, ValidationError keyed by field, or UnderLegalHold.
+    """
+    from .models import ErasureRequest
+
+    errors: dict = {}
+    if grant is None:
+        errors["decision"] = "Choose whether to grant or refuse the request."
+    elif grant and ground not in ErasureRequest.Ground.values:
+        errors["ground"] = "Choose the ground for erasure that applies."
+    elif not grant and exemption not in ErasureRequest.Exemption.values:
+        errors["exemption"] = "Choose the exemption that means the information is kept."
+    if _blank(note):
+        errors["note"] = "Give the reasons for the decision."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = (
+            ErasureRequest.objects.select_for_update(of=("self",)).select_related("client").get(pk=erasure_request.pk)
+        )
+        _require(actor, locked.client)
+        if locked.status != ErasureRequest.Status.OPEN:
+            raise ValidationError("This request has already been decided.", code="decided")
+        locked.status = ErasureRequest.Status.GRANTED if grant else ErasureRequest.Status.REFUSED
+        locked.ground = ground if grant else ""
+        locked.exemption = "" if grant else exemption
+        locked.decision_note = note.strip()
+        locked.decided_by, locked.decided_at = actor, timezone.now()
+        locked._history_user = actor
+        locked.full_clean()
+        locked.save()
+        _audit(
+            actor,
+            locked,
+            client=locked.client,
+            request=request,
+            purpose="erasure request",
+            detail=f"Erasure request {locked.get_status_display().lower()}: "
+            f"{locked.get_ground_display() if grant else locked.get_exemption_display()}",
+        )
+        if grant:
+            client_anonymise(
+                actor=actor, client=locked.client, reason=f"erasure request {locked.pk} granted", request=request
+            )
+    return locked
+
+
+# --- Subject access packs ---------------------------------------------------------------------
+
+
+def sar_pack_request(*, actor, sar: SubjectAccessRequest, request=None):
+    """Queue a pack for `sar` (compiled by `rights.tasks.compile_sar_pack`, enqueued on commit).
+
+    Returns the SarPack (status "queued"). If the broker is down the pack waits and the
+    pack page says so; requesting again queues it again. Raises NotRightsOfficer.
+    """
+    from .models import SarPack
+
+    with transaction.atomic():
+        locked = _locked(sar)
+        _require(actor, locked.client)
+        pack = SarPack.objects.create(sar=locked, client=locked.client, requested_by=actor, requested_at=timezone.now())
+        _audit(actor, pack, client=locked.client, request=request, detail=f"Pack requested for {locked.reference}")
+        transaction.on_commit(partial(_enqueue_pack, pack.pk))
+    return pack
+
+
+def _enqueue_pack(pack_id: int) -> None:
+    from .tasks import compile_sar_pack
+
+    try:
+        compile_sar_pack.delay(pack_id)
+    except Exception:  # the broker is down: the pack page says it is waiting
+        logger.warning("Could not queue subject access pack %s.", pack_id)
+
+
+def sar_pack_compile(*, pack_id: int) -> bool:
+    """Compile one pack: gather, render the PDF and the JSON+CSV zip, store both privately.
+
+    Idempotent: claims the pack with a conditional update (queued -> running), so a second
+    run finds it taken and returns False; a ready pack is never rebuilt. Progress is
+    written as it goes. Returns whether this call compiled it.
+    """
+    from consent.evidence import private_storage
+
+    from .models import SarPack
+    from .pack import pack_archive, pack_pdf, pack_sections
+
+    claimed = SarPack.objects.filter(pk=pack_id, status=SarPack.Status.QUEUED).update(
+        status=SarPack.Status.RUNNING, progress=1, step="Starting"
+    )
+    if not claimed:
+        return False
+    pack = SarPack.objects.select_related("client__team").get(pk=pack_id)
+
+    def progress(percent: int, step: str) -> None:
+        SarPack.objects.filter(pk=pack_id).update(progress=percent, step=step[:100])
+
+    try:
+        data = pack_sections(pack.client, on_progress=progress)
+        progress(93, "Rendering the PDF")
+        pdf = pack_pdf(data)
+        progress(97, "Writing the archive")
+        archive = pack_archive(data)
+        storage = private_storage()
+        pdf_name = storage.save(f"sar/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+        archive_name = storage.save(f"sar/{uuid.uuid4().hex}.zip", ContentFile(archive))
+    except Exception as exc:
+        SarPack.objects.filter(pk=pack_id).update(
+            status=SarPack.Status.FAILED, error=str(exc)[:1000], finished_at=timezone.now()
+        )
+        raise
+    SarPack.objects.filter(pk=pack_id).update(
+        status=SarPack.Status.READY,
+        progress=100,
+        step="Ready",
+        finished_at=timezone.now(),
+        pdf_name=pdf_name,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        archive_name=archive_name,
+        archive_sha256=hashlib.sha256(archive).hexdigest(),
+    )
+    return True

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "rights"
+
+urlpatterns = [
+    path("subject-access/", views.register, name="register"),
+    path("client/<int:client_id>/", views.client_requests, name="client"),
+    path("client/<int:client_id>/subject-access/new/", views.sar_new, name="sar_new"),
+    path("client/<int:client_id>/subject-access/<int:obj_id>/", views.sar_detail, name="sar"),
+    path("client/<int:client_id>/subject-access/packs/<int:obj_id>/", views.pack, name="pack"),
+    path("client/<int:client_id>/subject-access/packs/<int:obj_id>/pack.pdf", views.pack_pdf, name="pack_pdf"),
+    path("client/<int:client_id>/subject-access/packs/<int:obj_id>/pack.zip", views.pack_archive, name="pack_archive"),
+    path("client/<int:client_id>/erasure/new/", views.erasure_new, name="erasure_new"),
+    path("client/<int:client_id>/erasure/<int:obj_id>/", views.erasure_detail, name="erasure"),
+]

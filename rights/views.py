@@ -1,0 +1,341 @@
+"""Clients' rights pages: the subject access register, a client's rights requests, logging,
+extending and answering a subject access request.
+
+Only a client's team managers and the information security officer handle rights
+requests (`selectors.handled_q`). Every page about a client passes the gate for that
+client in one transaction with the view; the ISO, as everywhere, gives a reason first.
+A request someone may not handle is refused like an unknown one: one denied audit row
+and a 404.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from access.gate import (
+    SAFE_METHODS,
+    AccessDenied,
+    Action,
+    AuditUnavailable,
+    Outcome,
+    audit_unavailable_response,
+    denied_response,
+    gate_client,
+    record,
+    record_list,
+)
+from accounts.models import Role
+from clients.models import Client
+from clients.services import UnderLegalHold
+from consent.evidence import private_storage
+
+from . import selectors, services
+from .forms import ErasureDecideForm, ErasureLogForm, SarCompleteForm, SarExtendForm, SarLogForm
+from .models import ErasureRequest, SarPack, SubjectAccessRequest
+
+IDENTITY = ["identity"]
+
+
+def _is_iso(user) -> bool:
+    return getattr(user, "role", None) == Role.INFORMATION_SECURITY_OFFICER
+
+
+def _gated(request, view, open_gate):
+    """Run the gate and then the view with what it opened, in one transaction; a refusal keeps its denied row."""
+    denied = None
+    try:
+        with transaction.atomic():
+            try:
+                opened = open_gate()
+            except AccessDenied as exc:
+                denied = exc  # caught inside the block, so the denied row commits
+            else:
+                return view(opened)
+    except AuditUnavailable:
+        return audit_unavailable_response(request)
+    return denied_response(request, denied)
+
+
+def rights_client_view(*, action: str = Action.VIEW, post_action: str = Action.EDIT, purpose: str = ""):
+    """A client page for the client's team managers and the ISO: `view(request, access, **kwargs)`."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, client_id, **kwargs):
+            act = action if request.method in SAFE_METHODS else post_action
+
+            def open_gate():
+                return gate_client(
+                    request,
+                    client_id,
+                    action=act,
+                    categories=IDENTITY,
+                    purpose=purpose,
+                    team_manager_only=not _is_iso(request.user),
+                )
+
+            return _gated(request, lambda access: view(request, access, **kwargs), open_gate)
+
+        wrapped.gated = True
+        return wrapped
+
+    return decorator
+
+
+def _object_view(model, find, label: str, purpose: str):
+    """A page of one rights request of a client: `view(request, access, obj)`, after the gate.
+
+    `find(user, client_id, obj_id)` returns the request if this person handles it; else one
+    denied row and the ordinary 404, as for an unknown id.
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, client_id, obj_id):
+            act = Action.VIEW if request.method in SAFE_METHODS else Action.EDIT
+
+            def open_gate():
+                obj = find(request.user, client_id, obj_id)
+                if obj is None:
+                    owner = model.objects.filter(pk=obj_id, client_id=client_id).values_list("client_id", flat=True)
+                    record(
+                        request.user,
+                        action=act,
+                        outcome=Outcome.DENIED,
+                        client=Client.objects.filter(pk__in=owner).first(),
+                        request=request,
+                        purpose=purpose,
+                        detail=f"no {label} {str(obj_id)[:20]} this person handles for client {str(client_id)[:20]}",
+                    )
+                    raise AccessDenied(client_id=None)
+                access = gate_client(
+                    request,
+                    client_id,
+                    action=act,
+                    obj=obj,
+                    categories=IDENTITY,
+                    purpose=purpose,
+                    team_manager_only=not _is_iso(request.user),
+                )
+                return access, obj
+
+            return _gated(request, lambda opened: view(request, *opened), open_gate)
+
+        wrapped.gated = True
+        return wrapped
+
+    return decorator
+
+
+sar_view = _object_view(SubjectAccessRequest, selectors.sar_for, "subject access request", services.PURPOSE)
+pack_view = _object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+erasure_view = _object_view(ErasureRequest, selectors.erasure_request_for, "erasure request", "erasure request")
+
+
+def _page(access, **extra) -> dict:
+    return {"client": access.client, "access": access, "tab": "rights", **extra}
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _to_sar(sar):
+    return redirect("rights:sar", client_id=sar.client_id, obj_id=sar.pk)
+
+
+# --- The register --------------------------------------------------------------------------
+
+
+def register(request):
+    """Subject access requests of the manager's teams' clients (ISO: all), soonest deadline first."""
+    if not selectors.is_rights_role(request.user):
+        raise PermissionDenied
+    include_answered = request.GET.get("answered") == "1"
+    rows = selectors.sar_register(request.user, include_answered=include_answered)
+    # A list naming clients by reference: audit the query, not every row.
+    record_list(request.user, action=Action.LIST, request=request, detail="subject access register")
+    return render(request, "rights/register.html", {"rows": rows, "include_answered": include_answered})
+
+
+# --- On the client's record ----------------------------------------------------------------
+
+
+@rights_client_view(purpose="rights requests")
+def client_requests(request, access):
+    client = access.client
+    today = timezone.localdate()
+    sars = [selectors.RegisterRow(sar, sar.days_left(today)) for sar in selectors.sars_for_client(request.user, client)]
+    return render(
+        request,
+        "rights/client.html",
+        _page(access, sars=sars, erasures=list(selectors.erasure_requests_for_client(request.user, client))),
+    )
+
+
+@rights_client_view(purpose=services.PURPOSE)
+def sar_new(request, access):
+    form = SarLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sar = services.sar_log(actor=request.user, client=access.client, request=request, **form.service_kwargs())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        else:
+            messages.success(request, f"Subject access request {sar.reference} logged: due {sar.due_on:%d %B %Y}.")
+            return _to_sar(sar)
+    return render(request, "rights/sar_new.html", _page(access, form=form), status=400 if form.is_bound else 200)
+
+
+@sar_view
+def sar_detail(request, access, sar):
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "pack":
+        try:
+            pack = services.sar_pack_request(actor=request.user, sar=sar, request=request)
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        return redirect("rights:pack", client_id=sar.client_id, obj_id=pack.pk)
+    extend = SarExtendForm(request.POST if step == "extend" else None, prefix="extend")
+    complete = SarCompleteForm(request.POST if step == "complete" else None, prefix="complete")
+    form = {"extend": extend, "complete": complete}.get(step)
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if step == "extend":
+                services.sar_extend(
+                    actor=request.user,
+                    sar=sar,
+                    months=data["months"],
+                    reason=data["reason"],
+                    told_on=data["told_on"],
+                    request=request,
+                )
+                messages.success(request, "The deadline has been extended.")
+            else:
+                services.sar_complete(
+                    actor=request.user, sar=sar, completed_on=data["completed_on"], note=data["note"], request=request
+                )
+                messages.success(request, "The request is recorded as answered.")
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        else:
+            return _to_sar(sar)
+    today = timezone.localdate()
+    return render(
+        request,
+        "rights/sar_detail.html",
+        _page(
+            access,
+            sar=sar,
+            row=selectors.RegisterRow(sar, sar.days_left(today)),
+            extend=extend,
+            complete=complete,
+            can_extend=sar.is_open and sar.extension_months < 2,
+            packs=list(sar.packs.order_by("-requested_at")[:5]),
+        ),
+        status=400 if form is not None else 200,
+    )
+
+
+# --- Erasure requests ------------------------------------------------------------------------
+
+
+def _to_erasure(erasure):
+    return redirect("rights:erasure", client_id=erasure.client_id, obj_id=erasure.pk)
+
+
+@rights_client_view(purpose="erasure request")
+def erasure_new(request, access):
+    form = ErasureLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            erasure = services.erasure_request_log(
+                actor=request.user, client=access.client, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        else:
+            messages.success(request, "The erasure request is logged.")
+            return _to_erasure(erasure)
+    return render(request, "rights/erasure_new.html", _page(access, form=form), status=400 if form.is_bound else 200)
+
+
+@erasure_view
+def erasure_detail(request, access, erasure):
+    form = ErasureDecideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.erasure_request_decide(
+                actor=request.user,
+                erasure_request=erasure,
+                grant={"grant": True, "refuse": False}.get(data["decision"]),
+                ground=data["ground"],
+                exemption=data["exemption"],
+                note=data["note"],
+                request=request,
+            )
+        except UnderLegalHold as exc:
+            form.add_error(None, exc)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        else:
+            messages.success(request, "The erasure request is decided.")
+            return _to_erasure(erasure)
+    return render(
+        request,
+        "rights/erasure_detail.html",
+        _page(access, erasure=erasure, form=form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+# --- Subject access packs --------------------------------------------------------------------
+
+
+@pack_view
+def pack(request, access, pack):
+    return render(request, "rights/pack.html", _page(access, pack=pack))
+
+
+def _pack_file(pack, *, pdf: bool):
+    name = pack.pdf_name if pdf else pack.archive_name
+    if not pack.is_ready or not name:
+        raise Http404("No pack file.")
+    filename = f"{pack.sar.reference}.{'pdf' if pdf else 'zip'}"
+    return FileResponse(
+        private_storage().open(name, "rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/pdf" if pdf else "application/zip",
+    )
+
+
+@_object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+def pack_pdf(request, access, pack):
+    return _pack_file(pack, pdf=True)
+
+
+@_object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+def pack_archive(request, access, pack):
+    return _pack_file(pack, pdf=False)
