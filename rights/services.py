@@ -260,7 +260,7 @@ def sar_complete(
 
 
 # --- Erasure and anonymisation (UK GDPR Art 17) ------------------------------------------------
-# What anonymisation removes and what it keeps is decided in docs/decisions/0012.
+# What anonymisation removes and what it keeps is decided in docs/decisions/0014.
 
 # The stub a client row becomes: counts by team, status and dates still add up.
 STUB_FIRST_NAME = "Anonymised"
@@ -339,7 +339,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     reasons of their referral drafts, in the live rows and in every history row; and
     deletes their consent evidence files from storage once the transaction commits.
     Audit rows and seals, disclosure snapshots and the requests of statutory bodies are
-    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0012). Writes one EDIT audit row.
+    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014). Writes one EDIT audit row.
     Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
     from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent

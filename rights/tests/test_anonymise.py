@@ -20,7 +20,7 @@ from consent.tests.factories import consent_with_evidence
 from rights import services
 from rights.models import ErasureRequest, SubjectAccessRequest
 
-# Kept on purpose (docs/decisions/0012): the audit log and its seals, what left the
+# Kept on purpose (docs/decisions/0014): the audit log and its seals, what left the
 # organisation (disclosure snapshots and the notices about them), the requests of
 # statutory bodies, and breach reports — under UK GDPR Art 17(3)(b) and (e).
 KEPT = {"access", "statutory", "breaches"}
