@@ -323,10 +323,16 @@ def import_cancel(*, actor, client_import: ClientImport) -> ClientImport:
 
 
 def _forget_file(client_import: ClientImport) -> None:
+    """Once an import has run or been cancelled, keep neither the file nor the names in its report.
+
+    The clients imported are in the clients table; the rows not imported are people we never
+    took on, so only their row numbers and the reasons stay (data minimisation, UK GDPR Art 5(1)(c)).
+    """
     if client_import.stored_name:
         private_storage().delete(client_import.stored_name)
-        ClientImport.objects.filter(pk=client_import.pk).update(stored_name="")
-        client_import.stored_name = ""
+    report = [{**item, "name": ""} for item in client_import.report]
+    ClientImport.objects.filter(pk=client_import.pk).update(stored_name="", report=report)
+    client_import.stored_name, client_import.report = "", report
 
 
 def _write_row(row: parsing.Row, *, client_import: ClientImport, actor, key_workers, source: str) -> Client:

@@ -90,6 +90,7 @@ def test_the_confirmed_import_writes_exactly_the_rows_the_dry_run_accepted(
     assert {f"{c.first_name} {c.last_name}" for c in imported} == expected
     assert not Client.objects.filter(first_name__in=["Fay", "Gus"]).exists()
     assert done.stored_name == ""  # the uploaded file is not kept once imported
+    assert {item["name"] for item in ClientImport.objects.get(pk=done.pk).report} == {""}  # nor the names
 
 
 def test_imported_clients_are_on_the_key_workers_caseload_and_behind_the_gate(
