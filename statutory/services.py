@@ -28,7 +28,6 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -42,6 +41,7 @@ from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, Partner, Purpose
 from consent.selectors import basis_for_share
+from deadlines.services import outbox_queue
 from sharing import selectors as sharing_selectors
 from sharing.models import Disclosure
 from sharing.services import disclosure_reasons_check, disclosure_record, share_decision_locked
@@ -862,11 +862,12 @@ def _absolute(path: str) -> str:
 
 
 def statutory_alert_send(*, alert_id: int) -> bool:
-    """E-mail one alert, exactly once. Returns whether this call sent it.
+    """Hand one alert to the e-mail outbox, once. Returns whether this call queued it.
 
-    The claim (a conditional update of emailed_at) and the send share a transaction: a
-    second sender waits on the row and then finds it claimed; a failed send rolls the
-    claim back, to be retried.
+    The claim (a conditional update of emailed_at) and the outbox row commit together: a
+    second sender waits on the row and then finds it claimed. The outbox then sends it at
+    most once, claiming before it sends (deadlines.services.outbox_send), so a worker
+    killed after the mail server accepted cannot send it twice.
     """
     alert = (
         StatutoryAlert.objects.select_related("statutory_request__client", "statutory_request__decided_by")
@@ -895,12 +896,12 @@ def statutory_alert_send(*, alert_id: int) -> bool:
         }
         subject = render_to_string("statutory/email/alert_subject.txt", context).strip()
         body = render_to_string("statutory/email/alert_body.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        outbox_queue(subject=subject, body=body, recipients=recipients)
     return True
 
 
 def statutory_alerts_retry(*, now: dt.datetime | None = None) -> int:
-    """Send alerts the worker has not sent within a few minutes (Redis or the worker down).
+    """Queue alerts the worker has not queued within a few minutes (Redis or the worker down).
 
     Called by the queue page, directly rather than through Celery, which is what stopped.
     The claim in `statutory_alert_send` keeps each alert to one e-mail.
