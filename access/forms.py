@@ -3,6 +3,8 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from clients.forms import PeriodDateField
+
 from .gate import REASON_CATEGORIES
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -33,8 +35,8 @@ class ReasonForm(forms.Form):
 
 class ReviewFilterForm(forms.Form):
     team = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my teams")
-    date_from = forms.DateField(label="From", required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label="To", required=False, widget=DATE_WIDGET)
+    date_from = PeriodDateField(label="From", required=False, widget=DATE_WIDGET)
+    date_to = PeriodDateField(label="To", required=False, widget=DATE_WIDGET)
 
     DEFAULT_DAYS = 30
 

@@ -1,5 +1,7 @@
 """Forms validate input only; the services in clients.services do the writing."""
 
+import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -27,6 +29,28 @@ def _limit_text(form) -> None:
                     limit, message="Keep this to %(limit_value)s characters or fewer: it has %(show_value)s."
                 )
             )
+
+
+# The earliest and latest dates a reporting period may name. A far-future date such as
+# 31/12/9999 is a typing slip, and the day after it does not exist (adding a day to it
+# overflowed into a 500 on every page that reads a period).
+EARLIEST_PERIOD_DATE = datetime.date(1900, 1, 1)
+PERIOD_YEARS_AHEAD = 1
+
+
+class PeriodDateField(forms.DateField):
+    """A date that bounds a period of records: refused, beside the field, before 1900 or
+    more than a year ahead (an end date names the last day included)."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        latest = timezone.localdate() + datetime.timedelta(days=366 * PERIOD_YEARS_AHEAD)
+        if value < EARLIEST_PERIOD_DATE:
+            raise forms.ValidationError(f"Choose a date from {EARLIEST_PERIOD_DATE:%d/%m/%Y} onwards.")
+        if value > latest:
+            raise forms.ValidationError(f"Choose a date no later than {latest:%d/%m/%Y}.")
 
 
 def _category_choices():

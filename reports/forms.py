@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import forms
 
+from clients.forms import PeriodDateField
+
 from .selectors import Period
 
 # The longest period one page covers: enough for a year-on-year comparison.
@@ -14,8 +16,8 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(label="From", widget=DATE_WIDGET)
-    end = forms.DateField(label="To", widget=DATE_WIDGET)
+    start = PeriodDateField(label="From", widget=DATE_WIDGET)
+    end = PeriodDateField(label="To", widget=DATE_WIDGET)
     team = forms.TypedChoiceField(label="Team", coerce=int, empty_value=None, required=False)
 
     def __init__(self, *args, teams, everything_label: str, **kwargs):

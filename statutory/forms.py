@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from clients.forms import PeriodDateField
 from consent import evidence as evidence_files
 from consent.forms import DATETIME_FORMATS, DateInput, DateTimeInput, SelectionField
 from consent.selectors import active_partners
@@ -272,8 +273,8 @@ class LegalHoldLiftForm(forms.Form):
 class ReportForm(forms.Form):
     """The transparency report's period and the search of requests."""
 
-    date_from = forms.DateField(required=False, label="Received from", widget=DateInput)
-    date_to = forms.DateField(required=False, label="Received to", widget=DateInput)
+    date_from = PeriodDateField(required=False, label="Received from", widget=DateInput)
+    date_to = PeriodDateField(required=False, label="Received to", widget=DateInput)
     q = forms.CharField(
         required=False,
         max_length=200,
