@@ -108,7 +108,9 @@ def _check_row(row: parsing.Row, *, key_workers: dict[str, User], today) -> list
         problems.append("NHS number must be 10 digits.")
     nino = _normalised(values.get("national_insurance_number", ""))
     if nino and not _NINO.match(nino):
-        problems.append("National Insurance number must look like QQ 12 34 56 C.")
+        problems.append(
+            "National Insurance number must be two letters, six digits and a letter A–D, like AB 12 34 56 C."
+        )
     worker = values.get("key_worker", "")
     if worker and worker.lower() not in key_workers:
         problems.append(f"Key worker “{worker}” is not an active caseworker in this team (use their username).")

@@ -171,3 +171,20 @@ def test_a_refused_file_keeps_nothing(manager, team_a, settings, tmp_path):
         check(manager, team_a, "name,shoe size\nAmy,5\n")
     assert not ClientImport.objects.exists()
     assert not any(tmp_path.rglob("*.upload"))
+
+
+def test_the_example_file_in_the_docs_imports_cleanly_for_the_demo_team(db):
+    """docs/import-example.csv, the file the README points to, has no problem rows."""
+    from pathlib import Path
+
+    from accounts.models import Team
+    from accounts.tests.factories import TeamFactory
+
+    team = TeamFactory(name="Outreach North", slug="outreach-north")
+    manager = UserFactory(username="manager.demo", role="service_manager", teams=[team])
+    UserFactory(username="caseworker.north", teams=[team])
+    content = (Path(__file__).resolve().parents[2] / "docs" / "import-example.csv").read_bytes()
+    client_import = services.import_check(
+        actor=manager, team=Team.objects.get(pk=team.pk), upload=SimpleUploadedFile("example.csv", content)
+    )
+    assert [item["outcome"] for item in client_import.report] == ["create", "create"]
