@@ -117,6 +117,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "casework.urls"
+# Text areas without `maxlength`, so a browser never cuts pasted text silently (casework/forms.py).
+FORM_RENDERER = "casework.forms.FormRenderer"
 WSGI_APPLICATION = "casework.wsgi.application"
 
 TEMPLATES = [

@@ -26,3 +26,19 @@ def test_a_client_cannot_spoof_its_address_past_the_trusted_proxies():
 
 def test_it_keeps_the_socket_address_when_the_header_is_short():
     assert remote_addr_after({}, 1) == "10.0.0.1"
+
+
+def test_text_areas_are_rendered_without_maxlength_so_pasted_text_is_never_cut_silently(db):
+    from django import forms
+
+    class Long(forms.Form):
+        note = forms.CharField(max_length=20, widget=forms.Textarea)
+        title = forms.CharField(max_length=20)
+
+    form = Long(data={"note": "x" * 30, "title": "ok"})
+    html = str(form)
+    assert 'maxlength="20"' in html  # a one-line input keeps it
+    assert "<textarea" in html
+    assert "maxlength" not in html.split("<textarea", 1)[1].split(">", 1)[0]
+    assert not form.is_valid()
+    assert "note" in form.errors  # refused beside the field instead
