@@ -17,6 +17,8 @@ signed-in person:
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -85,9 +87,38 @@ def claim(token: str, *, user) -> bool:
     return True
 
 
-def settle(token: str, *, result_url: str) -> None:
+# How long the same content sent again to the same page counts as a repeat (the Back
+# button, then Send), not as a new record.
+REPEAT_WINDOW = datetime.timedelta(minutes=10)
+_NOT_CONTENT = {OWNER_FIELD, ONCE_FIELD, "csrfmiddlewaretoken"}
+
+
+def content_digest(request) -> str:
+    """SHA-256 (hex) of the page and the submitted fields and files, without the tokens."""
+    digest = hashlib.sha256(request.path.encode())
+    for key in sorted(set(request.POST) - _NOT_CONTENT):
+        for value in request.POST.getlist(key):
+            digest.update(b"\0" + key.encode() + b"\0" + value.encode())
+    for key in sorted(request.FILES):
+        for upload in request.FILES.getlist(key):
+            digest.update(b"\0" + key.encode() + b"\0" + (upload.name or "").encode() + str(upload.size).encode())
+    return digest.hexdigest()
+
+
+def repeat_result(*, user, digest: str) -> str | None:
+    """Where the same person's same submission led, if it succeeded within REPEAT_WINDOW."""
+    return (
+        FormSubmission.objects.filter(user=user, content_digest=digest, claimed_at__gte=timezone.now() - REPEAT_WINDOW)
+        .exclude(result_url="")
+        .order_by("-claimed_at")
+        .values_list("result_url", flat=True)
+        .first()
+    )
+
+
+def settle(token: str, *, result_url: str, digest: str = "") -> None:
     """The first submission succeeded and led to `result_url`: repeats go there."""
-    FormSubmission.objects.filter(token=token).update(result_url=result_url[:2000])
+    FormSubmission.objects.filter(token=token).update(result_url=result_url[:2000], content_digest=digest)
 
 
 def release(token: str) -> None:

@@ -136,7 +136,10 @@ class FormOnceMiddleware:
 
     Every form carries a one-time token (accounts.formtokens). The first post claims it; if
     it ends in a redirect, the token remembers where, and a repeat goes there with a
-    message. A first post that did not succeed (form errors) releases the token.
+    message. A first post that did not succeed (form errors) releases the token. The Back
+    button renders the form again with a fresh token while the browser restores the text,
+    so the same person sending the same content to the same page within
+    `formtokens.REPEAT_WINDOW` is a repeat too.
     """
 
     def __init__(self, get_response):
@@ -146,6 +149,13 @@ class FormOnceMiddleware:
         token = self._token(request)
         if token is None:
             return self.get_response(request)
+        digest = formtokens.content_digest(request)
+        repeat = formtokens.repeat_result(user=request.user, digest=digest)
+        if repeat:
+            # The Back button renders the form with a new token and the browser puts the
+            # text back: the same content sent again is the same submission.
+            messages.info(request, "This form had already been sent, so nothing was saved twice. Here is the result.")
+            return redirect(repeat)
         if not formtokens.claim(token, user=request.user):
             result = formtokens.first_result(token, user=request.user)
             if result:
@@ -161,7 +171,7 @@ class FormOnceMiddleware:
                 return redirect(request.get_full_path())
         response = self.get_response(request)
         if response.status_code in _SETTLING and response.get("Location"):
-            formtokens.settle(token, result_url=response["Location"])
+            formtokens.settle(token, result_url=response["Location"], digest=digest)
         else:
             formtokens.release(token)
         return response

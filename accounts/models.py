@@ -247,6 +247,13 @@ class FormSubmission(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     claimed_at = models.DateTimeField(db_index=True)
     result_url = models.CharField(max_length=2000, blank=True)
+    # SHA-256 of the page and what was sent (tokens left out): the Back button renders the
+    # form again with a new token, but the browser puts the same text back, so a repeat
+    # is also recognised by its content for a short while (formtokens.REPEAT_WINDOW).
+    content_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "content_digest"], name="formsubmission_repeat")]
 
     def __str__(self):
         return f"Form sent by {self.user_id} at {self.claimed_at:%Y-%m-%d %H:%M}"

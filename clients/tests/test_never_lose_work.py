@@ -172,6 +172,22 @@ def test_a_create_form_sent_twice_creates_once_and_shows_the_first_result(
     assert "already been sent, so nothing was saved twice" in browser.get(second["Location"]).content.decode()
 
 
+def test_the_back_button_and_send_again_saves_the_note_once(login, caseworker, own_client):
+    """Back renders the form again with a fresh token; the browser puts the text back."""
+    browser = login(caseworker)
+    url = reverse("clients:note_add", args=[own_client.pk])
+    data = {"category": "support_needs", "text": NOTE}
+
+    first = browser.post(url, {**tokens(browser.get(url)), **data})
+    again = browser.post(url, {**tokens(browser.get(url)), **data})  # a new page, a new token, the same text
+
+    assert CaseNote.objects.count() == 1
+    assert again["Location"] == first["Location"]
+    different = browser.post(url, {**tokens(browser.get(url)), "category": "support_needs", "text": "Another visit."})
+    assert different.status_code == 302
+    assert CaseNote.objects.count() == 2
+
+
 def test_add_a_client_sent_twice_adds_one_client(login, caseworker, team_a):
     browser = login(caseworker)
     url = reverse("clients:create")
