@@ -45,6 +45,9 @@ from .risk import Risk, assess
 
 logger = logging.getLogger(__name__)
 
+# Awareness before this year is a typing slip (a register holds this organisation's breaches).
+EARLIEST_YEAR = 2000
+
 # A little slack for clocks that disagree between a browser and the server.
 CLOCK_SLACK = timedelta(minutes=5)
 
@@ -85,6 +88,8 @@ def _check_times(*, became_aware_at: datetime, occurred_at: datetime | None, now
     errors = {}
     if became_aware_at > now + CLOCK_SLACK:
         errors["became_aware_at"] = "This can’t be in the future."
+    elif became_aware_at.year < EARLIEST_YEAR:
+        errors["became_aware_at"] = f"This is before {EARLIEST_YEAR}: check the year."
     if occurred_at is not None:
         if occurred_at > now + CLOCK_SLACK:
             errors["occurred_at"] = "This can’t be in the future."

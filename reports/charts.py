@@ -17,6 +17,8 @@ from .selectors import Figure
 PALETTE = ("#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#b58840")
 WIDTH = 640
 LABEL_WIDTH = 230
+# Characters of a row label that fit in LABEL_WIDTH at 12px; longer labels end in "…" (the table has them whole).
+LABEL_CHARS = 30
 VALUE_WIDTH = 50
 BAR_HEIGHT = 16
 BAR_GAP = 4
@@ -81,7 +83,9 @@ def bar_chart(figure: Figure) -> Chart:
     y = TOP
     for row in figure.rows:
         label = str(row[0])
-        chart.labels.append((y + group_height // 2 + 5, label if len(label) <= 34 else label[:33] + "…"))
+        chart.labels.append(
+            (y + group_height // 2 + 5, label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…")
+        )
         for j, name in enumerate(series):
             value = _number(row[1 + j])
             chart.bars.append(

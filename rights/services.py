@@ -85,6 +85,14 @@ def _check_sar(errors: dict, *, today: dt.date, values: dict) -> None:
         errors["received_on"] = "Enter the date the request was received."
     elif v["received_on"] > today:
         errors["received_on"] = "The date received cannot be in the future."
+    elif v["received_on"] < GDPR_IN_FORCE:
+        errors["received_on"] = (
+            f"Subject access as it stands dates from {GDPR_IN_FORCE:%d %B %Y} (GDPR, then UK GDPR): check the date."
+        )
+
+
+# The earliest date a subject access request in this register can have been received.
+GDPR_IN_FORCE = dt.date(2018, 5, 25)
 
 
 def _new_reference(now: dt.datetime) -> str:

@@ -508,3 +508,13 @@ def test_an_alert_email_links_to_the_breach_at_the_site_address(caseworker, mana
     outbox_send(outbox_id=email_of(breach).pk)
 
     assert f"https://casework.example.org/breaches/{breach.pk}/" in mailoutbox[0].body
+
+
+def test_awareness_before_2000_is_refused_as_a_typing_slip(caseworker):
+    with pytest.raises(ValidationError) as refused:
+        services.breach_report(
+            actor=caseworker,
+            what_happened="A notebook was lost.",
+            became_aware_at=datetime.datetime(1, 1, 1, tzinfo=datetime.UTC),
+        )
+    assert "check the year" in refused.value.message_dict["became_aware_at"][0]

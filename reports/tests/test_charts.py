@@ -35,3 +35,19 @@ def test_each_series_has_its_own_colour_named_in_the_legend():
     chart = bar_chart(FIGURE)
     assert {bar.colour for bar in chart.bars} == set(PALETTE[:2])
     assert [colour for _, colour, _ in chart.legend] == list(PALETTE[:2])
+
+
+def test_a_long_label_is_shortened_to_fit_beside_the_bars():
+    from reports.charts import LABEL_CHARS
+
+    long = Figure(
+        key="referrals",
+        title="Referrals sent",
+        description="By partner.",
+        columns=("Partner and purpose", "Sent"),
+        rows=(("Riverside Housing Association – Referral to supported housing", 3),),
+    )
+    [(_, text)] = bar_chart(long).labels
+    assert len(text) == LABEL_CHARS
+    assert text.startswith("Riverside Housing")
+    assert text.endswith("…")

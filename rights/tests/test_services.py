@@ -81,6 +81,13 @@ def test_a_request_from_the_client_keeps_no_representative_details(manager, own_
     assert (sar.requester_name, sar.authority) == ("", "")
 
 
+@pytest.mark.parametrize("received_on", [dt.date(1, 1, 1), dt.date(2018, 5, 24)])
+def test_a_receipt_date_before_gdpr_subject_access_is_refused(manager, own_client, received_on):
+    with pytest.raises(ValidationError) as refused:
+        log(manager, own_client, received_on=received_on)
+    assert "received_on" in refused.value.message_dict
+
+
 def test_a_receipt_date_in_the_future_is_refused(manager, own_client):
     with pytest.raises(ValidationError) as refused:
         log(manager, own_client, received_on=dt.date(2026, 3, 11))
