@@ -45,7 +45,8 @@ def session_clock(context):
     absolute lifetime end, how long before to warn, and the keep-alive URL. Empty when
     nobody is signed in."""
     request = context.get("request")
-    if request is None or not request.user.is_authenticated:
+    # A page rendered outside the middleware (the 500 page) has no user or session.
+    if request is None or not hasattr(request, "session") or not request.user.is_authenticated:
         return ""
     idle, lifetime = sessions.seconds_left(request.session, timezone.now())
     return format_html(

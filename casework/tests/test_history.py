@@ -31,6 +31,18 @@ def tracked_models() -> dict[str, str]:
     }
 
 
+def _imported_models(tree, own_app: str) -> dict[str, str]:
+    """Local name -> "app.Model" for the model names a module imports (`from .models import
+    Alert` in deadlines is deadlines.Alert, not clients.Alert: two apps may reuse a name)."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            app = own_app if node.level else (node.module or "").split(".")[0]
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{app}.{alias.name}"
+    return names
+
+
 def _root_name(node) -> tuple[str | None, bool]:
     """The name a call chain starts from (`Client` in `Client.objects.filter().update`) and
     whether it passes through a manager attribute (`.objects`)."""
@@ -49,7 +61,7 @@ def _root_name(node) -> tuple[str | None, bool]:
 
 def history_skipping_writes() -> list[tuple[str, int, str, str]]:
     """(path, line, model, call) for every update/bulk call on a tracked model's manager."""
-    tracked = tracked_models()
+    tracked = set(tracked_models().values())
     app_dirs = {Path(config.path) for config in apps.get_app_configs() if Path(config.path).is_relative_to(ROOT)}
     found = []
     for app_dir in sorted(app_dirs):
@@ -57,10 +69,13 @@ def history_skipping_writes() -> list[tuple[str, int, str, str]]:
             relative = path.relative_to(ROOT).as_posix()
             if "/tests/" in f"/{relative}" or "/migrations/" in relative or "/bench/" in relative:
                 continue
-            for node in ast.walk(ast.parse(path.read_text(), filename=relative)):
+            tree = ast.parse(path.read_text(), filename=relative)
+            imported = _imported_models(tree, app_dir.name)
+            for node in ast.walk(tree):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in BYPASSING:
                     name, through_manager = _root_name(node.func.value)
-                    if name in tracked and through_manager:
+                    label = imported.get(name, f"{app_dir.name}.{name}") if name else None
+                    if label in tracked and through_manager:
                         found.append((relative, node.lineno, name, node.func.attr))
     return found
 
@@ -83,6 +98,13 @@ def test_the_check_finds_what_it_is_meant_to_find(tmp_path):
     assert ("BreachReport", True) in names
     assert "BreachReport" in tracked_models()
     assert "Referral" not in tracked_models()
+
+
+def test_a_model_name_is_read_through_the_modules_imports():
+    tree = ast.parse("from .models import Alert\nfrom clients.models import Alert as ClientAlert\n")
+    assert _imported_models(tree, "deadlines") == {"Alert": "deadlines.Alert", "ClientAlert": "clients.Alert"}
+    assert "clients.Alert" in tracked_models().values()
+    assert "deadlines.Alert" not in tracked_models().values()
 
 
 # --- The newest history row equals the live row ----------------------------------------------

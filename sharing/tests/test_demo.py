@@ -1,9 +1,20 @@
+import datetime as dt
 import io
+
+from django.utils import timezone
 
 from consent import demo as consent_demo
 from consent.tests.factories import client_on_caseload
 from sharing import demo
 from sharing.models import DataSharingAgreement, Disclosure, PurposeTemplate, Referral
+
+
+def demo_clients(caseworker, team):
+    """Four clients known for a year: the demo consents are dated up to 200 days back."""
+    for name in ("Ann", "Bea", "Cal", "Dev"):
+        client = client_on_caseload(caseworker=caseworker, team=team, first_name=name, last_name="Demo")
+        client.opened_on = timezone.localdate() - dt.timedelta(days=365)
+        client.save(update_fields=["opened_on"])
 
 
 def counts():
@@ -18,8 +29,7 @@ def counts():
 
 def test_the_demo_seed_adds_templates_agreements_referrals_and_a_meeting_once(caseworker, team_a, settings, tmp_path):
     settings.PRIVATE_STORAGE_ROOT = tmp_path
-    for name in ("Ann", "Bea", "Cal", "Dev"):
-        client_on_caseload(caseworker=caseworker, team=team_a, first_name=name, last_name="Demo")
+    demo_clients(caseworker, team_a)
     consent_demo.seed(io.StringIO())
 
     demo.seed(io.StringIO())
@@ -59,8 +69,7 @@ def test_under_the_default_policy_a_team_manager_approves_the_demo_referral_with
         SharingPolicy._meta.get_field("without_agreement"), "default", SharingPolicy.WithoutAgreement.APPROVAL
     )
     settings.PRIVATE_STORAGE_ROOT = tmp_path
-    for name in ("Ann", "Bea", "Cal", "Dev"):
-        client_on_caseload(caseworker=caseworker, team=team_a, first_name=name, last_name="Demo")
+    demo_clients(caseworker, team_a)
     consent_demo.seed(io.StringIO())
 
     demo.seed(io.StringIO())
