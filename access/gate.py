@@ -575,6 +575,24 @@ def audit_unavailable_response(request):
     return render(request, "access/audit_unavailable.html", status=503)
 
 
+def run_gated(request, view, open_gate):
+    """Run `open_gate()` (a gate check returning what it opened) and then `view(opened)` in one
+    transaction. A refusal keeps its denied row and answers as `denied_response`; an audit
+    failure answers 503. For views that open the client through another object."""
+    denied = None
+    try:
+        with transaction.atomic():
+            try:
+                opened = open_gate()
+            except AccessDenied as exc:
+                denied = exc  # caught inside the block, so the denied row commits
+            else:
+                return view(opened)
+    except AuditUnavailable:
+        return audit_unavailable_response(request)
+    return denied_response(request, denied)
+
+
 # True while client_view runs the gate's check inside the transaction it
 # owns: if the audit row cannot be written, AuditUnavailable leaves that transaction and
 # rolls all of it back, so `record` needs no savepoint (two round trips on the hot path).

@@ -14,7 +14,6 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,13 +22,11 @@ from access.gate import (
     SAFE_METHODS,
     AccessDenied,
     Action,
-    AuditUnavailable,
     Outcome,
-    audit_unavailable_response,
-    denied_response,
     gate_client,
     record,
     record_list,
+    run_gated,
 )
 from accounts.models import Role
 from clients.models import Client
@@ -45,22 +42,6 @@ IDENTITY = ["identity"]
 
 def _is_iso(user) -> bool:
     return getattr(user, "role", None) == Role.INFORMATION_SECURITY_OFFICER
-
-
-def _gated(request, view, open_gate):
-    """Run the gate and then the view with what it opened, in one transaction; a refusal keeps its denied row."""
-    denied = None
-    try:
-        with transaction.atomic():
-            try:
-                opened = open_gate()
-            except AccessDenied as exc:
-                denied = exc  # caught inside the block, so the denied row commits
-            else:
-                return view(opened)
-    except AuditUnavailable:
-        return audit_unavailable_response(request)
-    return denied_response(request, denied)
 
 
 def rights_client_view(*, action: str = Action.VIEW, post_action: str = Action.EDIT, purpose: str = ""):
@@ -81,7 +62,7 @@ def rights_client_view(*, action: str = Action.VIEW, post_action: str = Action.E
                     team_manager_only=not _is_iso(request.user),
                 )
 
-            return _gated(request, lambda access: view(request, access, **kwargs), open_gate)
+            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
 
         wrapped.gated = True
         return wrapped
@@ -126,7 +107,7 @@ def _object_view(model, find, label: str, purpose: str):
                 )
                 return access, obj
 
-            return _gated(request, lambda opened: view(request, *opened), open_gate)
+            return run_gated(request, lambda opened: view(request, *opened), open_gate)
 
         wrapped.gated = True
         return wrapped

@@ -16,7 +16,6 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,14 +24,12 @@ from access.gate import (
     SAFE_METHODS,
     AccessDenied,
     Action,
-    AuditUnavailable,
     Outcome,
-    audit_unavailable_response,
     client_view,
-    denied_response,
     gate_client,
     record,
     record_list,
+    run_gated,
 )
 from accounts.models import Role
 from clients.categories import Selection
@@ -78,22 +75,6 @@ def _refuse_unseen(request, *, action: str, client_id, request_id) -> AccessDeni
     return AccessDenied(client_id=None)
 
 
-def _gated(request, view, open_gate):
-    """Run the gate and then the view with what it opened, in one transaction; a refusal keeps its denied row."""
-    denied = None
-    try:
-        with transaction.atomic():
-            try:
-                opened = open_gate()
-            except AccessDenied as exc:
-                denied = exc  # caught inside the block, so the denied row commits
-            else:
-                return view(opened)
-    except AuditUnavailable:
-        return audit_unavailable_response(request)
-    return denied_response(request, denied)
-
-
 def request_view(
     action: str = Action.VIEW,
     *,
@@ -132,7 +113,7 @@ def request_view(
                 )
                 return access, found
 
-            return _gated(request, lambda opened: view(request, *opened, **kwargs), open_gate)
+            return run_gated(request, lambda opened: view(request, *opened, **kwargs), open_gate)
 
         wrapped.gated = True
         return wrapped
@@ -153,7 +134,7 @@ def decider_client_view(*, action: str = Action.VIEW, post_action: str = Action.
                     request, client_id, action=act, purpose=purpose, team_manager_only=not _is_iso(request.user)
                 )
 
-            return _gated(request, lambda access: view(request, access, **kwargs), open_gate)
+            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
 
         wrapped.gated = True
         return wrapped
