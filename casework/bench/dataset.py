@@ -19,7 +19,7 @@ import hashlib
 import json
 import random
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
@@ -35,6 +35,7 @@ from breaches.deadlines import CLOCK as BREACH_CLOCK
 from breaches.deadlines import threshold_key
 from breaches.models import BreachReport, Status
 from clients.categories import CATEGORIES, Level, Selection
+from clients.models import Alert as ClientAlert
 from clients.models import (
     Assignment,
     CaseNote,
@@ -42,10 +43,13 @@ from clients.models import (
     ClientGroupObjectPermission,
     ClientUserObjectPermission,
     InformationEntry,
+    TimelineEvent,
 )
 from clients.services import manager_group
 from consent.models import ConsentRecord, Partner, PrivacyNotice, Purpose
 from deadlines.models import Alert
+from rights.calendar import response_due
+from rights.models import SubjectAccessRequest
 from sharing.models import DataSharingAgreement, Disclosure, PurposeTemplate, Referral
 from sharing.snapshot import canonical
 
@@ -55,6 +59,10 @@ ENTRIES_PER_CLIENT = 3
 NOTES_PER_CLIENT = 2
 ALERTING_FRACTION = 0.05
 YEARS = 5
+# A quarter of the closed cases closed more than RETENTION_YEARS ago: a fifth of all clients
+# past a retention period of six years from closure.
+RETENTION_YEARS = 6
+PAST_RETENTION_OF_CLOSED = 0.25
 ALL_KEYS = [category.key for category in CATEGORIES]
 # The 12-category selection the share decision is measured with: everything but risk to staff.
 SHARE_KEYS = ALL_KEYS[:12]
@@ -155,14 +163,53 @@ class Sizes:
     consents: int = 50_000
     referrals: int = 20_000
     breaches: int = 20_000
+    alerts: int = 10_000
+    agreements: int = 2_000
+    sars: int = 5_000
+    # What the measurements themselves add: rows imported, clients anonymised.
+    import_rows: int = 10_000
+    anonymise: int = 1_000
+    # The subject access client: notes, disclosures and audit rows about them. Not scaled:
+    # it is one client's record, whatever the size of the organisation.
+    sar_notes: int = 2_000
+    sar_disclosures: int = 200
+    sar_access: int = 5_000
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(clients=1_000, staff=30, teams=4, audit_events=20_000, consents=500, referrals=200, breaches=200)
+        return cls(
+            clients=1_000,
+            staff=30,
+            teams=4,
+            audit_events=20_000,
+            consents=500,
+            referrals=200,
+            breaches=200,
+            alerts=100,
+            agreements=20,
+            sars=50,
+            import_rows=20,
+            anonymise=4,
+            sar_notes=40,
+            sar_disclosures=5,
+            sar_access=100,
+        )
 
     def scaled(self, factor: float) -> Sizes:
-        """Every size that grows with time multiplied by `factor`; staff and teams stay."""
-        grow = ("clients", "audit_events", "consents", "referrals", "breaches")
+        """Every size that grows with time multiplied by `factor`; staff, teams and the
+        subject access client stay."""
+        grow = (
+            "clients",
+            "audit_events",
+            "consents",
+            "referrals",
+            "breaches",
+            "alerts",
+            "agreements",
+            "sars",
+            "import_rows",
+            "anonymise",
+        )
         values = {
             name: max(1, round(value * factor)) if name in grow else value for name, value in asdict(self).items()
         }
@@ -180,6 +227,30 @@ class Focus:
     purpose: Purpose
     selection: Selection
     reasons: dict[str, str]
+    # The open client with a long story (2,000 notes, 200 disclosures, 5,000 audit rows),
+    # on the same caseworker's caseload: the timeline and the subject access pack.
+    sar_client: Client
+    # An information security officer: subject access packs, retention, reports.
+    iso: User
+
+
+# "Add a client" with these details finds the records planted by Builder._clients.
+DUPLICATE_CANDIDATE = {
+    "first_name": "William",
+    "last_name": "Fairweather",
+    "date_of_birth": datetime(1984, 3, 14).date(),
+    "nhs_number": "943 476 5919",
+}
+# (first, last, same date of birth?, same NHS number?) of the planted records: the first
+# three are near the candidate's name, the last three differ in name, date or both.
+PLANTED = [
+    ("Bill", "Fairweather", True, False),
+    ("Fairweather", "William", True, False),
+    ("Wiliam", "Fairweathr", True, False),
+    ("William", "Fairweather", False, False),
+    ("Jane", "Fairweather", True, False),
+    ("Ruth", "Okafor", False, True),
+]
 
 
 @dataclass
@@ -218,6 +289,8 @@ def copy_rows(model: type[models.Model], fields: list[str], rows) -> int:
     extra_names, extra_values = _default_columns(model, fields)
     qn = connection.ops.quote_name
     columns = [meta.get_field(name).column for name in fields] + [meta.get_field(n).column for n in extra_names]
+    if connection.vendor != "postgresql":
+        return _insert_rows(meta.db_table, columns, (row + extra_values for row in rows))
     sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
     count = 0
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
@@ -225,6 +298,36 @@ def copy_rows(model: type[models.Model], fields: list[str], rows) -> int:
             copy.write_row(row + extra_values)
             count += 1
     return count
+
+
+def _sqlite_value(value):
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def _insert_rows(table: str, columns: list[str], rows, chunk: int = 2000) -> int:
+    """The embedded benchmark's stand-in for COPY (SQLite): executemany in chunks."""
+    qn = connection.ops.quote_name
+    names, marks = ", ".join(qn(c) for c in columns), ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})"  # noqa: S608 (our own table and column names)
+    count, batch = 0, []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(tuple(_sqlite_value(v) for v in row))
+            if len(batch) == chunk:
+                cursor.executemany(sql, batch)
+                count, batch = count + len(batch), []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _morning(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
 
 
 def _next_id(model: type[models.Model]) -> int:
@@ -258,11 +361,15 @@ class Builder:
         if Client.objects.exists():
             raise RuntimeError("The benchmark builds its own data: run it on an empty database.")
         with transaction.atomic():
+            self.timeline = []  # (client, at, kind, categories, summary, actor, object id)
             self._staff()
             self._sharing_setup()
             self._clients()
             self._consents()
             self._referrals()
+            self._client_alerts()
+            self._timeline()
+            self._sars()
             self._breaches()
             self._events()
             _reset_sequences(
@@ -281,13 +388,16 @@ class Builder:
                     BreachReport,
                     Alert,
                     AccessEvent,
+                    ClientAlert,
+                    TimelineEvent,
+                    SubjectAccessRequest,
                 ]
             )
             focus = self._focus()
         self._seal()
         self.say("VACUUM ANALYZE …")
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         return Built(sizes=self.sizes, focus=focus, counts=dict(self.counts))
 
     # Staff and teams: a few hundred rows, through the ORM in bulk.
@@ -373,9 +483,35 @@ class Builder:
             for n, partner in enumerate(self.partners, 1)
         )
         self.agreement_of = {a.partner_id: a.pk for a in agreements}
+        # More agreements, with the other partners (the focus partner keeps its one): some
+        # ended, a fifth ending within the lead times, the rest later or open-ended.
+        today = self.now.date()
+        more = []
+        for n in range(max(0, self.sizes.agreements - len(agreements))):
+            roll = self.rng.random()
+            if roll < 0.1:
+                ends = today - timedelta(days=self.rng.randrange(1, 700))
+            elif roll < 0.3:
+                ends = today + timedelta(days=self.rng.randrange(1, 91))
+            elif roll < 0.8:
+                ends = today + timedelta(days=self.rng.randrange(91, 3 * 365))
+            else:
+                ends = None
+            more.append(
+                DataSharingAgreement(
+                    partner=self.partners[1 + n % (len(self.partners) - 1)],
+                    reference=f"DSA-BENCH-X{n:05d}",
+                    selection=everything,
+                    starts_on=today - timedelta(days=4 * 365),
+                    ends_on=ends,
+                )
+            )
+        agreements += DataSharingAgreement.objects.bulk_create(more, batch_size=1000)
+        self.counts["agreements"] = len(agreements)
         through = DataSharingAgreement.purposes.through
         through.objects.bulk_create(
-            through(datasharingagreement_id=a.pk, purpose_id=p.pk) for a in agreements for p in self.purposes
+            (through(datasharingagreement_id=a.pk, purpose_id=p.pk) for a in agreements for p in self.purposes),
+            batch_size=2000,
         )
         for purpose in self.purposes:
             PurposeTemplate.objects.get_or_create(
@@ -401,15 +537,38 @@ class Builder:
         rows = []
         today = self.now.date()
         teams = [team.pk for team in self.teams]
+        self.past_retention = 0
+        planted = {k + 2: plant for k, plant in enumerate(PLANTED)} if n > len(PLANTED) + 2 else {}
         for i, client_id in enumerate(self.client_ids):
-            team_id = teams[i % len(teams)]
+            # The first is the focus client, the second the subject access client: one team, open.
+            team_id = teams[0] if i < 2 else teams[i % len(teams)]
             self.client_team[client_id] = team_id
-            is_open = i == 0 or rng.random() < OPEN_FRACTION  # the first one is the focus client
+            is_open = i < 2 or rng.random() < OPEN_FRACTION
             opened = today - timedelta(days=rng.randrange(30, YEARS * 365))
             closed = None if is_open else opened + timedelta(days=rng.randrange(1, max(2, (today - opened).days)))
+            if not is_open and rng.random() < PAST_RETENTION_OF_CLOSED:
+                # Closed more than six years ago (and opened before that).
+                past = RETENTION_YEARS * 365 + 1
+                closed = today - timedelta(days=rng.randrange(past, past + 3 * 365))
+                opened = closed - timedelta(days=rng.randrange(30, 3 * 365))
+                self.past_retention += 1
             if is_open:
                 self.open_clients.append(client_id)
+            self.timeline.append((client_id, _morning(opened), "case_opened", "", "Case opened", None, None))
+            if closed:
+                self.timeline.append(
+                    (client_id, _morning(closed), "case_closed", "", "Case closed: moved on", None, None)
+                )
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            born = datetime(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28)).date()
+            nhs = f"9{client_id:09d}" if client_id % 2 else ""
+            nino = f"QQ{client_id:06d}C" if client_id % 3 == 0 else ""
+            if i in planted:
+                first, last, same_born, same_nhs = planted[i]
+                if same_born:
+                    born = DUPLICATE_CANDIDATE["date_of_birth"]
+                if same_nhs:
+                    nhs = DUPLICATE_CANDIDATE["nhs_number"].replace(" ", "")
             rows.append(
                 (
                     client_id,
@@ -417,7 +576,9 @@ class Builder:
                     team_id,
                     first,
                     last,
-                    datetime(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28)).date(),
+                    born,
+                    nhs,
+                    nino,
                     f"07700 9{client_id % 100000:05d}",
                     f"{rng.randrange(1, 200)} High Street, Bench Town",
                     "open" if is_open else "closed",
@@ -437,6 +598,8 @@ class Builder:
                 "first_name",
                 "last_name",
                 "date_of_birth",
+                "nhs_number",
+                "national_insurance_number",
                 "phone",
                 "address",
                 "status",
@@ -449,6 +612,7 @@ class Builder:
             rows,
         )
         self.counts["open_clients"] = len(self.open_clients)
+        self.counts["clients_past_retention"] = self.past_retention
         open_set = set(self.open_clients)
         gid = _next_id(ClientGroupObjectPermission)
         copy_rows(
@@ -465,7 +629,7 @@ class Builder:
         focus_caseworker = self.team_caseworkers[teams[0]][0]
         for i, c in enumerate(self.client_ids):
             team_id = self.client_team[c]
-            worker = focus_caseworker if i == 0 else rng.choice(self.team_caseworkers[team_id])
+            worker = focus_caseworker if i < 2 else rng.choice(self.team_caseworkers[team_id])
             manager = self.manager_of_team[team_id]
             started = today - timedelta(days=rng.randrange(1, YEARS * 365))
             if c in open_set:
@@ -496,7 +660,7 @@ class Builder:
         def entries():
             n_id = eid
             for i, c in enumerate(self.client_ids):
-                keys = ALL_KEYS if i == 0 else rng.sample(ALL_KEYS, ENTRIES_PER_CLIENT)
+                keys = ALL_KEYS if i < 2 else rng.sample(ALL_KEYS, ENTRIES_PER_CLIENT)
                 author = self.keyworker.get(c) or self.manager_of_team[self.client_team[c]]
                 for key in keys:
                     at = self._when(days_ago_max=YEARS * 365)
@@ -516,7 +680,8 @@ class Builder:
             n_id = nid
             for i, c in enumerate(self.client_ids):
                 author = self.keyworker.get(c) or self.manager_of_team[self.client_team[c]]
-                for _ in range(20 if i == 0 else NOTES_PER_CLIENT):
+                count = 20 if i == 0 else self.sizes.sar_notes if i == 1 else NOTES_PER_CLIENT
+                for _ in range(count):
                     at = self._when(days_ago_max=YEARS * 365)
                     key = rng.choice(ALL_KEYS)
                     text = "Met the client at the drop-in; talked through housing options and next steps. " * 2
@@ -534,6 +699,19 @@ class Builder:
             notes(),
         )
 
+    def _review_dates(self, given: datetime):
+        """A consent's review date (a sixth overdue, a sixth within the review window, the rest
+        later) and, for one in ten, an expiry date around now."""
+        today, roll = self.now.date(), self.rng.random()
+        if roll < 0.15:
+            review = today - timedelta(days=self.rng.randrange(1, 120))
+        elif roll < 0.3:
+            review = today + timedelta(days=self.rng.randrange(0, 30))
+        else:
+            review = today + timedelta(days=self.rng.randrange(31, 365))
+        expires = today + timedelta(days=self.rng.randrange(-60, 400)) if self.rng.random() < 0.1 else None
+        return max(review, given.date()), expires
+
     def _consents(self) -> None:
         n = self.sizes.consents
         self.say(f"Consents: {n:,} …")
@@ -545,15 +723,19 @@ class Builder:
         pool_open, pool_all = self.open_clients[1:] or self.open_clients, self.client_ids
         for i in range(n):
             consent_id = first_id + i
-            client = rng.choice(pool_open if rng.random() < 0.7 else pool_all)
+            # The first is the subject access client's, in force (their referrals rely on it).
+            client = self.client_ids[1] if i == 0 else rng.choice(pool_open if rng.random() < 0.7 else pool_all)
             partner = rng.choice(self.partners)
             purpose = rng.choice(self.purposes)
             keys = rng.sample(ALL_KEYS, rng.randrange(2, 8))
             selection = _json({k: rng.choice(("summary", "detail")) for k in keys})
             given = self._when(days_ago_max=3 * 365)
             withdrawn = given + timedelta(days=rng.randrange(1, 200)) if rng.random() < 0.1 else None
-            if withdrawn and withdrawn >= self.now:
+            if (withdrawn and withdrawn >= self.now) or i == 0:
                 withdrawn = None
+            review_due, expires_on = self._review_dates(given)
+            if i == 0:
+                expires_on = None
             manager = self.manager_of_team[self.client_team[client]]
             worker = self.keyworker.get(client) or manager
             rows.append(
@@ -570,7 +752,12 @@ class Builder:
                     withdrawn,
                     "phone" if withdrawn else "",
                     manager if withdrawn else None,
+                    review_due,
+                    expires_on,
                 )
+            )
+            self.timeline.append(
+                (client, given, "consent_recorded", f",{','.join(keys)},", "Consent recorded", worker, consent_id)
             )
             partner_links.append((consent_id, partner.pk))
             purpose_links.append((consent_id, purpose.pk))
@@ -591,6 +778,8 @@ class Builder:
                 "withdrawn_at",
                 "withdrawal_method",
                 "withdrawn_by_id",
+                "review_due",
+                "expires_on",
             ],
             rows,
         )
@@ -615,7 +804,9 @@ class Builder:
         did, rid = _next_id(Disclosure), _next_id(Referral)
         disclosures, referrals = [], []
         for i in range(n):
-            consent_id, client, partner, purpose, selection, given = self.consents[i % len(self.consents)]
+            # The first ones are the subject access client's (the first consent is theirs).
+            pick = 0 if i < self.sizes.sar_disclosures else i % len(self.consents)
+            consent_id, client, partner, purpose, selection, given = self.consents[pick]
             at = min(self.now - timedelta(hours=1), given + timedelta(days=rng.randrange(0, 60)))
             worker = self.keyworker.get(client) or self.manager_of_team[self.client_team[client]]
             reference = f"D-BENCH-{did + i:08d}"
@@ -653,6 +844,10 @@ class Builder:
                 )
             )
             referrals.append((rid + i, client, partner.pk, purpose.pk, selection, "sent", worker, at, at, did + i))
+            cats = ",".join(json.loads(selection))
+            self.timeline.append(
+                (client, at, "referral_sent", f",{cats},", f"Referral sent to {partner.name}", worker, rid + i)
+            )
         self.counts["disclosures"] = copy_rows(
             Disclosure,
             [
@@ -690,6 +885,118 @@ class Builder:
                 "disclosure_id",
             ],
             referrals,
+        )
+
+    def _client_alerts(self) -> None:
+        """Alerts on open clients (a tenth of them ended); the focus and subject access clients have three each."""
+        n = self.sizes.alerts
+        self.say(f"Client alerts: {n:,} …")
+        rng = self.rng
+        kinds = [kind for kind, _ in ClientAlert.Kind.choices]
+        first_id = _next_id(ClientAlert)
+        rows = []
+        special = [c for c in self.client_ids[:2] for _ in range(3)]
+        others = self.open_clients[2:] or self.open_clients
+        for k in range(n):
+            client = special[k] if k < len(special) else rng.choice(others)
+            kind = kinds[k % 3] if k < len(special) else rng.choice(kinds)
+            raised = self._when(days_ago_max=2 * 365)
+            ended = k % 3 == 2 if k < len(special) else rng.random() < 0.1
+            worker = self.keyworker.get(client) or self.manager_of_team[self.client_team[client]]
+            text = "Has been aggressive to staff when drinking; meet in the office with a colleague."
+            rows.append(
+                (
+                    first_id + k,
+                    client,
+                    kind,
+                    text,
+                    worker,
+                    raised,
+                    (raised + timedelta(days=180)).date(),
+                    worker if ended else None,
+                    raised + timedelta(days=30) if ended else None,
+                    "No longer needed after review." if ended else "",
+                )
+            )
+            self.timeline.append((client, raised, "alert_raised", "", "Alert raised", worker, first_id + k))
+        self.counts["client_alerts"] = copy_rows(
+            ClientAlert,
+            [
+                "id",
+                "client_id",
+                "kind",
+                "text",
+                "raised_by_id",
+                "raised_at",
+                "review_by",
+                "ended_by_id",
+                "ended_at",
+                "end_reason",
+            ],
+            rows,
+        )
+
+    def _timeline(self) -> None:
+        """The key events collected while building (cases opened and closed, consents, referrals, alerts)."""
+        self.say(f"Timeline events: {len(self.timeline):,} …")
+        first_id = _next_id(TimelineEvent)
+        self.counts["timeline_events"] = copy_rows(
+            TimelineEvent,
+            ["id", "client_id", "at", "kind", "categories", "summary", "actor_id", "object_type", "object_id"],
+            (
+                (first_id + k, c, at, kind, cats, summary, actor, "bench" if obj else "", obj)
+                for k, (c, at, kind, cats, summary, actor, obj) in enumerate(self.timeline)
+            ),
+        )
+        self.timeline = []
+
+    def _sars(self) -> None:
+        """Subject access requests: most answered long ago, those of the last two months open."""
+        n = self.sizes.sars
+        self.say(f"Subject access requests: {n:,} …")
+        rng = self.rng
+        first_id = _next_id(SubjectAccessRequest)
+        today = self.now.date()
+        rows = []
+        for k in range(n):
+            client = rng.choice(self.client_ids)
+            received = today - timedelta(days=rng.randrange(0, 3 * 365))
+            due = response_due(received)
+            is_open = (today - received).days < 60 and rng.random() < 0.7
+            logger = self.manager_of_team[self.client_team[client]]
+            rows.append(
+                (
+                    first_id + k,
+                    f"SAR-BENCH-{first_id + k:06d}",
+                    client,
+                    "client",
+                    "known_in_person",
+                    "Everything you hold about me, and who you shared it with.",
+                    received,
+                    due,
+                    "open" if is_open else "completed",
+                    None if is_open else min(due, received + timedelta(days=rng.randrange(5, 30))),
+                    logger,
+                    _morning(received),
+                )
+            )
+        self.counts["subject_access_requests"] = copy_rows(
+            SubjectAccessRequest,
+            [
+                "id",
+                "reference",
+                "client_id",
+                "requester",
+                "verification",
+                "asked_for",
+                "received_on",
+                "due_on",
+                "status",
+                "completed_on",
+                "logged_by_id",
+                "logged_at",
+            ],
+            rows,
         )
 
     def _breaches(self) -> None:
@@ -783,12 +1090,20 @@ class Builder:
         empty = "[]"
         sessions = [hashlib.sha256(str(k).encode()).hexdigest() for k in range(500)]
         staff, clients = self.staff_ids, self.client_ids
+        # Every stride-th row is someone opening the subject access client's record.
+        sar_client, stride = self.client_ids[1], max(1, n // max(1, self.sizes.sar_access))
 
         def rows():
             rand = rng.random
             for i in range(n):
                 at = start + step * i
                 roll = rand()
+                if i % stride == 0 and i // stride < self.sizes.sar_access:
+                    actor = staff[int(rand() * len(staff))]
+                    ip, session = f"10.0.{actor % 250}.{actor % 200 + 1}", sessions[actor % len(sessions)]
+                    yield (first_id + i, at, actor, "view", "allowed", sar_client, "", "", all_categories, "", "",
+                           "", False, "", "", ip, session)  # fmt: skip
+                    continue
                 actor = staff[int(rand() * len(staff))]
                 session = sessions[actor % len(sessions)]
                 ip = f"10.0.{actor % 250}.{actor % 200 + 1}"
@@ -886,7 +1201,9 @@ class Builder:
             consent.partners.add(partner)
             consent.purposes.add(purpose)
         reasons = {key: "Needed so the service can plan safe support." for key in SHARE_KEYS if key in SENSITIVE_KEYS}
-        return Focus(caseworker, manager, client, partner, purpose, selection, reasons)
+        sar_client = Client.objects.select_related("team").get(pk=self.client_ids[1])
+        iso = User.objects.filter(role=Role.INFORMATION_SECURITY_OFFICER).order_by("pk").first()
+        return Focus(caseworker, manager, client, partner, purpose, selection, reasons, sar_client, iso)
 
     def _seal(self) -> None:
         """Seal the audit log as the periodic task would have, leaving `seal_tail` rows for the benchmark."""

@@ -57,6 +57,8 @@ def free_port() -> int:
 def database_url() -> str:
     """The URL of the database this process is using (the test database under pytest)."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
     credentials = quote(db.get("USER") or "", safe="")
     if db.get("PASSWORD"):
         credentials += ":" + quote(db["PASSWORD"], safe="")
@@ -69,8 +71,10 @@ def database_url() -> str:
 class Gunicorn:
     """gunicorn on a free 127.0.0.1 port; a context manager that always stops it."""
 
-    def __init__(self, *, workers: int = 2, log_path: Path):
+    def __init__(self, *, workers: int = 2, log_path: Path, threads: int = 1, env: dict | None = None):
         self.workers = workers
+        self.threads = threads
+        self.extra_env = env or {}
         self.port = free_port()
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -93,6 +97,7 @@ class Gunicorn:
                 "AUDIT_SEAL_FILE": str(settings.AUDIT_SEAL_FILE),
             }
         )
+        env.update(self.extra_env)
         return env
 
     def __enter__(self) -> Gunicorn:
@@ -105,6 +110,8 @@ class Gunicorn:
             str(self.workers),
             "--bind",
             f"127.0.0.1:{self.port}",
+            "--threads",
+            str(self.threads),
             "--backlog",
             "256",
             "--log-level",
@@ -146,6 +153,8 @@ class Gunicorn:
 
 def _wait_for_sessions_to_end(timeout: float = 10) -> None:
     """Until the workers' database sessions are gone (a test database can then be dropped)."""
+    if connection.vendor != "postgresql":
+        return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
@@ -244,3 +253,64 @@ def run_load(
         concurrency=concurrency,
         workers=workers,
     )
+
+
+def probe_during(
+    work, *, path: str, cookie: str, log_path: Path, workers: int = 2, pause: float = 0.1, quiet_requests: int = 50
+) -> dict:
+    """Run `work()` while one simulated person asks for `path` every `pause` seconds over HTTP.
+
+    gunicorn (production settings, as in `run_load`) serves the page; the page's p95 is
+    taken first with nothing else running (`quiet_requests` requests), then for as long as
+    `work` runs. Returns the figures as a dict (milliseconds).
+    """
+    headers = _proxy_headers() | {"Cookie": cookie, "Connection": "keep-alive"}
+    with Gunicorn(workers=workers, log_path=log_path) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+
+        def get() -> tuple[bool, float]:
+            nonlocal conn
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.will_close:
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                ok = False
+            return ok, (time.perf_counter() - start) * 1000
+
+        for _ in range(10):  # warm-up: each worker's first page
+            get()
+        quiet = []
+        for _ in range(quiet_requests):
+            quiet.append(get()[1])
+            time.sleep(pause)
+        during, errors, stop = [], 0, threading.Event()
+
+        def ask():
+            nonlocal errors
+            while not stop.is_set():
+                ok, ms = get()
+                during.append(ms)
+                errors += not ok
+                stop.wait(pause)
+
+        thread = threading.Thread(target=ask, daemon=True)
+        thread.start()
+        try:
+            work()
+        finally:
+            stop.set()
+            thread.join()
+            conn.close()
+    return {
+        "page_p95_ms_quiet": round(percentile(quiet, 0.95), 2),
+        "page_p95_ms_during": round(percentile(during, 0.95), 2) if during else None,
+        "page_requests_during": len(during),
+        "page_errors_during": errors,
+    }

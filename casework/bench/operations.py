@@ -9,27 +9,46 @@ that a change in machine load falls on both alike.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import gc
 import math
+import os
+import random
 import statistics
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
 
-from django.db import connection
+from django.core.files import File
+from django.db import connection, transaction
 from django.test import Client as TestClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.audit import seal_audit, verify_audit
+from clients.duplicates import possible_duplicates
+from clients.models import Client
+from deadlines.models import OutboxEmail
 from deadlines.services import deadlines_sweep
-from sharing.models import Referral
+from imports.models import ClientImport
+from imports.services import import_check, import_confirm, import_run
+from rights.calendar import response_due
+from rights.models import SarPack, SubjectAccessRequest
+from rights.services import client_anonymise, sar_pack_compile
+from sharing.models import Disclosure, Referral
 from sharing.selectors import decide_referral
+from sharing.services import transmission_basis_problem
 
-from .dataset import SHARE_KEYS, Built
+from .dataset import ALL_KEYS, DUPLICATE_CANDIDATE, FIRST_NAMES, LAST_NAMES, PLANTED, RETENTION_YEARS, SHARE_KEYS, Built
 
 
 class BenchError(Exception):
@@ -48,11 +67,33 @@ class Plan:
     verifies: int = 3
     seal_batches: int = 10
     seal_batch_rows: int = 10_000
+    rechecks: int = 500
+    packs: int = 3
+    retention_lists: int = 10
+    reports: int = 100
+    anonymise_batch: int = 100
+    # One more pack under tracemalloc (Python's own peak), besides the resident peak of every run.
+    pack_tracemalloc: bool = True
     warmup: int = 20
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(pages=40, decisions=200, sends=10, pdfs=5, sweeps=10, verifies=2, seal_batch_rows=500, warmup=5)
+        return cls(
+            pages=30,
+            decisions=200,
+            sends=10,
+            pdfs=5,
+            sweeps=10,
+            verifies=2,
+            seal_batch_rows=500,
+            rechecks=50,
+            packs=1,
+            retention_lists=3,
+            reports=10,
+            anonymise_batch=5,
+            pack_tracemalloc=False,
+            warmup=5,
+        )
 
     @property
     def seal_tail(self) -> int:
@@ -67,9 +108,12 @@ class Result:
     queries: int
     peak_mb: float
     samples: int
+    # Whatever else the operation reports (rows per second, the resident-memory peak, sizes).
+    extra: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        return {"p50_ms": self.p50_ms, "p95_ms": self.p95_ms, "queries": self.queries, "peak_mb": self.peak_mb}
+        figures = {"p50_ms": self.p50_ms, "p95_ms": self.p95_ms, "queries": self.queries, "peak_mb": self.peak_mb}
+        return figures | ({"extra": self.extra} if self.extra else {})
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -115,6 +159,61 @@ def measure(run: Callable[[], object], *, samples: int, warmup: int) -> Result:
     return Result(p50, p95, count_queries(run), peak_mb(run), samples)
 
 
+class QueryCounter:
+    """Counts this thread's queries without keeping them (for one-off operations of many
+    thousands of queries, where CaptureQueriesContext would cost time and memory)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def counting_queries():
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        yield counter
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class ResidentPeak:
+    """The process's resident memory, sampled every 20 ms in a thread: its peak above the
+    level when sampling started, in MB. Costs the measured work nothing measurable
+    (unlike tracemalloc), and includes memory that C libraries (WeasyPrint's) allocate."""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.start = self.peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ResidentPeak:
+        self.start = self.peak = _resident_bytes()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, _resident_bytes())
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _resident_bytes())
+
+    @property
+    def mb(self) -> float:
+        return round((self.peak - self.start) / 2**20, 1)
+
+
 def _expect(response, status: int, what: str):
     if response.status_code != status:
         raise BenchError(f"{what}: expected HTTP {status}, got {response.status_code}")
@@ -145,6 +244,11 @@ class Bench:
         self.cpu_ratio: float | None = None
         self.caseworker = signed_in(self.focus.caseworker)
         self.manager = signed_in(self.focus.manager)
+        self.iso = signed_in(self.focus.iso)
+        self.tmp = Path(seal_file).parent
+        self.step_seconds: dict[str, float] = {}
+        self.load: list[float] = []  # the 1-minute load average as each step starts
+        self.http_probe = None  # set by the command: a function that measures a page over HTTP meanwhile
 
     def say(self, text: str) -> None:
         if self.stdout is not None:
@@ -158,12 +262,22 @@ class Bench:
             ("client_page", self.client_pages),
             ("caseload_page", self.caseload),
             ("decide_share", self.decide_share),
+            ("timeline_page", self.timeline),
+            ("duplicate_check", self.duplicate_check),
             ("referral_send", self.referral_send),
             ("referral_pdf", self.referral_pdf),
-            ("breach_sweep", self.breach_sweep),
+            ("transmission_recheck", self.transmission_recheck),
+            ("deadlines_sweep", self.deadlines_sweep),
+            ("reports_page", self.reports_page),
+            ("sar_pack", self.sar_pack),
+            ("import_clients", self.import_clients),
+            ("retention", self.retention),
         ]:
-            self.say(f"Measuring {name} …")
+            began = time.monotonic()
+            self.load.append(round(os.getloadavg()[0], 2))
+            self.say(f"Measuring {name} … (load average {self.load[-1]})")
             step()
+            self.step_seconds[name] = round(time.monotonic() - began, 1)
         return self.results
 
     # --- Pages -------------------------------------------------------------------------------
@@ -268,8 +382,247 @@ class Bench:
 
     # --- Background work -----------------------------------------------------------------------
 
-    def breach_sweep(self) -> None:
-        self.results["breach_sweep"] = measure(deadlines_sweep, samples=self.plan.sweeps, warmup=3)
+    def deadlines_sweep(self) -> None:
+        """Every registered clock. The first sweep catches up with the dataset (it raises every
+        review and agreement threshold already due, and queues their e-mails); the worker is
+        then taken to have sent them, and the steady sweeps, what beat runs every few minutes,
+        are timed."""
+        started = time.perf_counter_ns()
+        with counting_queries() as counter:
+            summary = deadlines_sweep()
+        first = round((time.perf_counter_ns() - started) / 1e6, 3)
+        raised = sum(summary["clocks"].values())
+        self.results["deadlines_sweep_first"] = Result(
+            first,
+            first,
+            counter.count,
+            0.0,
+            1,
+            extra={"objects_with_new_alerts": raised, "to_send": summary["to_send"]},
+        )
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).update(
+            status=OutboxEmail.Status.SENT, sent_at=timezone.now()
+        )
+        self.results["deadlines_sweep"] = measure(deadlines_sweep, samples=self.plan.sweeps, warmup=3)
+
+    # --- Round two: the timeline, duplicates, transmission, reports ------------------------------
+
+    def timeline(self) -> None:
+        """The subject access client's record page (2,000 notes): the newest page, and a filtered page 2."""
+        url = reverse("clients:record", args=[self.focus.sar_client.pk])
+        filtered = f"{url}?{urlencode({'category': TIMELINE_CATEGORY, 'page': 2})}"
+        for key, target in (("timeline_page", url), ("timeline_page_filtered", filtered)):
+            self.results[key] = measure(
+                lambda target=target, key=key: _expect(self.caseworker.get(target, secure=True), 200, key),
+                samples=self.plan.pages,
+                warmup=self.plan.warmup,
+            )
+
+    def duplicate_check(self) -> None:
+        """ "Add a client" with details that match planted records: the page POST (which shows the
+        matches and writes only its audit row) and the check alone."""
+        url = reverse("clients:create")
+        born = DUPLICATE_CANDIDATE["date_of_birth"]
+        data = {
+            "team": self.focus.client.team_id,
+            "first_name": DUPLICATE_CANDIDATE["first_name"],
+            "last_name": DUPLICATE_CANDIDATE["last_name"],
+            "date_of_birth": born.isoformat(),
+            "nhs_number": DUPLICATE_CANDIDATE["nhs_number"],
+            "opened_on": timezone.localdate().isoformat(),
+        }
+        expected = PLANTED_MATCHES if self.built.sizes.clients > len(PLANTED) + 2 else 0
+
+        def check():
+            matches = possible_duplicates(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=born,
+                nhs_number=data["nhs_number"],
+            )
+            if len(matches) < expected:
+                raise BenchError(f"duplicate check: expected {expected} planted matches, found {len(matches)}")
+
+        def page():
+            response = _expect(self.caseworker.post(url, data, secure=True), 200, "duplicate check")
+            if expected and b"Fairweather" not in response.content:
+                raise BenchError("duplicate check: the page shows no possible match")
+
+        check()
+        self.results["duplicate_check"] = measure(page, samples=self.plan.pages, warmup=self.plan.warmup)
+        self.results["possible_duplicates"] = measure(check, samples=self.plan.pages, warmup=self.plan.warmup)
+
+    def transmission_recheck(self) -> None:
+        """What runs before a referral leaves (referral_transmit, transmission_send): the
+        disclosure read, its basis rows locked and re-checked, in one transaction."""
+        disclosure_id = Referral.objects.values_list("disclosure_id", flat=True).get(pk=self.sent_referral.pk)
+
+        def recheck():
+            with transaction.atomic():
+                disclosure = Disclosure.objects.select_related(
+                    "client", "partner", "purpose", "consent", "lawful_basis"
+                ).get(pk=disclosure_id)
+                problem = transmission_basis_problem(disclosure)
+            if problem:
+                raise BenchError(f"transmission re-check refused: {problem}")
+
+        self.results["transmission_recheck"] = measure(recheck, samples=self.plan.rechecks, warmup=self.plan.warmup)
+
+    def reports_page(self) -> None:
+        """The information security officer's reports page: the whole organisation, the last year."""
+        url = reverse("reports:page")
+        self.results["reports_page"] = measure(
+            lambda: _expect(self.iso.get(url, secure=True), 200, "reports page"),
+            samples=self.plan.reports,
+            warmup=min(5, self.plan.warmup),
+        )
+
+    # --- Round two: the subject access pack, imports, retention -----------------------------------
+
+    def sar_pack(self) -> None:
+        """Compile the subject access client's pack (PDF and archive), as the task does, one fresh
+        pack per run: timed runs (resident memory sampled meanwhile), then one run under tracemalloc."""
+        client = self.focus.sar_client
+        today = timezone.localdate()
+        sar = SubjectAccessRequest.objects.create(
+            reference="SAR-BENCH-FOCUS",
+            client=client,
+            requester=SubjectAccessRequest.Requester.CLIENT,
+            verification=SubjectAccessRequest.Verification.KNOWN_IN_PERSON,
+            asked_for="Everything you hold about me.",
+            received_on=today,
+            due_on=response_due(today),
+            logged_by=self.focus.iso,
+            logged_at=timezone.now(),
+        )
+
+        def compile_one():
+            pack = SarPack.objects.create(
+                sar=sar, client=client, requested_by=self.focus.iso, requested_at=timezone.now()
+            )
+            if not sar_pack_compile(pack_id=pack.pk):
+                raise BenchError("SAR pack: the compile did not claim its pack")
+            return SarPack.objects.get(pk=pack.pk)
+
+        times, rss = [], []
+        for _ in range(self.plan.packs):
+            gc.collect()
+            with ResidentPeak() as peak, counting_queries() as counter:
+                start = time.perf_counter_ns()
+                pack = compile_one()
+                times.append(time.perf_counter_ns() - start)
+            rss.append(peak.mb)
+            if pack.status != SarPack.Status.READY:
+                raise BenchError(f"SAR pack: {pack.status} {pack.error}")
+        p50, p95 = _ms(times)
+        from consent.evidence import private_storage
+
+        storage = private_storage()
+        self.results["sar_pack"] = Result(
+            p50,
+            p95,
+            counter.count,
+            peak_mb(compile_one) if self.plan.pack_tracemalloc else 0.0,
+            len(times),
+            extra={
+                "rss_peak_mb": max(rss),
+                "pdf_kb": round(storage.size(pack.pdf_name) / 1024),
+                "archive_kb": round(storage.size(pack.archive_name) / 1024),
+                "notes": self.built.sizes.sar_notes,
+                "disclosures": self.built.sizes.sar_disclosures,
+                "access_rows": self.built.sizes.sar_access,
+            },
+        )
+
+    def import_clients(self) -> None:
+        """A manager imports `import_rows` clients from CSV into their team: the dry run, then the
+        confirmed import run in-process (what the Celery task calls). Resident memory sampled."""
+        rows = self.built.sizes.import_rows
+        path = self.tmp / "import.csv"
+        _write_import_file(path, rows)
+        manager = self.focus.manager
+        team = self.focus.client.team
+        gc.collect()
+        with ResidentPeak() as dry_peak, counting_queries() as dry_queries, path.open("rb") as handle:
+            start = time.perf_counter_ns()
+            upload = File(handle, name="old-system.csv")
+            checked = import_check(actor=manager, team=team, upload=upload)
+            dry = time.perf_counter_ns() - start
+        if checked.rows_to_import < rows * 0.9:
+            raise BenchError(f"import: only {checked.rows_to_import} of {rows} rows would be imported")
+        import_confirm(actor=manager, client_import=checked)
+        gc.collect()
+        with ResidentPeak() as run_peak, counting_queries() as run_queries:
+            start = time.perf_counter_ns()
+            done = import_run(import_id=checked.pk)
+            run = time.perf_counter_ns() - start
+        if done is None or done.status != ClientImport.Status.DONE:
+            raise BenchError(f"import: {done and done.status} {done and done.error}")
+        for key, ns, peak, queries, extra in (
+            ("import_dry_run", dry, dry_peak, dry_queries, {"rows": rows, "to_import": checked.rows_to_import}),
+            ("import_confirmed", run, run_peak, run_queries, {"rows_imported": done.rows_imported}),
+        ):
+            ms = round(ns / 1e6, 3)
+            per_second = round((extra.get("rows") or extra.get("rows_imported")) / (ns / 1e9))
+            self.results[key] = Result(
+                ms, ms, queries.count, 0.0, 1, extra={**extra, "rows_per_s": per_second, "rss_peak_mb": peak.mb}
+            )
+
+    def retention(self) -> None:
+        """List the clients past retention (closed more than RETENTION_YEARS ago, not anonymised,
+        not under legal hold), then anonymise `anonymise` of them in batches, one transaction per
+        client (rights.services.client_anonymise), while the focus client's page is requested
+        over HTTP (when the command provides the probe)."""
+        cutoff = timezone.localdate() - dt.timedelta(days=RETENTION_YEARS * 365)
+
+        def past_retention() -> list[int]:
+            return list(
+                Client.objects.filter(
+                    status=Client.Status.CLOSED,
+                    closed_on__lt=cutoff,
+                    anonymised_at__isnull=True,
+                    legal_hold_since__isnull=True,
+                    merged_into__isnull=True,
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+
+        listed = past_retention()
+        result = measure(past_retention, samples=self.plan.retention_lists, warmup=1)
+        result.extra = {"clients_listed": len(listed)}
+        self.results["retention_list"] = result
+
+        chosen = listed[: self.built.sizes.anonymise]
+        actor, batch = self.focus.iso, self.plan.anonymise_batch
+        batch_times = []
+
+        def anonymise_all():
+            for start in range(0, len(chosen), batch):
+                began = time.perf_counter_ns()
+                for client in Client.objects.select_related("team").filter(pk__in=chosen[start : start + batch]):
+                    client_anonymise(actor=actor, client=client, reason="Past its retention period (bench)")
+                batch_times.append(time.perf_counter_ns() - began)
+
+        gc.collect()
+        probe = self.http_probe
+        with ResidentPeak() as peak, counting_queries() as counter:
+            start = time.perf_counter_ns()
+            during = probe(anonymise_all) if probe else (anonymise_all() or None)
+            total = time.perf_counter_ns() - start
+        ms = round(total / 1e6, 3)
+        p50, p95 = _ms(batch_times)
+        extra = {
+            "clients": len(chosen),
+            "batch": batch,
+            "batch_p50_ms": p50,
+            "batch_p95_ms": p95,
+            "clients_per_s": round(len(chosen) / (total / 1e9), 1),
+            "rss_peak_mb": peak.mb,
+        }
+        if during:
+            extra |= during
+        self.results["retention_anonymise"] = Result(ms, ms, counter.count, 0.0, 1, extra=extra)
 
     def seal(self) -> None:
         """Seal the dataset's unsealed tail, one batch per run: `seal_batches` timed, then one
@@ -291,3 +644,46 @@ class Bench:
             self.verified_rows = result.rows
 
         self.results["verify_audit"] = measure(verify, samples=self.plan.verifies, warmup=0)
+
+
+# The timeline filter measured: one data category, its second page.
+TIMELINE_CATEGORY = ALL_KEYS[2]
+# Planted records "Add a client" must find: close names on the same date of birth, and the same NHS number.
+PLANTED_MATCHES = sum(1 for _, _, same_born, same_nhs in PLANTED if same_nhs) + 3
+
+
+def _write_import_file(path: Path, rows: int) -> None:
+    """An old system's export: `rows` people, identity, contact, case opened and one information
+    entry each, dates written the UK way. Streamed to disk; none is someone already known."""
+    rng = random.Random(rows)
+    category = ALL_KEYS[2]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "First name",
+                "Surname",
+                "DOB",
+                "NHS number",
+                "Phone",
+                "Address",
+                "Date opened",
+                f"{category}_summary",
+                f"{category}_detail",
+            ]
+        )
+        for n in range(rows):
+            born = dt.date(1940 + rng.randrange(60), 1 + rng.randrange(12), 1 + rng.randrange(28))
+            writer.writerow(
+                [
+                    f"{rng.choice(FIRST_NAMES)}{n:05d}",  # unique names: no row is a close match
+                    rng.choice(LAST_NAMES),
+                    born.strftime("%d/%m/%Y"),
+                    f"8{n:09d}",
+                    f"07700 8{n % 100000:05d}",
+                    f"{rng.randrange(1, 300)} Station Road, Old Town",
+                    (dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(1500))).strftime("%d-%b-%Y"),
+                    "Sleeping rough since the spring.",
+                    "Left the family home after a breakdown; sofa-surfed, then slept rough near the station.",
+                ]
+            )

@@ -15,6 +15,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -25,21 +26,51 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from casework.bench.dataset import Builder, Sizes
-from casework.bench.http import run_load
+from casework.bench.embedded import EmbeddedPlan
+from casework.bench.embedded import run as run_embedded
+from casework.bench.http import probe_during, run_load
 from casework.bench.operations import Bench, Plan, signed_in
 
-SIZE_OPTIONS = ("clients", "staff", "teams", "audit_events", "consents", "referrals", "breaches")
+SIZE_OPTIONS = (
+    "clients",
+    "staff",
+    "teams",
+    "audit_events",
+    "consents",
+    "referrals",
+    "breaches",
+    "alerts",
+    "agreements",
+    "sars",
+    "import_rows",
+    "anonymise",
+    "sar_notes",
+    "sar_disclosures",
+    "sar_access",
+)
 
 # The order operations are listed in.
 ORDER = [
     "client_page",
     "client_page_ungated",
+    "timeline_page",
+    "timeline_page_filtered",
     "caseload_page",
     "caseload_page_manager",
+    "duplicate_check",
+    "possible_duplicates",
     "decide_share",
     "referral_send",
     "referral_pdf",
-    "breach_sweep",
+    "transmission_recheck",
+    "deadlines_sweep",
+    "deadlines_sweep_first",
+    "reports_page",
+    "sar_pack",
+    "retention_list",
+    "retention_anonymise",
+    "import_dry_run",
+    "import_confirmed",
     "seal_audit",
     "verify_audit",
 ]
@@ -62,8 +93,18 @@ class Command(BaseCommand):
         parser.add_argument("--http-seconds", type=float, metavar="S", help="For at most this long (30).")
         parser.add_argument("--http-concurrency", type=int, default=4, metavar="N")
         parser.add_argument("--http-workers", type=int, default=2, metavar="N", help="gunicorn workers (2).")
+        parser.add_argument(
+            "--embedded",
+            action="store_true",
+            help="The embedded default under a team's load: SQLite (set DATABASE_URL to a fresh file), "
+            "gunicorn, a Celery worker with beat, simulated staff. See casework/bench/embedded.py.",
+        )
+        parser.add_argument("--embedded-staff", type=int, metavar="N", help="Simulated staff (20).")
+        parser.add_argument("--embedded-seconds", type=float, metavar="S", help="For this long (60).")
 
     def handle(self, *args, **options):
+        if options["embedded"]:
+            return self._embedded(options)
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL (it loads data with COPY): set DATABASE_URL.")
         quick = options["quick"]
@@ -77,6 +118,7 @@ class Command(BaseCommand):
         # A small log (--scale, --audit-events) still leaves at least half of it sealed beforehand.
         plan.seal_batch_rows = max(1, min(plan.seal_batch_rows, sizes.audit_events // (2 * (plan.seal_batches + 2))))
         started = time.monotonic()
+        load_before = [round(x, 2) for x in os.getloadavg()]
         # WeasyPrint narrates every PDF and axes every sign-in; WhiteNoise misses the
         # collected static files the benchmark does not need.
         for name in ("weasyprint", "fontTools", "axes"):
@@ -107,6 +149,16 @@ class Command(BaseCommand):
                     raise CommandError(str(error)) from error
                 build_seconds = time.monotonic() - build_started
                 bench = Bench(built, plan, seal_file=seal_file, stdout=self.stdout)
+                if not options["no_http"]:
+                    # The retention batch runs while the caseworker's page is asked for over HTTP.
+                    cookie = bench.caseworker.cookies[settings.SESSION_COOKIE_NAME].value
+                    bench.http_probe = partial(
+                        probe_during,
+                        path=reverse("clients:record", args=[built.focus.client.pk]),
+                        cookie=f"{settings.SESSION_COOKIE_NAME}={cookie}",
+                        log_path=Path(tmp) / "gunicorn-probe.log",
+                        workers=options["http_workers"],
+                    )
                 results = bench.run()
                 http = None
                 if not options["no_http"]:
@@ -118,12 +170,62 @@ class Command(BaseCommand):
             "operations": {name: results[name].as_json() for name in ORDER if name in results},
             "ratios": {"client_page_gated_vs_ungated": bench.ratio},
             "http": http.as_json() if http else None,
+            "machine": {
+                "load_before": load_before,
+                "load_during": bench.load,
+                "load_after": [round(x, 2) for x in os.getloadavg()],
+                "build_seconds": round(build_seconds, 1),
+                "step_seconds": bench.step_seconds,
+            },
         }
         self.stdout.write("")
         self.stdout.write(self._table(report, results, http, bench, build_seconds))
-        self.stdout.write(f"\nTotal {time.monotonic() - started:.0f} s (dataset built in {build_seconds:.0f} s).")
+        machine = report["machine"]
+        self.stdout.write(
+            f"\nTotal {time.monotonic() - started:.0f} s (dataset built in {build_seconds:.0f} s). Load average "
+            f"(1, 5, 15 min) before {machine['load_before']}, after {machine['load_after']}; 1-minute as each "
+            f"step started: {machine['load_during']}."
+        )
+        self.stdout.write("Seconds per step: " + ", ".join(f"{k} {v}" for k, v in bench.step_seconds.items()))
         if options["json_path"]:
             Path(options["json_path"]).write_text(json.dumps(report, indent=2) + "\n")
+            self.stdout.write(f"Wrote {options['json_path']}")
+
+    def _embedded(self, options) -> None:
+        if connection.vendor != "sqlite":
+            raise CommandError("--embedded measures the SQLite default: set DATABASE_URL=sqlite:///<a fresh file>.")
+        plan = EmbeddedPlan.quick() if options["quick"] else EmbeddedPlan()
+        if options["embedded_staff"]:
+            plan.staff = options["embedded_staff"]
+        if options["embedded_seconds"]:
+            plan.seconds = options["embedded_seconds"]
+        if options["http_workers"] != 2:
+            plan.workers = options["http_workers"]
+        for name in ("weasyprint", "fontTools", "axes"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", message="No directory at")
+        started = time.monotonic()
+        call_command("migrate", interactive=False, verbosity=0)
+        with (
+            tempfile.TemporaryDirectory(prefix="casework-bench-embedded-") as tmp,
+            override_settings(
+                ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
+                AUDIT_SEAL_FILE=Path(tmp) / "audit-seals.log",
+                PRIVATE_STORAGE_ROOT=Path(tmp) / "private",
+                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            ),
+        ):
+            try:
+                report = run_embedded(plan=plan, tmp=Path(tmp), stdout=self.stdout)
+            except RuntimeError as error:
+                raise CommandError(
+                    f"{error}\n{_tail(Path(tmp) / 'gunicorn.log')}\n{_tail(Path(tmp) / 'celery.log')}"
+                ) from error
+        self.stdout.write("")
+        self.stdout.write(_embedded_table(report))
+        self.stdout.write(f"\nTotal {time.monotonic() - started:.0f} s.")
+        if options["json_path"]:
+            Path(options["json_path"]).write_text(json.dumps({"embedded": report}, indent=2) + "\n")
             self.stdout.write(f"Wrote {options['json_path']}")
 
     def _http(self, built, options, *, quick: bool, log_path: Path):
@@ -157,6 +259,15 @@ class Command(BaseCommand):
                 r = results[name]
                 lines.append(f"| {name} | {r.p50_ms} | {r.p95_ms} | {r.queries} | {r.peak_mb} | {r.samples} |")
         lines.append("")
+        for name in ORDER:
+            if name in results and results[name].extra:
+                lines.append(
+                    f"{name}: "
+                    + ", ".join(
+                        f"{k.replace('_', ' ')} {v:,}" if isinstance(v, int) else f"{k.replace('_', ' ')} {v}"
+                        for k, v in results[name].extra.items()
+                    )
+                )
         lines.append(
             f"client page gated / ungated: **{bench.ratio}** (median wall clock); "
             f"{bench.cpu_ratio} (this process's CPU time)"
@@ -178,6 +289,36 @@ class Command(BaseCommand):
                 f"({http.requests} requests in {http.seconds} s)"
             )
         return "\n".join(lines)
+
+
+def _embedded_table(report: dict) -> str:
+    human, saturation, writes = report["human"], report["saturation"], report["writes"]
+    lines = [
+        f"Embedded default: SQLite, gunicorn {report['server']['workers']} workers × {report['server']['threads']} "
+        f"threads, Celery worker and beat on {report['server']['broker']}; {report['staff']} staff for "
+        f"{human['seconds']} s (load average before {human['load_before']}, during {human['load_during']})",
+        "",
+        "| request | count | errors | p50 ms | p95 ms | statuses |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for kind, row in human["kinds"].items():
+        lines.append(
+            f"| {kind} | {row['requests']} | {row['errors']} | {row['p50_ms']} | {row['p95_ms']} | {row['statuses']} |"
+        )
+    lines += [
+        "",
+        f"{human['requests']} requests ({human['requests_per_s']}/s), {human['errors']} errors, "
+        f"{human['writes_per_s']} successful writes/s",
+        f"writes: {writes['notes_posted']} notes posted, {writes['note_rows']} rows; {writes['referrals_posted']} "
+        f"referrals sent, {writes['referral_rows']} rows; lost: {writes['lost']}",
+        f"transmissions: {report['transmissions']}; beat swept during the run: {report['beat_swept']}",
+        f"saturation ({saturation['clients']} clients, no pauses, {saturation['seconds']} s): "
+        f"{saturation['requests_per_s']} requests/s, {saturation['writes_per_s']} writes/s, "
+        f"{saturation['errors']} errors; record p95 "
+        f"{saturation['kinds'].get('record', {}).get('p95_ms')} ms, note POST p95 "
+        f"{saturation['kinds'].get('note_post', {}).get('p95_ms')} ms",
+    ]
+    return "\n".join(lines)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
