@@ -9,11 +9,14 @@ that a change in machine load falls on both alike.
 
 from __future__ import annotations
 
+import cProfile
 import csv
 import datetime as dt
 import gc
+import io
 import math
 import os
+import pstats
 import random
 import statistics
 import threading
@@ -28,7 +31,7 @@ from urllib.parse import urlencode
 from django.core.files import File
 from django.db import connection, transaction
 from django.test import Client as TestClient
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -247,8 +250,30 @@ class Bench:
         self.iso = signed_in(self.focus.iso)
         self.tmp = Path(seal_file).parent
         self.step_seconds: dict[str, float] = {}
+        self.profile_names: set[str] = set()  # operations to run once more under cProfile
+        self.profiles: dict[str, str] = {}
         self.load: list[float] = []  # the 1-minute load average as each step starts
         self.http_probe = None  # set by the command: a function that measures a page over HTTP meanwhile
+
+    def measure(self, key: str, run: Callable[[], object], *, samples: int, warmup: int) -> None:
+        self.results[key] = measure(run, samples=samples, warmup=warmup)
+        if key in self.profile_names:
+            self.profile(key, run)
+
+    def profile(self, key: str, run: Callable[[], object]) -> None:
+        """One more run under cProfile; its top entries (by cumulative and by own time) kept and printed."""
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            run()
+        finally:
+            profiler.disable()
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(PROFILE_ENTRIES)
+        stats.sort_stats("tottime").print_stats(PROFILE_ENTRIES)
+        self.profiles[key] = text.getvalue()
+        self.say(f"--- profile of {key} ---\n{self.profiles[key]}")
 
     def say(self, text: str) -> None:
         if self.stdout is not None:
@@ -310,6 +335,8 @@ class Bench:
             p50, p95 = _ms(times[name])
             key = "client_page" if name == "gated" else "client_page_ungated"
             self.results[key] = Result(p50, p95, count_queries(run), peak_mb(run), self.plan.pages)
+        if "client_page" in self.profile_names:
+            self.profile("client_page", gated)
         self.ratio = round(statistics.median(times["gated"]) / statistics.median(times["ungated"]), 3)
         # This process's CPU alone (PostgreSQL's is not in it): what the gate costs in Python,
         # and a figure that a busy machine disturbs far less than the wall clock.
@@ -318,7 +345,8 @@ class Bench:
     def caseload(self) -> None:
         url = reverse("clients:caseload")
         for key, client in (("caseload_page", self.caseworker), ("caseload_page_manager", self.manager)):
-            self.results[key] = measure(
+            self.measure(
+                key,
                 lambda client=client, key=key: _expect(client.get(url, secure=True), 200, key),
                 samples=self.plan.pages,
                 warmup=self.plan.warmup,
@@ -340,7 +368,7 @@ class Bench:
             if not decision.allowed:
                 raise BenchError("decide_share: the focus client's consent should cover the share")
 
-        self.results["decide_share"] = measure(decide, samples=self.plan.decisions, warmup=self.plan.warmup)
+        self.measure("decide_share", decide, samples=self.plan.decisions, warmup=self.plan.warmup)
 
     def referral_send(self) -> None:
         """Send drafts through the referral page, as a caseworker would (a POST with action=send)."""
@@ -367,7 +395,7 @@ class Bench:
             url = reverse("sharing:referral", args=[focus.client.pk, referral.pk])
             _expect(self.caseworker.post(url, data, secure=True), 302, "referral send")
 
-        self.results["referral_send"] = measure(send, samples=self.plan.sends, warmup=self.plan.warmup)
+        self.measure("referral_send", send, samples=self.plan.sends, warmup=self.plan.warmup)
         self.sent_referral = drafts[0]
 
     def referral_pdf(self) -> None:
@@ -378,7 +406,7 @@ class Bench:
             if not response.content.startswith(b"%PDF"):
                 raise BenchError("referral PDF: the response is not a PDF")
 
-        self.results["referral_pdf"] = measure(download, samples=self.plan.pdfs, warmup=min(3, self.plan.warmup))
+        self.measure("referral_pdf", download, samples=self.plan.pdfs, warmup=min(3, self.plan.warmup))
 
     # --- Background work -----------------------------------------------------------------------
 
@@ -403,7 +431,7 @@ class Bench:
         OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).update(
             status=OutboxEmail.Status.SENT, sent_at=timezone.now()
         )
-        self.results["deadlines_sweep"] = measure(deadlines_sweep, samples=self.plan.sweeps, warmup=3)
+        self.measure("deadlines_sweep", deadlines_sweep, samples=self.plan.sweeps, warmup=3)
 
     # --- Round two: the timeline, duplicates, transmission, reports ------------------------------
 
@@ -412,7 +440,8 @@ class Bench:
         url = reverse("clients:record", args=[self.focus.sar_client.pk])
         filtered = f"{url}?{urlencode({'category': TIMELINE_CATEGORY, 'page': 2})}"
         for key, target in (("timeline_page", url), ("timeline_page_filtered", filtered)):
-            self.results[key] = measure(
+            self.measure(
+                key,
                 lambda target=target, key=key: _expect(self.caseworker.get(target, secure=True), 200, key),
                 samples=self.plan.pages,
                 warmup=self.plan.warmup,
@@ -449,8 +478,8 @@ class Bench:
                 raise BenchError("duplicate check: the page shows no possible match")
 
         check()
-        self.results["duplicate_check"] = measure(page, samples=self.plan.pages, warmup=self.plan.warmup)
-        self.results["possible_duplicates"] = measure(check, samples=self.plan.pages, warmup=self.plan.warmup)
+        self.measure("duplicate_check", page, samples=self.plan.pages, warmup=self.plan.warmup)
+        self.measure("possible_duplicates", check, samples=self.plan.pages, warmup=self.plan.warmup)
 
     def transmission_recheck(self) -> None:
         """What runs before a referral leaves (referral_transmit, transmission_send): the
@@ -466,12 +495,13 @@ class Bench:
             if problem:
                 raise BenchError(f"transmission re-check refused: {problem}")
 
-        self.results["transmission_recheck"] = measure(recheck, samples=self.plan.rechecks, warmup=self.plan.warmup)
+        self.measure("transmission_recheck", recheck, samples=self.plan.rechecks, warmup=self.plan.warmup)
 
     def reports_page(self) -> None:
         """The information security officer's reports page: the whole organisation, the last year."""
         url = reverse("reports:page")
-        self.results["reports_page"] = measure(
+        self.measure(
+            "reports_page",
             lambda: _expect(self.iso.get(url, secure=True), 200, "reports page"),
             samples=self.plan.reports,
             warmup=min(5, self.plan.warmup),
@@ -515,6 +545,8 @@ class Bench:
             if pack.status != SarPack.Status.READY:
                 raise BenchError(f"SAR pack: {pack.status} {pack.error}")
         p50, p95 = _ms(times)
+        if "sar_pack" in self.profile_names:
+            self.profile("sar_pack", compile_one)
         from consent.evidence import private_storage
 
         storage = private_storage()
@@ -558,6 +590,14 @@ class Bench:
             run = time.perf_counter_ns() - start
         if done is None or done.status != ClientImport.Status.DONE:
             raise BenchError(f"import: {done and done.status} {done and done.error}")
+        if "import_confirmed" in self.profile_names:
+            # A smaller file (other people), confirmed, then its run profiled: the cost per row.
+            small = self.tmp / "import-profile.csv"
+            _write_import_file(small, PROFILE_IMPORT_ROWS, first=rows)
+            with small.open("rb") as handle:
+                other = import_check(actor=manager, team=team, upload=File(handle, name="profile.csv"))
+            import_confirm(actor=manager, client_import=other)
+            self.profile("import_confirmed", lambda: import_run(import_id=other.pk))
         for key, ns, peak, queries, extra in (
             ("import_dry_run", dry, dry_peak, dry_queries, {"rows": rows, "to_import": checked.rows_to_import}),
             ("import_confirmed", run, run_peak, run_queries, {"rows_imported": done.rows_imported}),
@@ -570,39 +610,75 @@ class Bench:
 
     def retention(self) -> None:
         """List the clients past retention (closed more than RETENTION_YEARS ago, not anonymised,
-        not under legal hold), then anonymise `anonymise` of them in batches, one transaction per
-        client (rights.services.client_anonymise), while the focus client's page is requested
-        over HTTP (when the command provides the probe)."""
-        cutoff = timezone.localdate() - dt.timedelta(days=RETENTION_YEARS * 365)
+        not under legal hold), then anonymise `anonymise` of them in batches of `anonymise_batch`,
+        while the focus client's page is requested over HTTP (when the command provides the probe).
 
-        def past_retention() -> list[int]:
-            return list(
-                Client.objects.filter(
-                    status=Client.Status.CLOSED,
-                    closed_on__lt=cutoff,
-                    anonymised_at__isnull=True,
-                    legal_hold_since__isnull=True,
-                    merged_into__isnull=True,
-                )
-                .order_by("pk")
-                .values_list("pk", flat=True)
+        With `rights.retention` (the retention schedule) the listing is its `retention_status`
+        and `due_clients` under a six-year closed-cases rule, and the anonymisation an approved
+        batch of the chosen clients run by `retention_batch_run` (the task's work, in bounded
+        transactions). Without it: a direct query, and `rights.services.client_anonymise` for
+        each client, one transaction each, `anonymise_batch` at a time.
+        """
+        api = _retention_api()
+        actor, batch = self.focus.iso, self.plan.anonymise_batch
+        if api is not None:
+            retention, rule_model, batch_model, item_model = api
+            rule, _ = rule_model.objects.get_or_create(
+                kind=rule_model.Kind.CLOSED_CASES,
+                defaults={"period_months": RETENTION_YEARS * 12, "starts_from": rule_model.StartsFrom.CASE_CLOSED},
             )
+
+            def past_retention() -> list[int]:
+                retention.retention_status()
+                return list(retention.due_clients(rule).values_list("pk", flat=True))
+
+        else:
+            cutoff = timezone.localdate() - dt.timedelta(days=RETENTION_YEARS * 365)
+
+            def past_retention() -> list[int]:
+                return list(
+                    Client.objects.filter(
+                        status=Client.Status.CLOSED,
+                        closed_on__lt=cutoff,
+                        anonymised_at__isnull=True,
+                        legal_hold_since__isnull=True,
+                        merged_into__isnull=True,
+                    )
+                    .order_by("closed_on", "pk")
+                    .values_list("pk", flat=True)
+                )
 
         listed = past_retention()
         result = measure(past_retention, samples=self.plan.retention_lists, warmup=1)
-        result.extra = {"clients_listed": len(listed)}
+        result.extra = {"clients_listed": len(listed), "via": "rights.retention" if api else "direct query"}
         self.results["retention_list"] = result
 
         chosen = listed[: self.built.sizes.anonymise]
-        actor, batch = self.focus.iso, self.plan.anonymise_batch
         batch_times = []
+        if api is not None:
+            approved = batch_model.objects.create(
+                rule=rule,
+                period_months=rule.period_months,
+                approved_by=actor,
+                approved_at=timezone.now(),
+                total=len(chosen),
+            )
+            item_model.objects.bulk_create([item_model(batch=approved, client_id=pk) for pk in chosen])
 
-        def anonymise_all():
-            for start in range(0, len(chosen), batch):
-                began = time.perf_counter_ns()
-                for client in Client.objects.select_related("team").filter(pk__in=chosen[start : start + batch]):
-                    client_anonymise(actor=actor, client=client, reason="Past its retention period (bench)")
-                batch_times.append(time.perf_counter_ns() - began)
+            def anonymise_all():
+                with override_settings(RETENTION_BATCH_SIZE=batch):
+                    done = retention.retention_batch_run(batch_id=approved.pk, budget_seconds=24 * 3600)
+                if done is None or done.anonymised != len(chosen):
+                    raise BenchError(f"retention batch: {done and done.anonymised} of {len(chosen)} anonymised")
+
+        else:
+
+            def anonymise_all():
+                for start in range(0, len(chosen), batch):
+                    began = time.perf_counter_ns()
+                    for client in Client.objects.select_related("team").filter(pk__in=chosen[start : start + batch]):
+                        client_anonymise(actor=actor, client=client, reason="Past its retention period (bench)")
+                    batch_times.append(time.perf_counter_ns() - began)
 
         gc.collect()
         probe = self.http_probe
@@ -611,18 +687,26 @@ class Bench:
             during = probe(anonymise_all) if probe else (anonymise_all() or None)
             total = time.perf_counter_ns() - start
         ms = round(total / 1e6, 3)
-        p50, p95 = _ms(batch_times)
         extra = {
             "clients": len(chosen),
             "batch": batch,
-            "batch_p50_ms": p50,
-            "batch_p95_ms": p95,
+            "via": "rights.retention.retention_batch_run" if api else "rights.services.client_anonymise",
             "clients_per_s": round(len(chosen) / (total / 1e9), 1),
             "rss_peak_mb": peak.mb,
         }
+        if batch_times:
+            extra["batch_p50_ms"], extra["batch_p95_ms"] = _ms(batch_times)
         if during:
             extra |= during
         self.results["retention_anonymise"] = Result(ms, ms, counter.count, 0.0, 1, extra=extra)
+        if "retention_anonymise" in self.profile_names:
+            more = listed[len(chosen) : len(chosen) + PROFILE_ANONYMISE]
+
+            def anonymise_more():
+                for client in Client.objects.select_related("team").filter(pk__in=more):
+                    client_anonymise(actor=actor, client=client, reason="Past its retention period (bench)")
+
+            self.profile("retention_anonymise", anonymise_more)
 
     def seal(self) -> None:
         """Seal the dataset's unsealed tail, one batch per run: `seal_batches` timed, then one
@@ -634,7 +718,7 @@ class Bench:
             if len(seals) != 1 or seals[0].row_count != rows:
                 raise BenchError(f"seal_audit: expected one seal of {rows} rows, got {seals}")
 
-        self.results["seal_audit"] = measure(seal_one, samples=self.plan.seal_batches, warmup=0)
+        self.measure("seal_audit", seal_one, samples=self.plan.seal_batches, warmup=0)
 
     def verify(self) -> None:
         def verify():
@@ -643,7 +727,22 @@ class Bench:
                 raise BenchError(f"verify_audit: {result.problems[:3]}")
             self.verified_rows = result.rows
 
-        self.results["verify_audit"] = measure(verify, samples=self.plan.verifies, warmup=0)
+        self.measure("verify_audit", verify, samples=self.plan.verifies, warmup=0)
+
+
+PROFILE_ENTRIES = 25
+PROFILE_IMPORT_ROWS = 200
+PROFILE_ANONYMISE = 50
+
+
+def _retention_api():
+    """`rights.retention` and its models when the retention schedule is installed, else None."""
+    try:
+        from rights import retention
+        from rights.models import RetentionBatch, RetentionBatchItem, RetentionRule
+    except ImportError:
+        return None
+    return retention, RetentionRule, RetentionBatch, RetentionBatchItem
 
 
 # The timeline filter measured: one data category, its second page.
@@ -652,10 +751,11 @@ TIMELINE_CATEGORY = ALL_KEYS[2]
 PLANTED_MATCHES = sum(1 for _, _, same_born, same_nhs in PLANTED if same_nhs) + 3
 
 
-def _write_import_file(path: Path, rows: int) -> None:
-    """An old system's export: `rows` people, identity, contact, case opened and one information
-    entry each, dates written the UK way. Streamed to disk; none is someone already known."""
-    rng = random.Random(rows)
+def _write_import_file(path: Path, rows: int, *, first: int = 0) -> None:
+    """An old system's export: `rows` people (numbered from `first`), identity, contact, case
+    opened and one information entry each, dates written the UK way. Streamed to disk; none
+    is someone already known."""
+    rng = random.Random(rows + first)
     category = ALL_KEYS[2]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -672,7 +772,7 @@ def _write_import_file(path: Path, rows: int) -> None:
                 f"{category}_detail",
             ]
         )
-        for n in range(rows):
+        for n in range(first, first + rows):
             born = dt.date(1940 + rng.randrange(60), 1 + rng.randrange(12), 1 + rng.randrange(28))
             writer.writerow(
                 [

@@ -52,7 +52,7 @@ def test_bench_quick_measures_everything_and_writes_the_json_shape(tmp_path):
     call_command("bench", "--quick", "--json", str(path), stdout=out)
 
     report = json.loads(path.read_text())
-    assert set(report) == {"dataset", "operations", "ratios", "http", "machine"}
+    assert set(report) == {"dataset", "operations", "ratios", "http", "machine", "profiles"}
     assert report["dataset"]["clients"] == 1_000
     assert report["dataset"]["audit_events"] == 20_000
     assert set(report["operations"]) >= MEASURED

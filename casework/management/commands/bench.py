@@ -94,6 +94,12 @@ class Command(BaseCommand):
         parser.add_argument("--http-concurrency", type=int, default=4, metavar="N")
         parser.add_argument("--http-workers", type=int, default=2, metavar="N", help="gunicorn workers (2).")
         parser.add_argument(
+            "--profile",
+            metavar="NAMES",
+            default="",
+            help="Comma-separated operations to run once more under cProfile, printing the top entries.",
+        )
+        parser.add_argument(
             "--embedded",
             action="store_true",
             help="The embedded default under a team's load: SQLite (set DATABASE_URL to a fresh file), "
@@ -149,6 +155,7 @@ class Command(BaseCommand):
                     raise CommandError(str(error)) from error
                 build_seconds = time.monotonic() - build_started
                 bench = Bench(built, plan, seal_file=seal_file, stdout=self.stdout)
+                bench.profile_names = {name.strip() for name in options["profile"].split(",") if name.strip()}
                 if not options["no_http"]:
                     # The retention batch runs while the caseworker's page is asked for over HTTP.
                     cookie = bench.caseworker.cookies[settings.SESSION_COOKIE_NAME].value
@@ -170,6 +177,7 @@ class Command(BaseCommand):
             "operations": {name: results[name].as_json() for name in ORDER if name in results},
             "ratios": {"client_page_gated_vs_ungated": bench.ratio},
             "http": http.as_json() if http else None,
+            "profiles": bench.profiles,
             "machine": {
                 "load_before": load_before,
                 "load_during": bench.load,
