@@ -35,6 +35,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.test import Client as TestClient
 from django.urls import reverse
 from django.utils import timezone
 
@@ -382,6 +383,26 @@ def saturate(port, persons: list[Person], clients: int, seconds: float) -> tuple
     return out, time.monotonic() - started
 
 
+def lock_hold(person: Person, runs: int = 30) -> dict:
+    """The record page in-process on this SQLite file, nothing else running: how long a page
+    holds the write lock. A gated view runs inside the transaction its audit row is written
+    in (access.gate.client_view), and on SQLite every transaction is IMMEDIATE, so the lock
+    is taken at BEGIN and held until the page is rendered and committed."""
+    client = TestClient()
+    for name, value in person.cookies.items():
+        client.cookies[name] = value
+    url = reverse("clients:record", args=[person.clients[0]])
+    times = []
+    for n in range(runs + 5):
+        start = time.perf_counter()
+        response = client.get(url, secure=True)
+        if response.status_code != 200:
+            raise RuntimeError(f"record page in-process: HTTP {response.status_code}")
+        if n >= 5:
+            times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": round(percentile(times, 0.5), 1), "p95_ms": round(percentile(times, 0.95), 1)}
+
+
 def _summary(outcomes: list[Outcome], seconds: float) -> dict:
     by_kind = defaultdict(list)
     for o in outcomes:
@@ -412,6 +433,8 @@ def run(*, plan: EmbeddedPlan, tmp: Path, stdout) -> dict:
     say = stdout.write
     built = prepare(stdout)
     persons = people(plan.staff, built)
+    lock = lock_hold(persons[0])
+    say(f"Record page in-process on SQLite, quiet: p50 {lock['p50_ms']} ms, p95 {lock['p95_ms']} ms")
     env = _env(tmp)
     (tmp / "mail").mkdir(exist_ok=True)
     started_at = timezone.now()
@@ -464,7 +487,16 @@ def run(*, plan: EmbeddedPlan, tmp: Path, stdout) -> dict:
     )
     heartbeat = SweepHeartbeat.objects.filter(pk=1).values_list("last_sweep_at", flat=True).first()
     connection.close()
+    # Every request of the mix is gated or audited, so each holds the write lock for about
+    # as long as the quiet in-process page takes; half the lock's capacity keeps the queue short.
+    per_staff = human["requests_per_s"] / plan.staff if plan.staff else 0
+    capacity = {
+        "requests_per_staff_s": round(per_staff, 3),
+        "lock_requests_per_s": round(1000 / lock["p50_ms"], 1),
+        "staff_at_half_lock": int(0.5 * 1000 / lock["p50_ms"] / per_staff) if per_staff else None,
+    }
     return {
+        "capacity": capacity,
         "database": "sqlite",
         "server": {"workers": plan.workers, "threads": plan.threads, "broker": worker.broker},
         "staff": plan.staff,
@@ -478,6 +510,7 @@ def run(*, plan: EmbeddedPlan, tmp: Path, stdout) -> dict:
             "lost": max(0, posted_notes - note_rows) + max(0, posted_referrals - referral_rows),
             "notes_before": notes_before,
         },
+        "record_in_process": lock,
         "transmissions": transmissions,
         "beat_swept": bool(heartbeat and heartbeat >= started_at),
     }

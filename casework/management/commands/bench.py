@@ -320,6 +320,10 @@ def _embedded_table(report: dict) -> str:
         f"writes: {writes['notes_posted']} notes posted, {writes['note_rows']} rows; {writes['referrals_posted']} "
         f"referrals sent, {writes['referral_rows']} rows; lost: {writes['lost']}",
         f"transmissions: {report['transmissions']}; beat swept during the run: {report['beat_swept']}",
+        f"record page in-process on the same SQLite file, quiet (the write lock's hold): p50 "
+        f"{report['record_in_process']['p50_ms']} ms, p95 {report['record_in_process']['p95_ms']} ms; "
+        f"{report['capacity']['requests_per_staff_s']} requests/s per person; staff at half the lock's "
+        f"capacity: {report['capacity']['staff_at_half_lock']}",
         f"saturation ({saturation['clients']} clients, no pauses, {saturation['seconds']} s): "
         f"{saturation['requests_per_s']} requests/s, {saturation['writes_per_s']} writes/s, "
         f"{saturation['errors']} errors; record p95 "
