@@ -221,6 +221,10 @@ class Command(BaseCommand):
                 AUDIT_SEAL_FILE=Path(tmp) / "audit-seals.log",
                 PRIVATE_STORAGE_ROOT=Path(tmp) / "private",
                 EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                STORAGES={
+                    **settings.STORAGES,
+                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+                },
             ),
         ):
             try:
