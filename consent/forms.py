@@ -128,10 +128,6 @@ class BoundReveal:
     fields: list
     is_group: bool = True
 
-    @property
-    def has_errors(self) -> bool:
-        return any(field.errors for field in self.fields)
-
 
 def form_layout(form: forms.Form, items) -> list:
     """Bind a layout for includes/fields.html: each item a field name or a `Reveal`.
