@@ -77,7 +77,9 @@ def test_the_police_request_form_links_every_error_to_a_field(login, caseworker,
     response = login(caseworker).post(reverse("statutory:new", args=[own_client.pk]), {"basis": "court_order"})
 
     assert response.status_code == 400
-    targets = assert_every_link_has_a_target(response.content.decode())
+    html = response.content.decode()
+    targets = assert_every_link_has_a_target(html)
+    assert '<div class="reveal" data-reveal-when="basis" data-reveal-values="court_order emergency">' in html
     for radio_group in ("#id_body_0", "#id_verification_0", "#id_channel_0", "#id_order_kind_0", "#id_scope_0_0"):
         assert radio_group in targets
     assert "#id_order_date" in targets
@@ -90,6 +92,10 @@ def test_the_consent_form_links_every_error_to_a_field(login, caseworker, own_cl
     response = login(caseworker).post(reverse("consent:record", args=[own_client.pk]), {"has_capacity": "yes"})
 
     assert response.status_code == 400
-    targets = assert_every_link_has_a_target(response.content.decode())
+    html = response.content.decode()
+    targets = assert_every_link_has_a_target(html)
     assert "#id_method_0" in targets
+    # Without JavaScript every way's fields are there, grouped for static/js/reveal.js.
+    assert '<fieldset class="reveal" data-reveal-when="method" data-reveal-values="verbal">' in html
+    assert 'id="id_witness_name"' in html
     assert "#id_given_at" in targets
