@@ -142,6 +142,11 @@ def form_layout(form: forms.Form, items) -> list:
     ]
 
 
+def layout_names(items) -> list[str]:
+    """The field names of a layout (field names and `Reveal`s), in order: a form's `field_order`."""
+    return [name for item in items for name in (item.names if isinstance(item, Reveal) else (item,))]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -271,24 +276,6 @@ class ConsentForm(ScopeFields):
         help_text="Optional. From this date the consent no longer covers any sharing.",
     )
 
-    field_order = [
-        "partners",
-        "meeting_group",
-        "purposes",
-        "selection",
-        "method",
-        "evidence",
-        "witness_name",
-        "verbal_notes",
-        "explicit_statement",
-        "electronic_reference",
-        "notice",
-        "has_capacity",
-        "support_used",
-        "given_at",
-        "review_due",
-        "expires_on",
-    ]
     # The details of each way consent is given show (with JavaScript) only for that way.
     LAYOUT = (
         "partners",
@@ -311,6 +298,7 @@ class ConsentForm(ScopeFields):
         "review_due",
         "expires_on",
     )
+    field_order = layout_names(LAYOUT)
 
     def layout(self) -> list:
         """The fields for includes/form.html, grouped by `form_layout`."""
