@@ -65,6 +65,7 @@ def test_the_police_request_form_shows_only_the_basis_claimed(
     assert page.get_by_label("Emergency", exact=True).is_checked()
     assert page.get_by_label("Why it is urgent").is_visible()
     assert page.get_by_label("Order reference").is_hidden()
+    assert page.get_by_label("Order reference").is_disabled()  # what cannot be seen is not sent
     assert page.get_by_role("group", name="What the order covers, or what the emergency needs").is_visible()
     axe(page)
 
@@ -111,4 +112,5 @@ def test_the_consent_form_shows_only_the_fields_for_the_way_consent_was_given(
     page.keyboard.press("ArrowDown")
     assert page.get_by_label("Electronic consent reference").is_visible()
     assert page.get_by_label("Witness", exact=True).is_hidden()
+    assert page.get_by_label("Witness", exact=True).is_disabled()
     axe(page)
