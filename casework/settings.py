@@ -331,6 +331,9 @@ TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
 
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
+# Subject access requests: managers and the ISO are e-mailed when the register first shows
+# this many days left (and when a request is overdue), once each (rights.deadlines).
+SAR_ALERT_DAYS_LEFT = [int(d) for d in env_list("SAR_ALERT_DAYS_LEFT", "7,1")]
 
 # E-mail.
 EMAIL_BACKEND = env_str(

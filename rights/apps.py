@@ -10,5 +10,9 @@ class RightsConfig(AppConfig):
         # the surviving record.
         from clients.merge import Policy, on_merge
 
+        from .deadlines import register_clock
+
+        register_clock()
+
         for model in ("rights.SubjectAccessRequest", "rights.SarPack", "rights.ErasureRequest"):
             on_merge(model, policy=Policy.MOVE)

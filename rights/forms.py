@@ -7,7 +7,7 @@ from django import forms
 
 from consent.forms import DateInput
 
-from .models import ErasureRequest, SubjectAccessRequest
+from .models import ErasureRequest, SarWithholding, SubjectAccessRequest
 
 SAR = SubjectAccessRequest
 TEXT_MAX = 4000
@@ -100,3 +100,16 @@ class ErasureDecideForm(forms.Form):
         label="Exemption that applies (if refused)",
     )
     note = _text("Reasons")
+
+
+class WithholdForm(forms.Form):
+    exemption = forms.ChoiceField(
+        choices=SarWithholding.Exemption.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="The exemption that applies",
+    )
+    note = _text(
+        "Why it applies to this item",
+        help_text="Kept with the decision, for a complaint or the ICO. It is not shown to the client.",
+    )

@@ -342,6 +342,14 @@ def _sar_pack(client, fx):
     return {"client_id": client.pk, "obj_id": ready_pack(client=client, actor=fx.manager).pk}
 
 
+def _sar_released_pack(client, fx):
+    if client is None:
+        return {"client_id": MISSING, "obj_id": MISSING}
+    from rights.tests.factories import released_pack
+
+    return {"client_id": client.pk, "obj_id": released_pack(client=client, actor=fx.manager).pk}
+
+
 def _erasure(client, fx):
     from rights.models import ErasureRequest
 
@@ -509,6 +517,10 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "rights:pack": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:pack_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:pack_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:review": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:review_withhold": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack, data=lambda c, fx: {"item": "notes:0"}),
+    "rights:release_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
+    "rights:release_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
     "rights:erasure_new": ClientUrl(LEGAL_HOLD),
     "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
 }
