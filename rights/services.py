@@ -319,6 +319,7 @@ SAR_TEXT = {
     "completion_note": "",
 }
 ERASURE_TEXT = {"asked_by": "", "asked_text": ""}
+WITHHOLDING_NOTE_REMOVED = "Removed when the client was anonymised"
 
 
 class AlreadyAnonymised(ValidationError):
@@ -351,11 +352,12 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     UnderLegalHold naming the hold's reason); blanks the client's identifying fields (the
     row becomes a stub with `anonymised_at`), the text of their information entries and
     case notes, the free text of their consents, other bases and rights requests, and the
-    reasons of their referral drafts, in the live rows and in every history row; and
-    deletes their consent evidence files from storage once the transaction commits.
-    Audit rows and seals, disclosure snapshots and the requests of statutory bodies are
-    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014). Writes one EDIT audit row.
-    Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
+    reasons of their referral drafts, in the live rows and in every history row, and the
+    reviewers' notes on their compiled subject access packs; and deletes their consent
+    evidence files and compiled pack files from storage once the transaction commits.
+    Audit rows and seals, disclosure snapshots, released subject access packs and the
+    requests of statutory bodies are kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014).
+    Writes one EDIT audit row. Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
     from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent
     from clients.services import client_erasure_check
@@ -363,7 +365,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
     from sharing.models import Referral
 
-    from .models import ErasureRequest
+    from .models import ErasureRequest, SarPack, SarWithholding
 
     with transaction.atomic():
         _require(actor, client)
@@ -392,6 +394,16 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
         }
         evidence = ConsentEvidence.objects.filter(client=locked)
         stored_names = list(evidence.values_list("stored_name", flat=True))
+        # Compiled subject access packs are working copies: their files go, and a reviewer's notes
+        # on them. A released pack is kept, like a disclosure snapshot (docs/decisions/0014).
+        packs = SarPack.objects.filter(client=locked)
+        stored_names += [name for pair in packs.values_list("pdf_name", "archive_name") for name in pair if name]
+        packs.update(pdf_name="", archive_name="")
+        counts["subject access review notes"] = (
+            SarWithholding.objects.filter(pack__client=locked)
+            .exclude(note=WITHHOLDING_NOTE_REMOVED)
+            .update(note=WITHHOLDING_NOTE_REMOVED)
+        )
         counts["evidence files"] = _scrub(ConsentEvidence, evidence, EVIDENCE_TEXT, actor=actor)
         # Moves between teams keep their teams and dates; the reason is free text about the client.
         for move in ClientMove.objects.filter(client=locked).exclude(reason="").select_for_update():
