@@ -332,6 +332,10 @@ TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
 
+# Transfers of personal data outside the UK, for the records of processing (Art 30(1)(e)):
+# one description each, with its safeguard, separated by "|". None by default.
+INTERNATIONAL_TRANSFERS = [item.strip() for item in env_str("INTERNATIONAL_TRANSFERS").split("|") if item.strip()]
+
 # E-mail.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
