@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.redirects import safe_next
+from casework import references
 from clients.categories import REGISTRY
 from clients.exports import FORMATS, spreadsheet_response
 
@@ -116,7 +117,7 @@ def client_log_export(request, client_id, fmt):
                 client = access.client
                 return spreadsheet_response(
                     _log_rows(selectors.client_access_log(client)),
-                    filename=f"access-log-{client.reference}",
+                    filename=references.download_stem(client.reference, "access-log"),
                     fmt=fmt,
                     sheet_title="Access log",
                 )
