@@ -346,8 +346,8 @@ def retention() -> Section:
 
 
 def transfers() -> Section:
-    """International transfers named in settings.INTERNATIONAL_TRANSFERS (none by default)."""
-    rows = tuple((text, "") for text in settings.INTERNATIONAL_TRANSFERS)
+    """International transfers named in settings.INTERNATIONAL_TRANSFERS ("what: safeguard"; none by default)."""
+    rows = tuple(tuple(part.strip() for part in text.partition(":")[::2]) for text in settings.INTERNATIONAL_TRANSFERS)
     return Section(
         key="transfers",
         title="International transfers",
@@ -400,8 +400,13 @@ def security_measures() -> Section:
         ),
         (
             "Encryption at rest",
-            "Unsent form drafts kept after a session ends are encrypted with the application's secret key; "
-            "uploaded documents are stored outside the web root and served only through the access checks.",
+            "Unsent form drafts kept after a session ends are encrypted with the application's secret key. "
+            "Encryption of the database and file storage is the hosting's, outside this application.",
+        ),
+        (
+            "Documents",
+            "Uploaded documents are checked by content, stored under generated names outside the web root and "
+            "served only through the access checks.",
         ),
         (
             "Minimisation",

@@ -128,7 +128,7 @@ def test_international_transfers_are_none_unless_configured(db, settings):
     assert section(processing.processing_record(), "transfers").rows == ()
     settings.INTERNATIONAL_TRANSFERS = ["Backups in Ireland: UK adequacy regulations"]
     assert section(processing.processing_record(), "transfers").rows == (
-        ("Backups in Ireland: UK adequacy regulations", ""),
+        ("Backups in Ireland", "UK adequacy regulations"),
     )
 
 
