@@ -335,6 +335,10 @@ SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
 # this many days left (and when a request is overdue), once each (rights.deadlines).
 SAR_ALERT_DAYS_LEFT = [int(d) for d in env_list("SAR_ALERT_DAYS_LEFT", "7,1")]
 
+# Transfers of personal data outside the UK, for the records of processing (Art 30(1)(e)):
+# one description each, with its safeguard, separated by "|". None by default.
+INTERNATIONAL_TRANSFERS = [item.strip() for item in env_str("INTERNATIONAL_TRANSFERS").split("|") if item.strip()]
+
 # E-mail.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -21,6 +21,8 @@ from django.db import DatabaseError, models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from casework import references
+
 from .calendar import days_left, response_due
 
 
@@ -169,7 +171,11 @@ class ErasureRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"Erasure request {self.pk} about {self.client_id}"
+        return f"{self.reference} about {self.client_id}"
+
+    @property
+    def reference(self) -> str:
+        return references.numbered("erasure_request", self.pk)
 
 
 class SarPack(models.Model):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import secrets
 import uuid
 from functools import partial
 
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
+from casework import references
 from clients.models import Client
 from deadlines.services import deadline_check
 
@@ -98,7 +98,7 @@ GDPR_IN_FORCE = dt.date(2018, 5, 25)
 
 
 def _new_reference(now: dt.datetime) -> str:
-    return f"SAR-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(2).upper()}"
+    return references.dated("subject_access_request", now)
 
 
 @transaction.atomic
@@ -522,7 +522,7 @@ def erasure_request_decide(
             client=locked.client,
             request=request,
             purpose="erasure request",
-            detail=f"Erasure request {locked.get_status_display().lower()}: "
+            detail=f"Erasure request {locked.reference} {locked.get_status_display().lower()}: "
             f"{locked.get_ground_display() if grant else locked.get_exemption_display()}",
         )
         if grant:

@@ -32,6 +32,7 @@ from access.gate import (
     run_gated,
 )
 from accounts.models import Role
+from casework import references
 from clients.models import Client
 from clients.services import UnderLegalHold
 from consent.evidence import private_storage
@@ -322,11 +323,10 @@ def _pack_file(pack, *, pdf: bool):
     name = pack.pdf_name if pdf else pack.archive_name
     if not pack.is_ready or not name:
         raise Http404("No pack file.")
-    filename = f"{pack.sar.reference}.{'pdf' if pdf else 'zip'}"
     return FileResponse(
         private_storage().open(name, "rb"),
         as_attachment=True,
-        filename=filename,
+        filename=references.download_name(pack.sar.reference, "subject-access-pack", "pdf" if pdf else "zip"),
         content_type="application/pdf" if pdf else "application/zip",
     )
 

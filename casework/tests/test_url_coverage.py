@@ -422,6 +422,9 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    # The records of processing (Art 30): the ISO and admins; no client is named.
+    "reports:processing": RoleUrl(frozenset({"iso", "admin_user"})),
+    "reports:processing_download": RoleUrl(frozenset({"iso", "admin_user"}), kwargs=lambda fx: {"fmt": "csv"}),
     "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
     # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
     **{
