@@ -332,6 +332,11 @@ TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
 
+# Retention batches (rights.retention): clients anonymised per transaction, and how long one
+# run of the task works before it re-queues itself (so a large batch never holds a worker).
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 100)
+RETENTION_TASK_SECONDS = env_int("RETENTION_TASK_SECONDS", 240)
+
 # E-mail.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
