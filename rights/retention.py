@@ -28,7 +28,7 @@ from functools import partial
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -197,7 +197,7 @@ def _count_due(rule: RetentionRule, today: dt.date, ids: list[int] | None) -> tu
         )
     elif rule.kind == Kind.STATUTORY_REQUESTS:
         rows = _scoped(
-            _model("statutory.StatutoryRequest").objects.filter(decided_at__lt=before),
+            _model("statutory.StatutoryRequest").objects.filter(status="closed", decided_at__lt=before),
             ids,
             team_field="client__team_id",
         )
@@ -331,27 +331,38 @@ def retention_batch_approve(*, actor, team: Team | None = None, request=None) ->
     if rule is None:
         raise ValidationError("Set a retention period for closed cases in admin first.", code="no_rule")
     with transaction.atomic():
-        client_ids = list(due_clients(rule, team_ids=ids).values_list("id", flat=True))
-        if not client_ids:
-            raise NothingDue("No closed case is past its retention period in these teams.", code="nothing_due")
         batch = RetentionBatch.objects.create(
-            rule=rule,
-            period_months=rule.period_months,
-            team=team,
-            approved_by=actor,
-            approved_at=timezone.now(),
-            total=len(client_ids),
+            rule=rule, period_months=rule.period_months, team=team, approved_by=actor, approved_at=timezone.now()
         )
-        Item.objects.bulk_create([Item(batch=batch, client_id=pk) for pk in client_ids], batch_size=2000)
+        total = _insert_items(batch, due_clients(rule, team_ids=ids))
+        if not total:
+            raise NothingDue("No closed case is past its retention period in these teams.", code="nothing_due")
+        RetentionBatch.objects.filter(pk=batch.pk).update(total=total)
+        batch.total = total
         record_list(
             actor,
             action=Action.EDIT,
             request=request,
-            detail=f"retention batch {batch.reference} approved: {len(client_ids)} closed cases past "
+            detail=f"retention batch {batch.reference} approved: {total} closed cases past "
             f"{rule.period_label} ({team.name if team else 'all teams handled'})",
         )
         transaction.on_commit(partial(enqueue_batch, batch.pk))
     return batch
+
+
+def _insert_items(batch: RetentionBatch, due: QuerySet[Client]) -> int:
+    """Store the due clients as the batch's items in one INSERT ... SELECT (no ids through Python:
+    20,000 rows take a fraction of a second instead of seconds). Returns how many were stored."""
+    sql, params = due.order_by().values("id").query.sql_with_params()
+    qn = connection.ops.quote_name
+    table = qn(Item._meta.db_table)
+    columns = ", ".join(qn(Item._meta.get_field(name).column) for name in ("batch", "client", "outcome", "reason"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT %s, due.id, '', '' FROM ({sql}) AS due",  # noqa: S608
+            [batch.pk, *params],
+        )
+        return cursor.rowcount
 
 
 def enqueue_batch(batch_id: int) -> None:
