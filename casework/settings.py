@@ -339,6 +339,11 @@ SAR_ALERT_DAYS_LEFT = [int(d) for d in env_list("SAR_ALERT_DAYS_LEFT", "7,1")]
 # one description each, with its safeguard, separated by "|". None by default.
 INTERNATIONAL_TRANSFERS = [item.strip() for item in env_str("INTERNATIONAL_TRANSFERS").split("|") if item.strip()]
 
+# Retention batches (rights.retention): clients anonymised per transaction, and how long one
+# run of the task works before it re-queues itself (so a large batch never holds a worker).
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 100)
+RETENTION_TASK_SECONDS = env_int("RETENTION_TASK_SECONDS", 240)
+
 # E-mail.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -16,3 +16,5 @@ class RightsConfig(AppConfig):
 
         for model in ("rights.SubjectAccessRequest", "rights.SarPack", "rights.ErasureRequest"):
             on_merge(model, policy=Policy.MOVE)
+        # A retention batch records what it did to the record it listed: that stays as it was.
+        on_merge("rights.RetentionBatchItem", policy=Policy.STAY)

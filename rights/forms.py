@@ -114,3 +114,28 @@ class WithholdForm(forms.Form):
         "Why it applies to this item",
         help_text="Kept with the decision, for a complaint or the ICO. It is not shown to the client.",
     )
+
+
+class RetentionApproveForm(forms.Form):
+    """Approve anonymising the closed cases past retention: which teams, and a confirmation."""
+
+    team = forms.ModelChoiceField(
+        label="Which clients",
+        queryset=None,
+        required=False,
+        empty_label="Every team I handle",
+        help_text="The closed cases listed above for this team, as they stand when you approve.",
+    )
+    confirm = forms.BooleanField(
+        label="I have checked the list: these closed cases are past their retention period and may be anonymised",
+        required=False,
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def clean_confirm(self):
+        if not self.cleaned_data.get("confirm"):
+            raise forms.ValidationError("Tick to confirm you have checked the list.")
+        return True

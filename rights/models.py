@@ -326,3 +326,187 @@ class SarRelease(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
+
+
+# --- Retention (UK GDPR Art 5(1)(e)) -----------------------------------------------------------
+# The schedule, the daily review and approved anonymisation batches (rights.retention;
+# docs/decisions/0015).
+
+
+class RetentionRule(models.Model):
+    """How long one kind of record is kept, counted from a named date (admin-editable, with history).
+
+    `kind` is unique: one rule per kind of record. `period_months` counts calendar months
+    (rights.calendar.add_calendar_months) from the date `starts_from` names; a record is past
+    its retention from that date on. The periods are the organisation's choice, written down
+    with the reason in `note`: the law sets no number (Art 5(1)(e) says "no longer than is
+    necessary"), so sector practice (e.g. the NHS Records Management Code of Practice) is the
+    usual guide.
+    """
+
+    class Kind(models.TextChoices):
+        CLOSED_CASES = "closed_cases", "Closed cases (the client's whole record)"
+        SUBJECT_ACCESS = "subject_access", "Subject access requests"
+        BREACH_REPORTS = "breach_reports", "Personal data breach reports"
+        STATUTORY_REQUESTS = "statutory_requests", "Police and statutory requests"
+        AUDIT_EVENTS = "audit_events", "Audit log events (who opened or shared what)"
+
+    class StartsFrom(models.TextChoices):
+        CASE_CLOSED = "case_closed", "The date the case was closed"
+        REQUEST_ANSWERED = "request_answered", "The date the request was answered"
+        BREACH_DECIDED = "breach_decided", "The date the breach was decided (ICO notified or not reportable)"
+        REQUEST_DECIDED = "request_decided", "The date the request was decided"
+        EVENT_DATE = "event_date", "The date of the event"
+
+    # The start dates each kind can count from (the date the record stops being worked on).
+    STARTS_FOR_KIND = {
+        Kind.CLOSED_CASES: [StartsFrom.CASE_CLOSED],
+        Kind.SUBJECT_ACCESS: [StartsFrom.REQUEST_ANSWERED],
+        Kind.BREACH_REPORTS: [StartsFrom.BREACH_DECIDED],
+        Kind.STATUTORY_REQUESTS: [StartsFrom.REQUEST_DECIDED],
+        Kind.AUDIT_EVENTS: [StartsFrom.EVENT_DATE],
+    }
+
+    kind = models.CharField("kind of record", max_length=30, choices=Kind.choices, unique=True)
+    period_months = models.PositiveSmallIntegerField(
+        "kept for (months)",
+        help_text="Calendar months from the start date; 72 is six years. Sector practice, not law: e.g. the NHS "
+        "Records Management Code of Practice keeps most adult care records 8 years after the last contact, and "
+        "many housing and support providers keep closed cases 6 years (the limitation period for most claims).",
+    )
+    starts_from = models.CharField("counted from", max_length=30, choices=StartsFrom.choices)
+    note = models.TextField("why this period", blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_months__gte=1), name="retention_period_at_least_a_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        years, months = divmod(self.period_months, 12)
+        if not months:
+            return f"{years} year{'s' if years != 1 else ''}"
+        if not years:
+            return f"{months} month{'s' if months != 1 else ''}"
+        return f"{years} year{'s' if years != 1 else ''} {months} month{'s' if months != 1 else ''}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        allowed = self.STARTS_FOR_KIND.get(self.kind, [])
+        if self.kind and self.starts_from not in allowed:
+            raise ValidationError(
+                {
+                    "starts_from": "For this kind of record, count from: "
+                    + " or ".join(str(self.StartsFrom(s).label).lower() for s in allowed)
+                    + "."
+                }
+            )
+
+
+class RetentionReview(models.Model):
+    """What was past its retention on one day, per rule (written by the daily beat task).
+
+    `counts` is a list of {"kind", "label", "period", "due", "held", "action"}; `by_team`
+    maps a team id (as a string) to the number of its closed cases due, so a manager's page
+    shows their teams' share. One row per local date; a second run that day replaces it.
+    """
+
+    taken_on = models.DateField(unique=True)
+    taken_at = models.DateTimeField()
+    counts = models.JSONField(default=list)
+    by_team = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-taken_on"]
+
+    def __str__(self):
+        return f"Retention review {self.taken_on:%Y-%m-%d}"
+
+
+class RetentionBatch(models.Model):
+    """Clients past their retention, approved for anonymisation as a fixed list at that moment.
+
+    Approved by a service manager (their teams' clients) or the ISO; anonymised by a Celery
+    task in bounded transactions, each client through `client_anonymise` after re-checking
+    legal hold and retention. Progress is written by the task with conditional updates.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Approved: waiting for the worker"
+        RUNNING = "running", "Anonymising"
+        DONE = "done", "Finished"
+
+    rule = models.ForeignKey(RetentionRule, on_delete=models.PROTECT, related_name="batches")
+    # The rule as it stood when approved: a later change does not change what was approved.
+    period_months = models.PositiveSmallIntegerField()
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    anonymised = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-approved_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["status"], name="retentionbatch_pending", condition=Q(status__in=["queued", "running"])
+            )
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"RB-{self.pk:06d}" if self.pk else "RB-new"
+
+    @property
+    def processed(self) -> int:
+        return self.anonymised + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 100
+
+    @property
+    def finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+
+class RetentionBatchItem(models.Model):
+    """One client of an approved batch, and what became of it (anonymised, or skipped and why)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Waiting"
+        ANONYMISED = "anonymised", "Anonymised"
+        SKIPPED = "skipped", "Skipped"
+
+    batch = models.ForeignKey(RetentionBatch, on_delete=models.PROTECT, related_name="items")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, default="")
+    reason = models.CharField(max_length=400, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "client"], name="retention_item_once_per_batch")]
+        indexes = [models.Index(fields=["batch", "outcome"], name="retention_item_batch_outcome")]
+
+    def __str__(self):
+        return f"{self.batch_id}: {self.client_id} {self.outcome or 'waiting'}"

@@ -6,6 +6,8 @@ app_name = "rights"
 
 urlpatterns = [
     path("subject-access/", views.register, name="register"),
+    path("retention/", views.retention_page, name="retention"),
+    path("retention/batches/<int:batch_id>/", views.retention_batch, name="retention_batch"),
     path("client/<int:client_id>/", views.client_requests, name="client"),
     path("client/<int:client_id>/subject-access/new/", views.sar_new, name="sar_new"),
     path("client/<int:client_id>/subject-access/<int:obj_id>/", views.sar_detail, name="sar"),

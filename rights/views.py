@@ -37,8 +37,16 @@ from clients.models import Client
 from clients.services import UnderLegalHold
 from consent.evidence import private_storage
 
-from . import selectors, services
-from .forms import ErasureDecideForm, ErasureLogForm, SarCompleteForm, SarExtendForm, SarLogForm, WithholdForm
+from . import retention, selectors, services
+from .forms import (
+    ErasureDecideForm,
+    ErasureLogForm,
+    RetentionApproveForm,
+    SarCompleteForm,
+    SarExtendForm,
+    SarLogForm,
+    WithholdForm,
+)
 from .models import ErasureRequest, SarPack, SubjectAccessRequest
 from .pack import KEY
 
@@ -439,6 +447,66 @@ def review_withhold(request, access, pack):
     )
 
 
+# --- Retention (UK GDPR Art 5(1)(e)) ----------------------------------------------------------
+
+RETENTION_LIST_ROWS = 50
+SKIPPED_LIST_ROWS = 200
+
+
+def retention_page(request):
+    """The schedule, what is past it now (closed cases by reference; those a legal hold keeps, with its
+    reason), approving a batch, the batches, and the daily reviews. Service managers (their teams) and the ISO."""
+    if not retention.handles_retention(request.user):
+        raise PermissionDenied
+    team_ids = retention.team_ids(request.user)
+    teams = retention.teams_for(request.user)
+    form = RetentionApproveForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = retention.retention_batch_approve(
+                actor=request.user, team=form.cleaned_data["team"], request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Approved: {batch.total} closed case{'s' if batch.total != 1 else ''} queued for anonymisation.",
+            )
+            return redirect("rights:retention_batch", batch_id=batch.pk)
+    statuses = retention.retention_status(team_ids=team_ids)
+    closed = next((s.rule for s in statuses if s.rule.kind == retention.Kind.CLOSED_CASES), None)
+    due, held = [], []
+    if closed is not None:
+        due = list(retention.due_clients(closed, team_ids=team_ids).select_related("team")[:RETENTION_LIST_ROWS])
+        held = list(retention.held_clients(closed, team_ids=team_ids).select_related("team")[:SKIPPED_LIST_ROWS])
+        for client in due:
+            client.retention_ended_on = retention.ends_on(client.closed_on, closed.period_months)
+    reviews = retention.latest_reviews()
+    if team_ids is not None:
+        mine = {str(pk) for pk in team_ids}
+        for review in reviews:
+            review.my_teams_due = sum(n for team, n in review.by_team.items() if team in mine)
+    # A list naming clients by reference: audit the query, not every row.
+    record_list(request.user, action=Action.LIST, request=request, detail="retention: records past their period")
+    return render(
+        request,
+        "rights/retention.html",
+        {
+            "statuses": statuses,
+            "closed_rule": closed,
+            "closed_status": next((s for s in statuses if s.anonymisable), None),
+            "due": due,
+            "held": held,
+            "form": form,
+            "batches": list(retention.batches_for(request.user)[:10]),
+            "reviews": reviews,
+            "all_teams": team_ids is None,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
 def _release_file(pack, *, pdf: bool):
     release = getattr(pack, "release", None)
     if release is None:
@@ -466,3 +534,19 @@ def release_pdf(request, access, pack):
 @pack_download
 def release_archive(request, access, pack):
     return _release_file(pack, pdf=False)
+
+
+def retention_batch(request, batch_id):
+    """One approved batch: its progress (the page reloads itself while it runs) and its report."""
+    if not retention.handles_retention(request.user):
+        raise PermissionDenied
+    batch = retention.batch_for(request.user, batch_id)
+    if batch is None:
+        raise Http404("No such batch.")
+    skipped = list(retention.skipped_items(batch)[:SKIPPED_LIST_ROWS])
+    record_list(request.user, action=Action.LIST, request=request, detail=f"retention batch {batch.reference}")
+    return render(
+        request,
+        "rights/retention_batch.html",
+        {"batch": batch, "skipped": skipped, "more_skipped": max(0, batch.skipped - len(skipped))},
+    )

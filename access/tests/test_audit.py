@@ -300,7 +300,7 @@ def test_a_missing_seal_file_fails_as_soon_as_one_seal_exists(db, seal_file):
     seal_file.unlink()
     make_events(1, at=timezone.now())
 
-    code, out, err = verify()
+    code, _out, err = verify()
 
     assert code == 2
     assert "cannot be read (it does not exist)" in err

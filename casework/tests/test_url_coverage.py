@@ -285,6 +285,17 @@ def _team_a_import(fx):
     return {"import_id": client_import.pk}
 
 
+def _team_a_retention_batch(fx):
+    from rights.models import RetentionBatch, RetentionRule
+
+    team, manager = fx.team_a, fx.manager  # the fixtures bring the database
+    rule = RetentionRule.objects.create(kind="closed_cases", period_months=72, starts_from="case_closed")
+    batch = RetentionBatch.objects.create(
+        rule=rule, period_months=72, team=team, approved_by=manager, approved_at=manager.date_joined
+    )
+    return {"batch_id": batch.pk}
+
+
 def _statutory(client, fx):
     from statutory.tests.factories import StatutoryRequestFactory
 
@@ -419,6 +430,11 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "statutory:queue": RoleUrl(MANAGERS_AND_ISO),
     "statutory:report": RoleUrl(MANAGERS_AND_ISO),
     "rights:register": RoleUrl(MANAGERS_AND_ISO),
+    "rights:retention": RoleUrl(MANAGERS_AND_ISO),
+    # A team_a retention batch: its manager and the ISO; other roles 403, another team's manager 404.
+    "rights:retention_batch": RoleUrl(
+        frozenset({"manager", "iso"}), kwargs=_team_a_retention_batch, denied_status=(403, 404)
+    ),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
