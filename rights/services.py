@@ -729,10 +729,9 @@ def sar_pack_release(*, actor, pack, request=None):
     item, renders the client's PDF and the JSON+CSV archive, stores both privately and
     writes the SarRelease row (content, the withholding decisions, SHA-256 of the canonical
     content, the PDF and the archive), which is never changed afterwards; writes one audit
-    row. Files stored for a release that then fails are removed. Rendering runs in the
-    caller's request and takes about as long as the compile's (the PDF dominates): for a
-    large pack that is too long for a web request, and it should move to a task like
-    `compile_sar_pack` (not built yet).
+    row. Files stored for a release that then fails are removed. Rendering takes about as
+    long as the compile's (the PDF dominates), so pages ask for it with
+    `sar_pack_release_request` and the worker calls this (`sar_pack_release_run`).
     Returns the SarRelease. Raises NotRightsOfficer, PackReleased, ValidationError (pack
     not ready) or selectors.PackUnreadable (the compiled files are missing or changed).
     """
