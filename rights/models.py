@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pgtrigger
 from django.conf import settings
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
+
+from casework import references
 
 from .calendar import days_left, response_due
 
@@ -168,7 +171,11 @@ class ErasureRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"Erasure request {self.pk} about {self.client_id}"
+        return f"{self.reference} about {self.client_id}"
+
+    @property
+    def reference(self) -> str:
+        return references.numbered("erasure_request", self.pk)
 
 
 class SarPack(models.Model):
@@ -211,6 +218,114 @@ class SarPack(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+# --- Review before release (UK GDPR Art 15(4); DPA 2018 Sch 2) ---------------------------------
+
+
+class SarWithholding(models.Model):
+    """One item of a compiled pack that a reviewer withholds from the requester, with the exemption and why.
+
+    `item_key` is the row's stable key in the compiled pack (`rights.pack.KEY`: "notes:12",
+    "disclosures:4", "access:3456"). Changed only before the pack is released (the
+    services refuse afterwards); the release keeps a frozen copy of every decision.
+    """
+
+    class Exemption(models.TextChoices):
+        THIRD_PARTY = "third_party", "Information about another person (DPA 2018 Sch 2 Part 3 para 16)"
+        CRIME = (
+            "crime",
+            "Crime and taxation: telling the client would prejudice the prevention or detection of crime "
+            "(DPA 2018 Sch 2 Part 1 para 2)",
+        )
+        LEGAL_PRIVILEGE = "legal_privilege", "Legal professional privilege (DPA 2018 Sch 2 Part 4 para 19)"
+
+    # What the released pack tells the client was relied on. Not the crime exemption: saying so
+    # could itself prejudice the investigation (ICO guidance on exemptions, "neither confirm nor deny").
+    TOLD_TO_CLIENT = {
+        Exemption.THIRD_PARTY: "Information about other people, who have not agreed to it being shared with you.",
+        Exemption.LEGAL_PRIVILEGE: "Information covered by legal professional privilege.",
+    }
+
+    pack = models.ForeignKey(SarPack, on_delete=models.PROTECT, related_name="withholdings")
+    item_key = models.CharField(max_length=100)
+    exemption = models.CharField(max_length=30, choices=Exemption.choices)
+    note = models.TextField()
+    withheld_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withheld_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pack", "item_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "item_key"], name="sar_withholding_once_per_item"),
+            models.CheckConstraint(condition=~Q(note=""), name="sar_withholding_has_note"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_key} withheld from pack {self.pack_id}"
+
+    @property
+    def section(self) -> str:
+        return self.item_key.partition(":")[0]
+
+
+class ReleasedPackChanged(DatabaseError):
+    """A released subject access pack is frozen: it is never changed or deleted.
+
+    A DatabaseError, like the trigger's refusal underneath it, so a caller sees one kind of
+    error whichever layer refused (the model, the queryset, or the database itself).
+    """
+
+
+class SarReleaseQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ReleasedPackChanged("Cannot update a released subject access pack: it is frozen.")
+
+    def delete(self):
+        raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
+
+
+class SarRelease(models.Model):
+    """The pack as released to the requester: frozen, like a disclosure's snapshot.
+
+    One per request. `content` is exactly what was released (the compiled pack without the
+    withheld items), `withheld` the decisions as they stood (key, section, exemption, note,
+    who, when), and the SHA-256 of the content's canonical JSON and of the PDF and archive
+    bytes stored privately. Written once by `rights.services.sar_pack_release`; the model
+    refuses a second save or a delete, and a trigger refuses UPDATE and DELETE in the
+    database (PostgreSQL, and SQLite through access.sqlite_triggers).
+    """
+
+    sar = models.OneToOneField(SubjectAccessRequest, on_delete=models.PROTECT, related_name="release")
+    pack = models.OneToOneField(SarPack, on_delete=models.PROTECT, related_name="release")
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    released_at = models.DateTimeField()
+    content = models.JSONField()
+    content_sha256 = models.CharField(max_length=64)
+    withheld = models.JSONField(default=list)
+    pdf_name = models.CharField(max_length=200)
+    pdf_sha256 = models.CharField(max_length=64)
+    archive_name = models.CharField(max_length=200)
+    archive_sha256 = models.CharField(max_length=64)
+
+    objects = SarReleaseQuerySet.as_manager()
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(name="sar_release_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"Release of pack {self.pack_id}"
+
+    def save(self, *args, **kwargs):
+        # A guard, not a rule: the row is written once, by the service, and never again.
+        if not self._state.adding:
+            raise ReleasedPackChanged("Cannot update a released subject access pack: it is frozen.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
 
 
 # --- Retention (UK GDPR Art 5(1)(e)) -----------------------------------------------------------

@@ -353,6 +353,14 @@ def _sar_pack(client, fx):
     return {"client_id": client.pk, "obj_id": ready_pack(client=client, actor=fx.manager).pk}
 
 
+def _sar_released_pack(client, fx):
+    if client is None:
+        return {"client_id": MISSING, "obj_id": MISSING}
+    from rights.tests.factories import released_pack
+
+    return {"client_id": client.pk, "obj_id": released_pack(client=client, actor=fx.manager).pk}
+
+
 def _erasure(client, fx):
     from rights.models import ErasureRequest
 
@@ -430,6 +438,9 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    # The records of processing (Art 30): the ISO and admins; no client is named.
+    "reports:processing": RoleUrl(frozenset({"iso", "admin_user"})),
+    "reports:processing_download": RoleUrl(frozenset({"iso", "admin_user"}), kwargs=lambda fx: {"fmt": "csv"}),
     "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
     # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
     **{
@@ -525,6 +536,10 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "rights:pack": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:pack_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:pack_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:review": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:review_withhold": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack, data=lambda c, fx: {"item": "notes:0"}),
+    "rights:release_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
+    "rights:release_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
     "rights:erasure_new": ClientUrl(LEGAL_HOLD),
     "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
 }
