@@ -522,7 +522,9 @@ def _release_file(pack, *, pdf: bool):
             content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(data, content_type="application/pdf" if pdf else "application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{pack.sar.reference}-released.{"pdf" if pdf else "zip"}"'
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(pack.sar.reference, "subject-access-pack-released", "pdf" if pdf else "zip")
+    )
     return response
 
 
