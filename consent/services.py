@@ -32,6 +32,7 @@ from accounts.models import Role
 from clients.categories import REGISTRY, Selection
 from clients.models import TimelineEvent
 from clients.services import timeline_record
+from deadlines.services import outbox_queue
 
 from . import evidence as evidence_files
 from .models import (
@@ -488,10 +489,10 @@ def partner_address_check(*, secure_email: str, webmail_reason: str = "") -> Non
 
 def partner_address_changed(*, actor, partner: Partner, old_address: str) -> None:
     """After an admin changed a partner's registered secure address: e-mail the information
-    security officers, on commit. (The change itself is in the partner's history, with the
+    security officers through the outbox (queued in the caller's transaction, sent once after
+    commit; an unknown outcome is shown to the ISO). (The change itself is in the partner's history, with the
     admin's name and a change reason saying from what to what.)"""
     from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
 
     recipients = list(
         get_user_model()
@@ -516,18 +517,7 @@ def partner_address_changed(*, actor, partner: Partner, old_address: str) -> Non
         "this change, check it with the partner by phone before anything more is sent.\n"
     )
 
-    def send():
-        try:
-            send_mail(
-                f"Partner secure address changed: {partner.name}",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                recipients,
-            )
-        except Exception:  # the change is in the history either way
-            logger.warning("Could not e-mail the ISO about partner %s's address change.", partner.pk)
-
-    transaction.on_commit(send)
+    outbox_queue(subject=f"Partner secure address changed: {partner.name}", body=body, recipients=recipients)
 
 
 # --- Reviewing a consent with the client ---------------------------------------------------

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -43,6 +42,7 @@ from consent import coverage
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
+from deadlines.services import Delivery, mail_deliver, outbox_queue
 
 from . import selectors
 from .models import (
@@ -729,28 +729,24 @@ def referral_transmit(*, actor, referral: Referral, request=None) -> Transmissio
     return transmission
 
 
-def _message(transmission: Transmission, address: str) -> EmailMessage:
+def _message(transmission: Transmission) -> dict:
+    """The e-mail of one transmission: subject, body and attachments, for deadlines.services.mail_deliver."""
     from .documents import referral_pdf
 
     disclosure = transmission.disclosure
     if transmission.kind == Transmission.Kind.NOTICE:
         notice = transmission.notice
-        return EmailMessage(
-            subject=notice.subject, body=notice.message, from_email=settings.DEFAULT_FROM_EMAIL, to=[address]
-        )
+        return {"subject": notice.subject, "body": notice.message, "attachments": []}
     context = {
         "disclosure": disclosure,
         "partner": transmission.partner,
         "organisation_name": settings.ORGANISATION_NAME,
     }
-    message = EmailMessage(
-        subject=render_to_string("sharing/email/referral_subject.txt", context).strip(),
-        body=render_to_string("sharing/email/referral_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-    )
-    message.attach(f"referral-{disclosure.reference}.pdf", referral_pdf(disclosure), "application/pdf")
-    return message
+    return {
+        "subject": render_to_string("sharing/email/referral_subject.txt", context).strip(),
+        "body": render_to_string("sharing/email/referral_body.txt", context),
+        "attachments": [(f"referral-{disclosure.reference}.pdf", referral_pdf(disclosure), "application/pdf")],
+    }
 
 
 def transmission_send(*, transmission_id: int) -> str:
@@ -761,9 +757,11 @@ def transmission_send(*, transmission_id: int) -> str:
        basis, and the requester is told; allowed, a conditional update claims it
        (queued or failed -> sending, one more attempt) and an allowed SHARE row names the
        basis. The transaction commits before anything is sent.
-    2. Send to the partner's registered address as read at the claim. Then sent, or failed
-       with the mail server's reason (raises TransmissionFailed so the task retries; the
-       retry claims and re-checks again).
+    2. Send to the partner's registered address as read at the claim
+       (`deadlines.services.mail_deliver`). Then sent; or failed, when the mail server
+       certainly did not take it, with its reason (raises TransmissionFailed so the task
+       retries; the retry claims and re-checks again); or unknown, when the connection
+       broke mid-send (never resent automatically).
     A transmission found "sending" longer than TRANSMISSION_CLAIM_TIMEOUT_SECONDS was left by a
     worker that died after claiming: it may have left, so it is marked unknown, never sent
     again. Safe to run twice.
@@ -812,12 +810,23 @@ def transmission_send(*, transmission_id: int) -> str:
         )
     # Committed: the claim and its audit row. Only now does anything leave.
     try:
-        _message(transmission, address).send()
-    except Exception as exc:
+        message = _message(transmission)
+    except Exception as exc:  # nothing was handed to the mail server: safe to try again
+        outcome = Delivery(Delivery.FAILED, f"{type(exc).__name__}: {exc}")
+    else:
+        outcome = mail_deliver(to=[address], **message)
+    if outcome.status == Delivery.UNKNOWN:
+        # The connection broke when the server may already have taken it: never resent
+        # automatically; the requester's dashboard and the ISO's say to check with the partner.
         Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
-            status=Transmission.Status.FAILED, failure_reason=f"{type(exc).__name__}: {exc}"[:1000]
+            status=Transmission.Status.UNKNOWN, failure_reason=outcome.error[:1000]
         )
-        raise TransmissionFailed(str(exc)) from exc
+        return Transmission.Status.UNKNOWN
+    if outcome.status == Delivery.FAILED:
+        Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
+            status=Transmission.Status.FAILED, failure_reason=outcome.error[:1000]
+        )
+        raise TransmissionFailed(outcome.error)
     sent_at = timezone.now()
     with transaction.atomic():
         Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
@@ -846,8 +855,7 @@ def _cancel(transmission: Transmission, *, reason: str, actor, now) -> bool:
         outcome=Outcome.DENIED,
         detail=f"Transmission {transmission.pk} to {transmission.to_address} cancelled, nothing sent: {reason}",
     )
-    transmission_id = transmission.pk
-    transaction.on_commit(lambda: _tell_requester(transmission_id))
+    _tell_requester(transmission, reason=reason)
     return True
 
 
@@ -884,28 +892,24 @@ def transmissions_cancel_on_withdrawal(consent: ConsentRecord) -> None:
     transmissions_cancel(actor=consent.withdrawn_by, reason=reason, consent=consent)
 
 
-def _tell_requester(transmission_id: int) -> None:
-    """E-mail the person who asked for a transmission that it was stopped (no client details)."""
-    transmission = (
-        Transmission.objects.select_related("requested_by", "disclosure", "partner").filter(pk=transmission_id).first()
-    )
-    if transmission is None or not transmission.requested_by.email:
+def _tell_requester(transmission: Transmission, *, reason: str) -> None:
+    """Queue, in the cancelling transaction, the e-mail telling the requester a transmission
+    was stopped (no client details): sent through the outbox once the cancellation commits."""
+    requester = transmission.requested_by
+    if not requester.email:
         return
+    transmission.status, transmission.cancel_reason = Transmission.Status.CANCELLED, reason
     context = {
         "transmission": transmission,
         "disclosure": transmission.disclosure,
         "link": f"{settings.SITE_URL}{_transmission_url(transmission)}",
         "organisation_name": settings.ORGANISATION_NAME,
     }
-    try:
-        EmailMessage(
-            subject=render_to_string("sharing/email/stopped_subject.txt", context).strip(),
-            body=render_to_string("sharing/email/stopped_body.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[transmission.requested_by.email],
-        ).send()
-    except Exception:  # the dashboard still says so
-        logger.warning("Could not e-mail the requester of transmission %s.", transmission_id)
+    outbox_queue(
+        subject=render_to_string("sharing/email/stopped_subject.txt", context).strip(),
+        body=render_to_string("sharing/email/stopped_body.txt", context),
+        recipients=[requester.email],
+    )
 
 
 def _transmission_url(transmission: Transmission) -> str:
