@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -840,6 +841,55 @@ def transmission_send(*, transmission_id: int) -> str:
                 done_note=f"E-mailed to {address}.",
             )
     return Transmission.Status.SENT
+
+
+def _enqueue_transmissions(transmission_ids: list[int]) -> int:
+    """Publish send tasks from beat (which may wait on the broker); stops at the first failure."""
+    from .tasks import transmit
+
+    published = 0
+    for transmission_id in transmission_ids:
+        try:
+            transmit.delay(transmission_id)
+        except Exception:  # the broker is down: they stay queued for the next sweep
+            logger.warning("Could not queue transmission %s; the next sweep tries again.", transmission_id)
+            break
+        published += 1
+    return published
+
+
+def transmissions_requeue(*, now: dt.datetime) -> int:
+    """The deadline sweep's chore for transmissions (sharing/deadlines.py). Returns how many it acted on.
+
+    - A transmission still "queued" TRANSMISSION_REQUEUE_MINUTES after it was requested
+      (its task was lost: Redis down when it was queued, a worker that dropped it) is
+      handed to the worker again after commit. The worker's send re-checks the basis with
+      its rows locked and claims it, so a withdrawal in the meantime stops it and a
+      duplicate task sends nothing.
+    - One left "sending" longer than TRANSMISSION_CLAIM_TIMEOUT_SECONDS (its worker died
+      after claiming it) becomes "unknown": it may have left, so it is never sent again
+      automatically; the requester's dashboard and the ISO's list it
+      (selectors.transmissions_needing_attention).
+    `now` is aware (UTC). Runs inside the sweep's transaction; safe to run twice or at once.
+    """
+    unknown = Transmission.objects.filter(
+        status=Transmission.Status.SENDING,
+        claimed_at__lt=now - dt.timedelta(seconds=settings.TRANSMISSION_CLAIM_TIMEOUT_SECONDS),
+    ).update(
+        status=Transmission.Status.UNKNOWN,
+        failure_reason="The worker stopped while sending: it may or may not have reached the partner.",
+    )
+    stuck = list(
+        Transmission.objects.filter(
+            status=Transmission.Status.QUEUED,
+            requested_at__lt=now - dt.timedelta(minutes=settings.TRANSMISSION_REQUEUE_MINUTES),
+        )
+        .order_by("requested_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    if stuck:
+        transaction.on_commit(partial(_enqueue_transmissions, stuck))
+    return unknown + len(stuck)
 
 
 def _cancel(transmission: Transmission, *, reason: str, actor, now) -> bool:
