@@ -340,6 +340,11 @@ def referral_update(
     the referrer's phone, safe-contact instructions: REFERRAL_DETAILS) and chosen case `notes`
     (ids; any not of this client or not in a category chosen at detail level are dropped).
     Drafts may be incomplete; sending checks everything. Raises ValidationError once sent.
+
+    A manager's approval to send without a data-sharing agreement
+    (`referral_approve_without_agreement`) was given for what the draft held then: when
+    the selection or the chosen notes change, the approval is cleared and must be given
+    again (`referral.approval_reset` is then True, for the page to say so).
     """
     values = {"selection": selection.to_json(), "reasons": _clean_reasons(selection, reasons)}
     for name in REFERRAL_DETAILS:
@@ -350,13 +355,25 @@ def referral_update(
     elif referral.notes:
         values["notes"] = _clean_notes(referral, selection, referral.notes)
     with transaction.atomic():
-        updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
-            updated_at=timezone.now(), **values
+        # Locked, so an approval given at the same moment is either seen here and cleared,
+        # or given after this change (and so for what the manager then saw).
+        current = (
+            Referral.objects.select_for_update()
+            .filter(pk=referral.pk, status=Referral.Status.DRAFT)
+            .values("selection", "notes", "unagreed_approved_at")
+            .first()
         )
-    if not updated:
-        raise ValidationError("This referral has already been sent and can no longer be changed.", code="sent")
+        if current is None:
+            raise ValidationError("This referral has already been sent and can no longer be changed.", code="sent")
+        reset = current["unagreed_approved_at"] is not None and (
+            current["selection"] != values["selection"] or sorted(current["notes"] or []) != values.get("notes", [])
+        )
+        if reset:
+            values.update(unagreed_approved_at=None, unagreed_approved_by=None, unagreed_reason="")
+        Referral.objects.filter(pk=referral.pk).update(updated_at=timezone.now(), **values)
     for name, value in values.items():
         setattr(referral, name, value)
+    referral.approval_reset = reset
     return referral
 
 
