@@ -40,7 +40,7 @@ from clients.services import timeline_record
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, Partner, Purpose
-from consent.selectors import basis_for_share
+from consent.selectors import basis_for_share, restriction_allows_statutory
 from deadlines.services import outbox_queue
 from sharing import selectors as sharing_selectors
 from sharing.models import Disclosure
@@ -454,6 +454,27 @@ def _limit_refusal(statutory_request: StatutoryRequest, selection: Selection) ->
     )
 
 
+def _required_by_law(statutory_request: StatutoryRequest) -> bool:
+    """May this disclosure pass a client's sharing restriction when a manager decides it?
+
+    UK GDPR Art. 18(2): restricted data may still be processed for legal claims, "for the
+    protection of the rights of another natural person" or an important public interest.
+    A warrant or court order is required by law; a genuine emergency (life at risk) protects
+    another person. A Schedule 2 request is discretionary, and consent is what the
+    restriction has set aside, so neither passes.
+    """
+    return statutory_request.is_court_order or statutory_request.is_emergency
+
+
+def _restriction_refusal(statutory_request: StatutoryRequest, *, decided_by) -> StatutoryRefused | None:
+    """The refusal when the client is restricted for sharing and this disclosure may not pass
+    (consent.selectors.restriction_allows_statutory), else None."""
+    problem = restriction_allows_statutory(
+        statutory_request.client, required_by_law=_required_by_law(statutory_request), decided_by=decided_by
+    )
+    return StatutoryRefused(problem) if problem else None
+
+
 def _decide_on_consent(*, client, partner, purpose, selection, on=None, lock=False) -> sharing_selectors.ShareDecision:
     answer = basis_for_share(client=client, partner=partner, purpose=purpose, selection=selection, on=on, lock=lock)
     return sharing_selectors.ShareDecision(selection, answer, None, ())
@@ -593,8 +614,9 @@ def statutory_request_decide(
 
     "In full" discloses exactly the request's limit; "in part" a smaller selection within
     it. Raises NotADecider, ValidationError (by field), or StatutoryRefused (a selection
-    beyond the limit, or no consent where only consent can cover it) after writing a
-    denied SHARE row.
+    beyond the limit; a client restricted for sharing when the disclosure is not one that
+    passes a restriction, `_required_by_law`; or no consent where only consent can cover
+    it) after writing a denied SHARE row.
     """
     selection = selection or Selection()
     reasons = reasons or {}
@@ -638,6 +660,8 @@ def statutory_request_decide(
             if refusal is None and outcome == Result.DISCLOSED_PART and selection == limit:
                 raise ValidationError({"outcome": "That is everything within the limit: choose “Disclose in full”."})
             consent = None
+            if refusal is None:
+                refusal = _restriction_refusal(locked, decided_by=actor)
             if refusal is None:
                 reasons = disclosure_reasons_check(selection, reasons)
                 if locked.needs_consent:
@@ -712,7 +736,10 @@ def statutory_emergency_disclose(
 
     Only within what the emergency needs (the request's scope). Recorded as such at once,
     e-mailed to the client's team managers and the ISO, and left on the queue until a
-    manager reviews it (`statutory_emergency_review`).
+    manager reviews it (`statutory_emergency_review`). When the client is restricted for
+    sharing (UK GDPR Art. 18) it still goes ahead, since a life is at risk (Art. 18(2)),
+    but the SHARE and request audit rows say the restriction was passed without a manager,
+    for the review.
     """
     errors: dict = {}
     _required(errors, "life_at_risk", life_at_risk, "Say whose life is at risk and how.")
@@ -741,6 +768,10 @@ def statutory_emergency_disclose(
             refusal = StatutoryRefused(
                 "Only the client's consent can cover a disclosure to this body, and a manager must decide that."
             )
+        # A restricted client's emergency disclosure by a caseworker (life at risk, nobody
+        # who may decide it reachable) goes ahead, flagged for the manager's review.
+        restricted = restriction_allows_statutory(locked.client, required_by_law=True, decided_by=actor)
+        flag = f" Flagged for the review: {restricted}" if restricted else ""
         if refusal is not None:
             refused = _refuse_share(actor, locked, request=request, selection=selection, refusal=refusal)
         else:
@@ -772,7 +803,7 @@ def statutory_emergency_disclose(
                 outcome=Outcome.ALLOWED,
                 basis=disclosure.basis_label,
                 obj=disclosure,
-                detail=f"Disclosure {disclosure.reference}, SHA-256 {disclosure.snapshot_sha256}",
+                detail=f"Disclosure {disclosure.reference}, SHA-256 {disclosure.snapshot_sha256}.{flag}",
             )
             _audit(
                 actor,
@@ -782,7 +813,7 @@ def statutory_emergency_disclose(
                 detail=(
                     f"Emergency disclosure by a caseworker under the emergency exception ({selection.describe()}); "
                     f"awaiting a manager's review. Life at risk: {locked.emergency_life_at_risk}. "
-                    f"Tried to reach: {locked.emergency_managers_tried}"
+                    f"Tried to reach: {locked.emergency_managers_tried}.{flag}"
                 ),
             )
             _raise_alert(locked, StatutoryAlert.Kind.EMERGENCY_DISCLOSED, now=now)
