@@ -24,13 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
@@ -41,13 +37,14 @@ from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, Partner, Purpose
 from consent.selectors import basis_for_share, restriction_allows_statutory
-from deadlines.services import outbox_queue
+from deadlines.services import deadline_check
 from sharing import selectors as sharing_selectors
 from sharing.models import Disclosure
 from sharing.services import disclosure_reasons_check, disclosure_record, share_decision_locked
 
 from . import selectors
-from .models import StatutoryAlert, StatutoryDisclosure, StatutoryDocument, StatutoryRequest
+from .deadlines import EMERGENCY_REQUEST, EMERGENCY_REVIEW
+from .models import StatutoryDisclosure, StatutoryDocument, StatutoryRequest
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +55,6 @@ Result = StatutoryRequest.Outcome
 
 # Clocks of a phone, a browser and the server disagree a little.
 CLOCK_SLACK = dt.timedelta(minutes=5)
-# An alert not e-mailed this long after it was raised is sent by the next queue visit.
-ALERT_RETRY_AFTER = dt.timedelta(minutes=5)
 
 
 class StatutoryRefused(Exception):
@@ -344,7 +339,8 @@ def statutory_request_log(
                     statutory_request._history_user = actor
                     statutory_request.save(update_fields=["placed_legal_hold"])
             if basis == Basis.EMERGENCY:
-                _raise_alert(statutory_request, StatutoryAlert.Kind.EMERGENCY_LOGGED, now=now)
+                # The managers and the ISO are e-mailed once, after commit (statutory/deadlines.py).
+                deadline_check(clock=EMERGENCY_REQUEST, object_ids=[statutory_request.pk], now=now)
     except BaseException:
         for _kind, _checked, stored_name in stored:
             remove(stored_name)
@@ -816,7 +812,8 @@ def statutory_emergency_disclose(
                     f"Tried to reach: {locked.emergency_managers_tried}.{flag}"
                 ),
             )
-            _raise_alert(locked, StatutoryAlert.Kind.EMERGENCY_DISCLOSED, now=now)
+            # The review clock starts: e-mailed once now, and again if the review is late.
+            deadline_check(clock=EMERGENCY_REVIEW, object_ids=[locked.pk], now=now)
     if refused is not None:
         raise refused
     return locked
@@ -865,83 +862,3 @@ def statutory_emergency_review(
         f"Client told: {_told_text(locked)}. {locked.review_note}",
     )
     return locked
-
-
-# --- Alerts --------------------------------------------------------------------------------
-
-
-def _raise_alert(statutory_request: StatutoryRequest, kind: str, *, now) -> StatutoryAlert:
-    alert, created = StatutoryAlert.objects.get_or_create(
-        statutory_request=statutory_request, kind=kind, defaults={"raised_at": now}
-    )
-    if created:
-        transaction.on_commit(partial(_enqueue_alert, alert.pk))
-    return alert
-
-
-def _enqueue_alert(alert_id: int) -> None:
-    from .tasks import send_statutory_alert
-
-    try:
-        send_statutory_alert.delay(alert_id)
-    except Exception:  # the broker is down: the queue page sends what is still unsent
-        logger.warning("Could not queue the e-mail for statutory alert %s; the queue page will send it.", alert_id)
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def statutory_alert_send(*, alert_id: int) -> bool:
-    """Hand one alert to the e-mail outbox, once. Returns whether this call queued it.
-
-    The claim (a conditional update of emailed_at) and the outbox row commit together: a
-    second sender waits on the row and then finds it claimed. The outbox then sends it at
-    most once, claiming before it sends (deadlines.services.outbox_send), so a worker
-    killed after the mail server accepted cannot send it twice.
-    """
-    alert = (
-        StatutoryAlert.objects.select_related("statutory_request__client", "statutory_request__decided_by")
-        .filter(pk=alert_id)
-        .first()
-    )
-    if alert is None or alert.emailed_at is not None:
-        return False
-    statutory_request = alert.statutory_request
-    recipients = selectors.alert_recipients(statutory_request)
-    with transaction.atomic():
-        claimed = StatutoryAlert.objects.filter(pk=alert.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now(), recipients=", ".join(recipients)
-        )
-        if not claimed:
-            return False
-        if not recipients:
-            logger.warning("Statutory alert %s has nobody to e-mail (no managers or ISO with an address).", alert.pk)
-            return True
-        # No client name in an e-mail: the reference and a link, which opens only through the gate.
-        context = {
-            "alert": alert,
-            "statutory_request": statutory_request,
-            "url": _absolute(reverse("statutory:request", args=[statutory_request.client_id, statutory_request.pk])),
-            "organisation_name": settings.ORGANISATION_NAME,
-        }
-        subject = render_to_string("statutory/email/alert_subject.txt", context).strip()
-        body = render_to_string("statutory/email/alert_body.txt", context)
-        outbox_queue(subject=subject, body=body, recipients=recipients)
-    return True
-
-
-def statutory_alerts_retry(*, now: dt.datetime | None = None) -> int:
-    """Queue alerts the worker has not queued within a few minutes (Redis or the worker down).
-
-    Called by the queue page, directly rather than through Celery, which is what stopped.
-    The claim in `statutory_alert_send` keeps each alert to one e-mail.
-    """
-    now = now or timezone.now()
-    sent = 0
-    for alert_id in selectors.unsent_alert_ids(raised_before=now - ALERT_RETRY_AFTER):
-        try:
-            sent += statutory_alert_send(alert_id=alert_id)
-        except Exception:
-            logger.exception("Could not e-mail statutory alert %s.", alert_id)
-    return sent
