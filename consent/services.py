@@ -59,7 +59,11 @@ _withdrawal_callbacks: list[WithdrawalCallback] = []
 
 
 def on_withdrawal(callback: WithdrawalCallback) -> WithdrawalCallback:
-    """Register `callback(consent)` to run inside every withdrawal's transaction. Idempotent."""
+    """Register `callback(consent)` to run inside every withdrawal's transaction. Idempotent.
+
+    `consent.replaced_by` is the new consent when the client changed their consent at a
+    review (`consent_replace_at_review`), else None: what it still covers has not stopped.
+    """
     if callback not in _withdrawal_callbacks:
         _withdrawal_callbacks.append(callback)
     return callback
@@ -214,11 +218,21 @@ def consent_record(
     return consent
 
 
-def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "", at: dt.datetime | None = None):
+def consent_withdraw(
+    *,
+    actor,
+    consent: ConsentRecord,
+    how: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    replaced_by: ConsentRecord | None = None,
+):
     """Withdraw a consent, at once. Blocks any share that has not yet committed.
 
     One UPDATE of the consent row in its own transaction, so a share that locks the row
     (basis_for_share(lock=True)) either commits before it or sees the withdrawal.
+    `replaced_by` is the consent that replaces it at a review; the withdrawal callbacks see
+    it as `consent.replaced_by`.
     """
     now = timezone.now()
     at = at or now
@@ -248,6 +262,7 @@ def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "",
             obj=locked,
             at=at,
         )
+        locked.replaced_by = replaced_by
         for callback in list(_withdrawal_callbacks):
             callback(locked)
     for name in ("withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"):
@@ -633,7 +648,9 @@ def consent_replace_at_review(
     `new_consent` are consent_record's arguments (scope, method, given_at, …) for the new
     consent; the review time is its given_at. The old consent is withdrawn in the same
     transaction, so exactly one of them covers sharing at any moment, and the review links
-    the two. Raises ValidationError (keyed by field) and saves nothing.
+    the two. Only recipients the new consent no longer covers (recipient, purpose and what
+    they were sent) get a "tell the recipient to stop" task. Raises ValidationError (keyed
+    by field) and saves nothing.
     """
     reviewed_at = new_consent["given_at"]
     _check_review(how=how, reviewed_at=reviewed_at, consent=consent)
@@ -645,6 +662,7 @@ def consent_replace_at_review(
         how=_review_method_as_withdrawal(how),
         note=f"Replaced by a new consent at review. {note.strip()}".strip(),
         at=reviewed_at,
+        replaced_by=replacement,
     )
     consent.withdrawn_at = locked.withdrawn_at
     review = ConsentReview(

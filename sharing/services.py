@@ -1100,11 +1100,27 @@ def _notice_text(disclosure: Disclosure, partner: Partner, consent: ConsentRecor
     return subject[:200], render_to_string("sharing/email/notice_body.txt", context)
 
 
+def _still_covered(replacement: ConsentRecord, disclosure: Disclosure, recipients: list[Partner], at) -> bool:
+    """Does the consent that replaced the disclosure's cover it all: each recipient (or the
+    meeting group), its purpose, and every item at the level sent, at `at`?"""
+    if disclosure.purpose_id is None or not replacement.purposes.filter(pk=disclosure.purpose_id).exists():
+        return False
+    if disclosure.meeting_group_id is not None:
+        if replacement.meeting_group_id != disclosure.meeting_group_id:
+            return False
+    elif not recipients or replacement.partners.filter(pk__in=[p.pk for p in recipients]).count() != len(recipients):
+        return False
+    return coverage.covers(replacement, disclosure.selection_obj, at)
+
+
 def recipient_notices_create(consent: ConsentRecord) -> list[RecipientNotice]:
     """The withdrawal hook (consent.services.on_withdrawal), run inside the withdrawal's transaction.
 
     For every disclosure that relied on the consent, one task per recipient organisation,
     assigned to the person who made the disclosure. Running it twice creates nothing new.
+    When the client changed their consent at a review (`consent.replaced_by`), a recipient
+    the new consent still covers — for the same purpose and everything it was sent — keeps
+    what it has: no task for it.
     """
     disclosures = list(
         Disclosure.objects.filter(consent=consent)
@@ -1114,8 +1130,11 @@ def recipient_notices_create(consent: ConsentRecord) -> list[RecipientNotice]:
     )
     notices = []
     now = timezone.now()
+    replacement = getattr(consent, "replaced_by", None)
     for disclosure in disclosures:
         recipients = [disclosure.partner] if disclosure.partner_id else list(disclosure.organisations_present.all())
+        if replacement is not None and _still_covered(replacement, disclosure, recipients, now):
+            continue
         for partner in recipients:
             subject, message = _notice_text(disclosure, partner, consent)
             notices.append(
