@@ -103,7 +103,7 @@ class ErasureDecideForm(Form):
     note = _text("Reasons")
 
 
-class WithholdForm(forms.Form):
+class WithholdForm(Form):
     exemption = forms.ChoiceField(
         choices=SarWithholding.Exemption.choices,
         widget=forms.RadioSelect,
@@ -116,7 +116,7 @@ class WithholdForm(forms.Form):
     )
 
 
-class RetentionApproveForm(forms.Form):
+class RetentionApproveForm(Form):
     """Approve anonymising the closed cases past retention: which teams, and a confirmation."""
 
     team = forms.ModelChoiceField(
