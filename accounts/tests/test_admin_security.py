@@ -79,9 +79,7 @@ def test_resetting_two_factor_from_the_staff_list_is_recorded_and_tells_the_pers
     assert "two-factor" in mailoutbox[0].subject.lower()
 
 
-def test_deleting_a_device_in_admin_is_a_recorded_reset(
-    admin_client, admin_user, manager, mailoutbox, outbox_sent
-):
+def test_deleting_a_device_in_admin_is_a_recorded_reset(admin_client, admin_user, manager, mailoutbox, outbox_sent):
     device = TOTPDeviceFactory(user=manager)
     with outbox_sent():
         response = admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
@@ -129,9 +127,7 @@ def test_setting_a_password_in_admin_is_recorded_and_tells_the_person(
     _assert_reset_recorded(caseworker, admin_user, mailoutbox, kind=Kind.PASSWORD_SET_BY_ADMIN)
 
 
-def test_a_refused_password_in_admin_records_nothing(
-    admin_client, caseworker, mailoutbox, outbox_sent
-):
+def test_a_refused_password_in_admin_records_nothing(admin_client, caseworker, mailoutbox, outbox_sent):
     url = reverse("admin:auth_user_password_change", args=[caseworker.pk])
     with outbox_sent():
         response = admin_client.post(url, {"password1": "a new long passphrase 71", "password2": "different 71"})
