@@ -16,7 +16,8 @@ app.autodiscover_tasks()
 # or duplicates it.
 app.conf.beat_schedule = {
     # The one deadline mechanism (deadlines/): breach alerts, consent reviews and
-    # expiries, agreement ends; it also republishes e-mails Redis could not take.
+    # expiries, agreement ends, statutory emergencies; it also republishes e-mails Redis
+    # could not take and hands partner transmissions left queued to the worker again.
     "deadline-sweep": {
         "task": "deadlines.tasks.sweep_deadlines",
         # Seconds; shortened only by tests that run a real beat.
@@ -32,6 +33,12 @@ app.conf.beat_schedule = {
     "audit-seal-daily-digest": {
         "task": "access.tasks.email_seal_digest",
         "schedule": crontab(hour=6, minute=0),
+    },
+    # What is past its retention period (rights.retention), recorded daily for managers and
+    # the ISO; approved retention batches whose task could not be published are re-queued.
+    "retention-review": {
+        "task": "rights.tasks.retention_review",
+        "schedule": crontab(hour=int(os.environ.get("RETENTION_REVIEW_HOUR") or 5), minute=15),
     },
     # Confirmed client imports whose task could not be published (Redis was down).
     "client-imports-pending": {
