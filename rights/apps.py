@@ -12,3 +12,9 @@ class RightsConfig(AppConfig):
 
         for model in ("rights.SubjectAccessRequest", "rights.SarPack", "rights.ErasureRequest"):
             on_merge(model, policy=Policy.MOVE)
+        # Rectification requests and correction notices follow too; the clock runs on the deadline mechanism.
+        for model in ("rights.RectificationRequest", "rights.RectificationNotice"):
+            on_merge(model, policy=Policy.MOVE)
+        from .rectification import register_clock as register_rectification_clock
+
+        register_rectification_clock()

@@ -7,7 +7,7 @@ from django import forms
 
 from consent.forms import DateInput
 
-from .models import ErasureRequest, SubjectAccessRequest
+from .models import ErasureRequest, RectificationNotice, RectificationRequest, SubjectAccessRequest
 
 SAR = SubjectAccessRequest
 TEXT_MAX = 4000
@@ -100,3 +100,36 @@ class ErasureDecideForm(forms.Form):
         label="Exemption that applies (if refused)",
     )
     note = _text("Reasons")
+
+
+# --- Rectification (Art 16) and correction notices (Art 19) -----------------------------------
+
+
+class RectificationLogForm(forms.Form):
+    received_on = _date("Date received", help_text="The one-month deadline runs from this day.")
+    asked_by = forms.CharField(
+        label="Who asked", max_length=200, required=False, help_text="The client, or who acted for them."
+    )
+    what_is_wrong = _text("What they say is wrong or incomplete", help_text="In their words.", rows=4)
+
+
+class RectificationDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=RectificationRequest.Decision.choices, widget=forms.RadioSelect, required=False, label="Decision"
+    )
+    reason = _text(
+        "Reasons",
+        help_text="Needed when refused or partly corrected: the client is told why, and that they may complain "
+        "to the ICO.",
+    )
+    outcome_on = _date("Date the client was told the outcome")
+
+
+class ToldOtherwiseForm(forms.Form):
+    how = forms.ChoiceField(
+        choices=[c for c in RectificationNotice.How.choices if c[0] not in ("email", "email_notice")],
+        widget=forms.RadioSelect,
+        required=False,
+        label="How they were told",
+    )
+    note = _text("Note", help_text="Who you spoke to or wrote to, and when.", rows=2)

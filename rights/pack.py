@@ -50,6 +50,9 @@ COVERED = {
     "rights.SubjectAccessRequest": "left out: the request being answered",
     "rights.ErasureRequest": "left out: the client's own requests",
     "rights.SarPack": "left out: the pack itself",
+    "rights.RectificationRequest": "left out: the client's own requests",
+    "rights.RectificationNotice": "left out: a correction notice repeats a disclosure's corrected information, "
+    "which the entries and disclosures sections hold",
     "clients.ClientUserObjectPermission": "left out: permission rows (access is reported instead)",
     "clients.ClientGroupObjectPermission": "left out: permission rows (access is reported instead)",
 }
