@@ -496,3 +496,25 @@ def test_the_clock_alerts_the_team_managers_once_before_the_deadline_and_when_ov
     assert manager.email in message.recipients
     assert own_client.reference in message.subject
     assert "Olivia" not in message.body
+
+
+def test_anonymising_the_client_blanks_their_rectification_requests_and_leaves_nothing_to_pass_on(
+    entry, corrected, own_client, manager
+):
+    from rights.services import client_anonymise
+
+    obj = rectification.rectification_request_log(
+        actor=manager,
+        client=own_client,
+        received_on=dt.date(2026, 3, 1),
+        asked_by="Olivia Owens",
+        what_is_wrong="My housing history is wrong.",
+    )
+    client_anonymise(actor=manager, client=own_client, reason="erasure request granted")
+
+    obj.refresh_from_db()
+    assert obj.asked_by == ""
+    assert obj.what_is_wrong == ""
+    assert not RectificationRequest.history.filter(what_is_wrong__contains="housing").exists()
+    own_client.refresh_from_db()
+    assert rectification.corrected_items(own_client) == []
