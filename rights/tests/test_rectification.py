@@ -159,7 +159,99 @@ def test_a_corrected_name_is_listed_for_recipients_of_identity(own_client, casew
     assert item.recipients[0].corrected == [("Name", "Olivia Owen")]
 
 
-def test_meeting_attendees_and_statutory_bodies_are_recipients_too(entry, own_client, caseworker, manager, clock):
+def test_every_organisation_present_at_a_meeting_is_a_recipient(entry, own_client, caseworker, clock):
+    from consent.tests.factories import MeetingGroupFactory
+
+    clock.shift(dt.timedelta(hours=1))
+    one, two = PartnerFactory(name="Riverside Housing"), PartnerFactory(name="Hope Street")
+    group = MeetingGroupFactory(name="Rough Sleeper Action Group", members=[one, two])
+    meeting = purpose("multi-agency-risk-meeting")
+    ConsentRecordFactory(
+        client=own_client,
+        partners=[],
+        meeting_group=group,
+        purposes=[meeting],
+        selection=SELECTION,
+        recorded_by=caseworker,
+    )
+    sharing_services.meeting_disclosure_record(
+        actor=caseworker,
+        client=own_client,
+        group=group,
+        meeting_on=dt.date(2026, 3, 2),
+        present=[one, two],
+        purpose=meeting,
+        selection=Selection(SELECTION),
+        reasons={},
+    )
+    clock.shift(dt.timedelta(hours=1))
+    correct(entry, caseworker)
+
+    [item] = rectification.corrected_items(own_client)
+    assert [r.name for r in item.recipients] == ["Hope Street", "Riverside Housing"]
+    rectification.rectification_notify(actor=caseworker, client=own_client, item=item.key)
+    assert OutboxEmail.objects.count() == 2
+
+
+def test_a_corrected_case_note_sent_with_a_referral_is_listed(own_client, caseworker, clock):
+    from sharing.models import Referral
+
+    with transaction.atomic():
+        note = client_services.note_create(
+            actor=caseworker, client=own_client, category="housing_history", text="Slept at the bus station."
+        )
+    clock.shift(dt.timedelta(hours=1))
+    selection = {"identity": "summary", "housing_history": "detail"}
+    disclosure = refer(own_client, caseworker, "Riverside Housing", selection)
+    # The chosen notes are part of the draft; send one with the note chosen.
+    referral = ReferralFactory(
+        client=own_client,
+        partner=disclosure.partner,
+        purpose=disclosure.purpose,
+        selection=selection,
+        created_by=caseworker,
+        notes=[note.pk],
+    )
+    sharing_services.referral_send(actor=caseworker, referral=referral)
+    assert Referral.objects.filter(notes=[note.pk]).exists()
+    clock.shift(dt.timedelta(hours=1))
+    with transaction.atomic():
+        client_services.note_update(
+            actor=caseworker, note=note, category="housing_history", text="Slept at the railway station."
+        )
+
+    [item] = rectification.corrected_items(own_client)
+    assert item.key == f"note:{note.pk}"
+    assert item.recipients[0].corrected == [("Note", "Slept at the railway station.")]
+
+
+def test_a_statutory_body_that_is_a_registered_partner_is_emailed(entry, own_client, caseworker, manager, clock):
+    clock.shift(dt.timedelta(hours=1))
+    with transaction.atomic():
+        sharing_services.disclosure_record(
+            actor=manager,
+            kind=Disclosure.Kind.STATUTORY,
+            client=own_client,
+            partner=PartnerFactory(name="Northshire Police"),
+            recipient="Northshire Police (PC 123 Smith)",
+            purpose=purpose("referral-housing"),
+            purpose_label="Court order",
+            basis=None,
+            basis_label="Court order",
+            selection=Selection({"housing_history": "summary"}),
+            reasons={},
+            now=dt.datetime.now(dt.UTC),
+        )
+    clock.shift(dt.timedelta(hours=1))
+    correct(entry, caseworker)
+
+    result = rectification.rectification_notify(actor=manager, client=own_client, item=f"entry:{entry.pk}")
+
+    assert result.emails == 1
+    assert OutboxEmail.objects.get().recipients == "referrals@northshire-police.example.org"
+
+
+def test_a_statutory_body_without_a_registered_address_is_listed(entry, own_client, caseworker, manager, clock):
     clock.shift(dt.timedelta(hours=1))
     statutory(own_client, manager)
     clock.shift(dt.timedelta(hours=1))
