@@ -381,6 +381,32 @@ def test_the_caseload_caseworker_sees_recipients_on_the_entry_page(entry, correc
     assert "Late Partner" not in page
 
 
+def test_the_entry_page_costs_the_same_queries_however_many_received_the_old_version(
+    entry, own_client, caseworker, clock, login, django_assert_num_queries
+):
+    clock.shift(dt.timedelta(minutes=1))
+    refer(own_client, caseworker, "Riverside Housing")
+    clock.shift(dt.timedelta(minutes=1))
+    correct(entry, caseworker)
+    browser = login(caseworker)
+    url = reverse("clients:entry_edit", args=[own_client.pk, entry.pk])
+    browser.get(url)
+    with CaptureQueriesContext(connection) as one:
+        browser.get(url)
+    one_recipient = len(one)
+    clock.shift(dt.timedelta(minutes=1))
+    correct(entry, caseworker, summary=OLD, detail=DETAIL)
+    for name in ("Hope Street", "Third Partner", "Fourth Partner"):
+        refer(own_client, caseworker, name)
+    clock.shift(dt.timedelta(minutes=1))
+    correct(entry, caseworker)
+    browser.get(url)
+
+    with django_assert_num_queries(one_recipient):
+        page = browser.get(url).content.decode()
+    assert "Sent to 4 organisations before this correction" in page
+
+
 def test_the_information_page_says_there_are_corrections_to_pass_on(entry, corrected, own_client, caseworker, login):
     page = login(caseworker).get(reverse("clients:information", args=[own_client.pk])).content.decode()
 
