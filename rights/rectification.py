@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
@@ -204,13 +204,22 @@ def corrected_items(client: Client, *, item: str | None = None) -> list[Correcte
     entries and notes by category), each with its recipients, oldest disclosure first, and
     the notice already recorded for this correction (None when they are still to be told).
     Recipients who were sent the corrected version are not listed. An anonymised client
-    has nothing to pass on (anonymisation is not a correction). Five queries.
+    has nothing to pass on (anonymisation is not a correction). At most six queries; a disclosure
+    made after the record last changed is not read.
     """
     if client.anonymised_at is not None:
         return []
     kind, _, wanted_pk = (item or "").partition(":")
+    entry_filter = int(wanted_pk) if kind == "entry" and wanted_pk.isdigit() else None
+    versions = _entry_versions(client, entry_filter) if kind in ("", "entry") else {}
+    # Only a disclosure made before the record last changed can hold an older version: in the
+    # usual case (nothing corrected since it was sent) no snapshot is read at all.
+    changes = [client.updated_at, *(history[-1][0] for history in versions.values())]
+    if kind in ("", "note"):
+        changes.append(CaseNote.objects.filter(client_id=client.pk).aggregate(last=Max("updated_at"))["last"])
+    last_change = max(filter(None, changes))
     disclosures = list(
-        Disclosure.objects.filter(client_id=client.pk)
+        Disclosure.objects.filter(client_id=client.pk, disclosed_at__lt=last_change)
         .select_related("partner")
         .prefetch_related(
             Prefetch(
@@ -219,8 +228,6 @@ def corrected_items(client: Client, *, item: str | None = None) -> list[Correcte
         )
         .order_by("disclosed_at", "pk")
     )
-    entry_filter = int(wanted_pk) if kind == "entry" and wanted_pk.isdigit() else None
-    versions = _entry_versions(client, entry_filter) if kind in ("", "entry") else {}
     note_ids = {
         int(note["id"])
         for d in disclosures
