@@ -13,6 +13,7 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
+from casework.forms import Form
 from clients.categories import CATEGORIES, Category, Level, Selection
 
 from . import evidence as evidence_files
@@ -112,7 +113,7 @@ class DateTimeInput(forms.DateTimeInput):
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
-class ScopeFields(forms.Form):
+class ScopeFields(Form):
     """Recipients, purposes and the selection: the scope every basis names."""
 
     partners = forms.ModelMultipleChoiceField(
@@ -279,7 +280,7 @@ class ConsentForm(ScopeFields):
         }
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(Form):
     how = forms.ChoiceField(
         choices=ConsentRecord.WithdrawalMethod.choices,
         widget=forms.RadioSelect,
@@ -296,7 +297,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class BasisEndForm(forms.Form):
+class BasisEndForm(Form):
     why = forms.ChoiceField(
         choices=BasisEndReason.choices,
         widget=forms.RadioSelect,
@@ -310,7 +311,7 @@ class BasisEndForm(forms.Form):
     )
 
 
-class RestrictionForm(forms.Form):
+class RestrictionForm(Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What the client asked for, and why",
@@ -318,7 +319,7 @@ class RestrictionForm(forms.Form):
     )
 
 
-class RestrictionLiftForm(forms.Form):
+class RestrictionLiftForm(Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why the restriction is lifted",
@@ -382,7 +383,7 @@ class LawfulBasisForm(ScopeFields):
         }
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     """Recording a consent's review with the client (consent.services.consent_reconfirm and friends)."""
 
     outcome = forms.ChoiceField(
@@ -407,7 +408,7 @@ class ReviewForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea, label="Note")
 
 
-class ReplacesForm(forms.Form):
+class ReplacesForm(Form):
     """Hidden fields carried by the record page when a review changes a consent."""
 
     replaces = forms.IntegerField(widget=forms.HiddenInput)

@@ -10,6 +10,10 @@ class RightsConfig(AppConfig):
         # the surviving record.
         from clients.merge import Policy, on_merge
 
+        from .deadlines import register_clock
+
+        register_clock()
+
         for model in ("rights.SubjectAccessRequest", "rights.SarPack", "rights.ErasureRequest"):
             on_merge(model, policy=Policy.MOVE)
         # Rectification requests and correction notices follow too; the clock runs on the deadline mechanism.
@@ -18,3 +22,5 @@ class RightsConfig(AppConfig):
         from .rectification import register_clock as register_rectification_clock
 
         register_rectification_clock()
+        # A retention batch records what it did to the record it listed: that stays as it was.
+        on_merge("rights.RetentionBatchItem", policy=Policy.STAY)

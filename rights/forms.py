@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.forms import Form
 from consent.forms import DateInput
 
-from .models import ErasureRequest, RectificationNotice, RectificationRequest, SubjectAccessRequest
+from .models import ErasureRequest, RectificationNotice, RectificationRequest, SarWithholding, SubjectAccessRequest
 
 SAR = SubjectAccessRequest
 TEXT_MAX = 4000
@@ -27,7 +28,7 @@ def _date(label, *, help_text=""):
     return forms.DateField(label=label, required=False, help_text=help_text, widget=DateInput)
 
 
-class SarLogForm(forms.Form):
+class SarLogForm(Form):
     requester = forms.ChoiceField(
         choices=SAR.Requester.choices, widget=forms.RadioSelect, required=False, label="Who is asking"
     )
@@ -60,7 +61,7 @@ class SarLogForm(forms.Form):
         return {name: data.get(name) or ("" if name != "received_on" else None) for name in self.fields}
 
 
-class SarExtendForm(forms.Form):
+class SarExtendForm(Form):
     months = forms.TypedChoiceField(
         choices=[(1, "One further month"), (2, "Two further months")],
         coerce=int,
@@ -73,18 +74,18 @@ class SarExtendForm(forms.Form):
     told_on = _date("Date the requester was told", help_text="Within the first month after receipt.")
 
 
-class SarCompleteForm(forms.Form):
+class SarCompleteForm(Form):
     completed_on = _date("Date the response was sent")
     note = _text("Note", help_text="For example how the response was sent.")
 
 
-class ErasureLogForm(forms.Form):
+class ErasureLogForm(Form):
     received_on = _date("Date received")
     asked_by = forms.CharField(label="Who asked", max_length=200, required=False)
     asked_text = _text("What they asked for")
 
 
-class ErasureDecideForm(forms.Form):
+class ErasureDecideForm(Form):
     decision = forms.ChoiceField(
         choices=[("grant", "Grant: anonymise the client's records"), ("refuse", "Refuse: the information is kept")],
         widget=forms.RadioSelect,
@@ -102,10 +103,48 @@ class ErasureDecideForm(forms.Form):
     note = _text("Reasons")
 
 
+class WithholdForm(Form):
+    exemption = forms.ChoiceField(
+        choices=SarWithholding.Exemption.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="The exemption that applies",
+    )
+    note = _text(
+        "Why it applies to this item",
+        help_text="Kept with the decision, for a complaint or the ICO. It is not shown to the client.",
+    )
+
+
+class RetentionApproveForm(Form):
+    """Approve anonymising the closed cases past retention: which teams, and a confirmation."""
+
+    team = forms.ModelChoiceField(
+        label="Which clients",
+        queryset=None,
+        required=False,
+        empty_label="Every team I handle",
+        help_text="The closed cases listed above for this team, as they stand when you approve.",
+    )
+    confirm = forms.BooleanField(
+        label="I have checked the list: these closed cases are past their retention period and may be anonymised",
+        required=False,
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def clean_confirm(self):
+        if not self.cleaned_data.get("confirm"):
+            raise forms.ValidationError("Tick to confirm you have checked the list.")
+        return True
+
+
 # --- Rectification (Art 16) and correction notices (Art 19) -----------------------------------
 
 
-class RectificationLogForm(forms.Form):
+class RectificationLogForm(Form):
     received_on = _date("Date received", help_text="The one-month deadline runs from this day.")
     asked_by = forms.CharField(
         label="Who asked", max_length=200, required=False, help_text="The client, or who acted for them."
@@ -113,7 +152,7 @@ class RectificationLogForm(forms.Form):
     what_is_wrong = _text("What they say is wrong or incomplete", help_text="In their words.", rows=4)
 
 
-class RectificationDecideForm(forms.Form):
+class RectificationDecideForm(Form):
     decision = forms.ChoiceField(
         choices=RectificationRequest.Decision.choices, widget=forms.RadioSelect, required=False, label="Decision"
     )
@@ -125,7 +164,7 @@ class RectificationDecideForm(forms.Form):
     outcome_on = _date("Date the client was told the outcome")
 
 
-class ToldOtherwiseForm(forms.Form):
+class ToldOtherwiseForm(Form):
     how = forms.ChoiceField(
         choices=[c for c in RectificationNotice.How.choices if c[0] not in ("email", "email_notice")],
         widget=forms.RadioSelect,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
@@ -36,6 +35,7 @@ from django.utils import timezone
 
 from access.gate import Action, Outcome, record
 from accounts.models import Role
+from casework import references
 from clients.categories import Selection
 from clients.models import TimelineEvent
 from clients.services import timeline_record
@@ -105,7 +105,7 @@ def _refused_basis_label(decision: selectors.ShareDecision, recipient: str) -> s
 
 
 def _new_reference(now) -> str:
-    return f"D-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(3).upper()}"
+    return references.dated("disclosure", now)
 
 
 def _audit_share(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access.gate import Action, client_view, record_list
+from casework import references
 from consent.coverage import Status, status
 
 from . import selectors, services
@@ -286,8 +287,10 @@ def referral_download(request, access, referral_id):
     # A copy for the file is always allowed; once the basis is gone it says it is not for sending.
     problem = services.transmission_basis_problem(disclosure)
     response = HttpResponse(referral_pdf(disclosure, not_for_sending=problem), content_type="application/pdf")
-    suffix = "-for-the-file" if problem else ""
-    response["Content-Disposition"] = f'attachment; filename="referral-{disclosure.reference}{suffix}.pdf"'
+    document = "referral-for-the-file" if problem else "referral"
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(disclosure.reference, document, "pdf")
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

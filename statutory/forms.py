@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from casework.forms import Form
 from clients.forms import PeriodDateField
 from consent import evidence as evidence_files
 from consent.forms import DATETIME_FORMATS, DateInput, DateTimeInput, SelectionField
@@ -49,7 +50,7 @@ def _not_told_field():
     return _text("If not, why not", rows=2, help_text="For example: it would prejudice an investigation.")
 
 
-class StatutoryRequestForm(forms.Form):
+class StatutoryRequestForm(Form):
     """Log a request. One client per request: a request about several people is logged once per person."""
 
     # Who is asking
@@ -252,7 +253,7 @@ class EmergencyDisclosureForm(SelectionWithReasons):
         }
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     upheld = forms.TypedChoiceField(
         choices=YES_NO,
         coerce=_yes_no,
@@ -266,11 +267,11 @@ class ReviewForm(forms.Form):
     client_not_told_reason = _not_told_field()
 
 
-class LegalHoldLiftForm(forms.Form):
+class LegalHoldLiftForm(Form):
     reason = _text("Why the hold can be lifted", rows=3, help_text="For example: the prosecution has concluded.")
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     """The transparency report's period and the search of requests."""
 
     date_from = PeriodDateField(required=False, label="Received from", widget=DateInput)

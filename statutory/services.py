@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from functools import partial
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
+from casework import references
 from clients.categories import Selection
 from clients.models import Client, TimelineEvent
 from clients.services import timeline_record
@@ -199,7 +199,7 @@ def _basis_fields(basis: str, values: dict) -> dict:
 
 
 def _new_request_reference(now) -> str:
-    return f"SR-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(2).upper()}"
+    return references.dated("statutory_request", now)
 
 
 def statutory_request_log(

@@ -24,3 +24,17 @@ def test_the_demo_skips_requests_without_the_demo_staff_and_clients(db):
     demo.seed(out)
     assert not SubjectAccessRequest.objects.exists()
     assert "no demo staff or clients" in out.getvalue()
+
+
+def test_the_demo_sets_a_retention_rule_per_kind_once_and_keeps_an_admins_change(db):
+    from rights.models import RetentionRule
+
+    demo.seed(io.StringIO())
+    RetentionRule.objects.filter(kind=RetentionRule.Kind.CLOSED_CASES).update(period_months=96)
+    demo.seed(io.StringIO())
+
+    rules = dict(RetentionRule.objects.values_list("kind", "period_months"))
+    assert set(rules) == set(RetentionRule.Kind.values)
+    assert rules[RetentionRule.Kind.CLOSED_CASES] == 96
+    for rule in RetentionRule.objects.all():
+        rule.full_clean()  # every demo start date fits its kind
