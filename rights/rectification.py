@@ -58,7 +58,6 @@ from accounts.models import Role, User
 from clients.categories import REGISTRY, Level, Selection
 from clients.models import Assignment, CaseNote, Client, InformationEntry
 from consent import coverage
-from consent.deadlines import start_of_day
 from consent.selectors import restriction_problem
 from deadlines.registry import Clock, Message, Threshold, register
 from deadlines.services import deadline_check, outbox_queue
@@ -67,6 +66,7 @@ from sharing.snapshot import client_facts
 
 from . import selectors
 from .calendar import response_due
+from .deadlines import due_at
 from .models import RectificationNotice, RectificationRequest
 
 Notice = RectificationNotice
@@ -782,11 +782,6 @@ def thresholds() -> list[Threshold]:
         else Threshold("due", dt.timedelta(0), "Overdue")
         for d in alert_days()
     ]
-
-
-def due_at(due_on: dt.date) -> dt.datetime:
-    """The end of the last day to respond (the start of the next day, organisation time, as UTC)."""
-    return start_of_day(due_on + dt.timedelta(days=1))
 
 
 def running(horizon: dt.datetime, ids: list[int] | None):
