@@ -331,6 +331,9 @@ TRANSMISSION_CLAIM_TIMEOUT_SECONDS = env_int("TRANSMISSION_CLAIM_TIMEOUT_SECONDS
 TRANSMISSION_MAX_ATTEMPTS = env_int("TRANSMISSION_MAX_ATTEMPTS", 5)
 # Seconds before the worker retries a failed send (doubling each time).
 TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
+# A transmission still queued this many minutes after it was asked for (its task was lost)
+# is handed to the worker again by the deadline sweep, which re-checks its basis first.
+TRANSMISSION_REQUEUE_MINUTES = env_int("TRANSMISSION_REQUEUE_MINUTES", 10)
 
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)

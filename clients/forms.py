@@ -13,7 +13,7 @@ from casework.forms import Form, ModelForm
 
 from .categories import CATEGORY_CHOICES, REGISTRY
 from .models import Alert, Assignment, CaseNote, Client, InformationEntry
-from .selectors import CASELOAD_SORTS, TIMELINE_KINDS
+from .selectors import CASELOAD_SORTS, TIMELINE_KINDS, WHOLE_CASE, WHOLE_CASE_LABEL
 from .services import check_date_of_birth, text_limits
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -253,7 +253,11 @@ class TimelineFilterForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "All categories"), *CATEGORY_CHOICES]
+        self.fields["category"].choices = [
+            ("", "All categories"),
+            (WHOLE_CASE, f"{WHOLE_CASE_LABEL} (events about no one category)"),
+            *CATEGORY_CHOICES,
+        ]
         self.fields["kind"].choices = [("", "Everything"), *TIMELINE_KINDS]
 
     def filters(self) -> dict[str, str]:

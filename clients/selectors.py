@@ -227,6 +227,11 @@ def category_counts(client: Client) -> dict[str, int]:
 
 NOTE = "note"
 TIMELINE_KINDS = [(NOTE, "Case notes"), *TimelineEvent.Kind.choices]
+# The timeline's pseudo-category for events about no one data category: the case opened,
+# closed, reopened or moved, an alert. Not a data-category key (clients.categories), so it
+# can never be stored on a note or an entry.
+WHOLE_CASE = "whole_case"
+WHOLE_CASE_LABEL = "Whole case"
 
 
 @dataclass
@@ -247,7 +252,15 @@ class TimelineItem:
         return "Case note" if self.is_note else _EVENT_LABELS.get(self.kind, self.kind)
 
     @property
+    def is_whole_case(self) -> bool:
+        """An event about the case as a whole rather than one data category."""
+        return not self.is_note and not self.categories
+
+    @property
     def category_labels(self) -> list[str]:
+        """The labels of the categories it is about; "Whole case" for an event about none."""
+        if self.is_whole_case:
+            return [WHOLE_CASE_LABEL]
         return [REGISTRY[key].label for key in self.categories if key in REGISTRY]
 
     @property
@@ -292,7 +305,10 @@ def _timeline_rows(client: Client, *, category: str = "", kind: str = "") -> Que
     (text, categories, who), as one UNION ALL query; the two halves have the same columns."""
     notes = CaseNote.objects.filter(client=client)
     events = TimelineEvent.objects.filter(client=client)
-    if category:
+    if category == WHOLE_CASE:
+        notes = notes.none()
+        events = events.filter(categories="")
+    elif category:
         notes = notes.filter(category=category)
         events = events.filter(categories__contains=f",{category},")
     if kind == NOTE:
@@ -342,6 +358,7 @@ def timeline_page(
     """One page of the client's timeline: case notes and key events, newest first.
 
     `category` (a data-category key) keeps notes of that category and events about it;
+    `WHOLE_CASE` keeps only the events about no one category (case opened, moved, closed);
     `kind` is "note" or a `TimelineEvent.Kind` value; `page` counts from 1 (anything else
     is page 1). One query whatever the length of the story: a UNION ALL of notes and
     events with their authors, `per_page + 1` rows (the extra one says there is an older page).

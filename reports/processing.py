@@ -328,7 +328,7 @@ def retention() -> Section:
     rows = tuple(
         (
             _display(rule, "kind"),
-            f"{rule.period_months} months",
+            getattr(rule, "period_label", f"{rule.period_months} months"),
             _display(rule, "starts_from"),
             getattr(rule, "note", "") or "",
         )

@@ -12,7 +12,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
+from clients import services as client_services
 from clients.models import Client
 
 from . import services
@@ -56,15 +57,42 @@ DEMO_RETENTION = [
 ]
 
 
+# Cases closed long ago, so the retention page has something to approve: (reference, team, names, closed on).
+DEMO_OLD_CASES = [
+    ("ON-0090", "Outreach North", "Dennis", "Oldfield", dt.date(2018, 11, 30)),
+    ("RH-0090", "Riverside Hostel", "Maureen", "Yates", dt.date(2019, 3, 31)),
+]
+
+
 def seed_retention(stdout) -> None:
-    """The demo retention schedule, once (a rule an admin changed is left as it is)."""
+    """The demo retention schedule, once (a rule an admin changed is left as it is), and two cases
+    closed more than six years ago (made and closed through the clients services)."""
     made = 0
     for kind, months, starts_from, note in DEMO_RETENTION:
         _, created = RetentionRule.objects.get_or_create(
             kind=kind, defaults={"period_months": months, "starts_from": starts_from, "note": note}
         )
         made += created
-    stdout.write(f"rights: {made} demo retention rules.")
+    manager = User.objects.filter(username="manager").first()
+    old = 0
+    for reference, team_name, first, last, closed_on in DEMO_OLD_CASES:
+        team = Team.objects.filter(name=team_name).first()
+        if manager is None or team is None or Client.objects.filter(reference=reference).exists():
+            continue
+        client = client_services.client_create(
+            actor=manager,
+            team=team,
+            reference=reference,
+            first_name=first,
+            last_name=last,
+            opened_on=closed_on - dt.timedelta(days=500),
+        )
+        client_services.note_create(
+            actor=manager, client=client, category="housing_history", text="Moved into a housing association flat."
+        )
+        client_services.client_close(actor=manager, client=client, reason="Housed; support ended", closed_on=closed_on)
+        old += 1
+    stdout.write(f"rights: {made} demo retention rules, {old} cases closed long ago.")
 
 
 @transaction.atomic

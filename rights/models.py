@@ -204,6 +204,17 @@ class SarPack(models.Model):
     archive_name = models.CharField(max_length=200, blank=True)
     archive_sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    # Releasing renders the client's copy, as long as compiling: a task does it too
+    # (rights.services.sar_pack_release_request). Blank: not asked; the SarRelease row is the result.
+    release_status = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("queued", "Waiting for the worker"), ("running", "Being released"), ("failed", "Release failed")],
+    )
+    release_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -218,6 +229,10 @@ class SarPack(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def releasing(self) -> bool:
+        return self.release_status in ("queued", "running")
 
 
 # --- Review before release (UK GDPR Art 15(4); DPA 2018 Sch 2) ---------------------------------

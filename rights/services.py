@@ -640,6 +640,13 @@ def _refuse_if_released(sar: SubjectAccessRequest) -> None:
         )
 
 
+def _refuse_if_releasing(pack) -> None:
+    if pack.releasing:
+        raise ValidationError(
+            "The pack is being released with the decisions as they stand: they cannot change now.", code="releasing"
+        )
+
+
 def _locked_pack(pack):
     """The request locked first (the order every review service keeps), then the pack, for `actor` to review."""
     from .models import SarPack
@@ -666,6 +673,7 @@ def sar_item_withhold(*, actor, pack, item_key: str, exemption: str, note: str, 
     sar, locked = _locked_pack(pack)
     _require(actor, sar.client)
     _refuse_if_released(sar)
+    _refuse_if_releasing(locked)
     if not locked.is_ready:
         raise ValidationError("The pack is not compiled yet.", code="not_ready")
     errors: dict = {}
@@ -702,13 +710,15 @@ def sar_item_withhold(*, actor, pack, item_key: str, exemption: str, note: str, 
 def sar_item_include(*, actor, pack, item_key: str, request=None) -> bool:
     """Undo a withholding before release: the item goes back into the pack. Returns whether one was undone.
 
-    Writes one audit row when it undoes one. Raises NotRightsOfficer, or PackReleased once released.
+    Writes one audit row when it undoes one. Raises NotRightsOfficer, PackReleased once
+    released, or ValidationError while it is being released.
     """
     from .models import SarWithholding
 
     sar, locked = _locked_pack(pack)
     _require(actor, sar.client)
     _refuse_if_released(sar)
+    _refuse_if_releasing(locked)
     deleted, _ = SarWithholding.objects.filter(pack=locked, item_key=item_key).delete()
     if deleted:
         _audit(
@@ -729,8 +739,9 @@ def sar_pack_release(*, actor, pack, request=None):
     item, renders the client's PDF and the JSON+CSV archive, stores both privately and
     writes the SarRelease row (content, the withholding decisions, SHA-256 of the canonical
     content, the PDF and the archive), which is never changed afterwards; writes one audit
-    row. Files stored for a release that then fails are removed. Rendering runs in the
-    request: packs are rendered in seconds (BENCHMARKS.md measures the compile).
+    row. Files stored for a release that then fails are removed. Rendering takes about as
+    long as the compile's (the PDF dominates), so pages ask for it with
+    `sar_pack_release_request` and the worker calls this (`sar_pack_release_run`).
     Returns the SarRelease. Raises NotRightsOfficer, PackReleased, ValidationError (pack
     not ready) or selectors.PackUnreadable (the compiled files are missing or changed).
     """
@@ -801,3 +812,66 @@ def sar_pack_release(*, actor, pack, request=None):
             storage.delete(name)
         raise
     return release
+
+
+def sar_pack_release_request(*, actor, pack, request=None):
+    """Ask for a reviewed pack to be released; the worker renders and freezes it (`sar_pack_release`).
+
+    Rendering the client's copy takes as long as compiling it, so it runs as a task
+    (`rights.tasks.release_sar_pack`, enqueued on commit) and the review page shows it
+    waiting. Asking again while it waits or runs changes nothing; after a failure it is
+    queued again. Writes one audit row. Returns the pack. Raises NotRightsOfficer,
+    PackReleased, or ValidationError when the pack is not ready.
+    """
+    with transaction.atomic():
+        sar, locked = _locked_pack(pack)
+        _require(actor, sar.client)
+        _refuse_if_released(sar)
+        if not locked.is_ready:
+            raise ValidationError("The pack is not compiled yet.", code="not_ready")
+        if locked.releasing:
+            return locked
+        locked.release_status, locked.release_requested_by, locked.release_error = "queued", actor, ""
+        locked.save(update_fields=["release_status", "release_requested_by", "release_error"])
+        _audit(actor, locked, client=sar.client, request=request, detail=f"Release asked for {sar.reference}")
+        transaction.on_commit(partial(_enqueue_release, locked.pk))
+    return locked
+
+
+def _enqueue_release(pack_id: int) -> None:
+    from .tasks import release_sar_pack
+
+    try:
+        release_sar_pack.delay(pack_id)
+    except Exception:  # the broker is down: the page says it is waiting; asking again after a failure retries
+        logger.warning("Could not queue the release of subject access pack %s.", pack_id)
+
+
+def sar_pack_release_run(*, pack_id: int) -> bool:
+    """The worker's part of a release: claim the queued release, then `sar_pack_release` as the person who asked.
+
+    Idempotent: claims with a conditional update (queued -> running), so a second run
+    returns False. The asker's permission is checked again (they may have changed role
+    since). A refusal or failure is recorded on the pack ("failed", with the reason) and
+    a PackReleased (released meanwhile) clears the request. Returns whether this call released it.
+    """
+    from .models import SarPack
+
+    claimed = SarPack.objects.filter(pk=pack_id, release_status="queued").update(release_status="running")
+    if not claimed:
+        return False
+    pack = SarPack.objects.select_related("sar", "release_requested_by").get(pk=pack_id)
+    try:
+        sar_pack_release(actor=pack.release_requested_by, pack=pack)
+    except PackReleased:
+        SarPack.objects.filter(pk=pack_id).update(release_status="")
+        return False
+    except (PermissionDenied, ValidationError, selectors.PackUnreadable) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        SarPack.objects.filter(pk=pack_id).update(release_status="failed", release_error=message[:1000])
+        return False
+    except Exception as exc:
+        SarPack.objects.filter(pk=pack_id).update(release_status="failed", release_error=str(exc)[:1000])
+        raise
+    SarPack.objects.filter(pk=pack_id).update(release_status="")
+    return True

@@ -1,7 +1,9 @@
-"""Background work for clients' rights: compiling a subject access pack; retention (the daily review, batches).
+"""Background work for clients' rights: compiling and releasing a subject access pack; retention
+(the daily review, approved batches).
 
-The task takes a pack id, re-fetches, and is safe to run twice (the pack is claimed with a
-conditional update). It is enqueued on commit by `services.sar_pack_request`.
+Each task takes a pack id, re-fetches, and is safe to run twice (the pack is claimed with a
+conditional update). They are enqueued on commit by `services.sar_pack_request` and
+`services.sar_pack_release_request`.
 """
 
 from celery import shared_task
@@ -29,3 +31,8 @@ def retention_review() -> int:
 
     retention_review_record()
     return retention_batches_resume()
+
+
+@shared_task(name="rights.tasks.release_sar_pack", acks_late=True, soft_time_limit=280, time_limit=300)
+def release_sar_pack(pack_id: int) -> bool:
+    return services.sar_pack_release_run(pack_id=pack_id)

@@ -388,8 +388,8 @@ def review(request, access, pack):
                 messages.success(request, "The item is back in the pack.")
             return _to_review(pack, _item_anchor(key))
         if step == "release":
-            services.sar_pack_release(actor=request.user, pack=pack, request=request)
-            messages.success(request, "The pack is released. Download the client's copy below.")
+            services.sar_pack_release_request(actor=request.user, pack=pack, request=request)
+            messages.success(request, "The pack is being released. This page shows the client's copy when it is ready.")
             return _to_review(pack)
     except services.NotRightsOfficer as exc:
         raise PermissionDenied from exc
@@ -397,7 +397,7 @@ def review(request, access, pack):
         messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
         return _to_review(pack)
     sections, unreadable = [], False
-    if pack.is_ready and release is None:
+    if pack.is_ready and release is None and not pack.releasing:
         try:
             sections = selectors.pack_review(pack)
         except selectors.PackUnreadable:
@@ -537,7 +537,9 @@ def _release_file(pack, *, pdf: bool):
             content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(data, content_type="application/pdf" if pdf else "application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{pack.sar.reference}-released.{"pdf" if pdf else "zip"}"'
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(pack.sar.reference, "subject-access-pack-released", "pdf" if pdf else "zip")
+    )
     return response
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from casework.forms import Form
 from clients.forms import PeriodDateField
 from consent import evidence as evidence_files
-from consent.forms import DATETIME_FORMATS, DateInput, DateTimeInput, SelectionField
+from consent.forms import DATETIME_FORMATS, DateInput, DateTimeInput, Reveal, SelectionField, form_layout
 from consent.selectors import active_partners
 from sharing.forms import REASON_MAX, SelectionWithReasons
 
@@ -90,7 +90,7 @@ class StatutoryRequestForm(Form):
     # What they ask for
     period_from = forms.DateField(required=False, label="About the period from", widget=DateInput)
     period_to = forms.DateField(required=False, label="To", widget=DateInput)
-    asked_selection = SelectionField(label="The information they ask for", required=False)
+    asked_selection = SelectionField(label="The information they ask for", required=False, none_label="Not asked for")
     asked_text = _text("What they asked for, in their words")
     broad = forms.BooleanField(required=False, label="They asked for everything we hold about the client")
     # The basis they claim
@@ -116,6 +116,7 @@ class StatutoryRequestForm(Form):
     scope = SelectionField(
         label="What the order covers, or what the emergency needs",
         required=False,
+        none_label="Not covered",
         help_text="Nothing wider than this can be disclosed.",
     )
     authorising_officer_name = forms.CharField(max_length=200, required=False, label="Authorising officer's name")
@@ -162,17 +163,20 @@ class StatutoryRequestForm(Form):
             "The basis they claim",
             (
                 "basis",
-                "order_kind",
-                "order_reference",
-                "order_court",
-                "order_date",
-                "order_copy",
-                "emergency_kind",
-                "emergency_urgency",
-                "scope",
-                "authorising_officer_name",
-                "authorising_officer_rank",
-                "schedule_2_form",
+                Reveal(
+                    "The warrant or court order",
+                    "basis",
+                    (R.Basis.COURT_ORDER,),
+                    ("order_kind", "order_reference", "order_court", "order_date", "order_copy"),
+                ),
+                Reveal("The emergency", "basis", (R.Basis.EMERGENCY,), ("emergency_kind", "emergency_urgency")),
+                Reveal("", "basis", (R.Basis.COURT_ORDER, R.Basis.EMERGENCY), ("scope",)),
+                Reveal(
+                    "The Schedule 2 request",
+                    "basis",
+                    (R.Basis.SCHEDULE_2,),
+                    ("authorising_officer_name", "authorising_officer_rank", "schedule_2_form"),
+                ),
             ),
         ),
         ("why", "Why they need it", ("why_needed", "why_not_otherwise", "prejudice", "prejudice_note")),
@@ -185,7 +189,9 @@ class StatutoryRequestForm(Form):
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
 
     def sections(self):
-        return [(key, title, [self[name] for name in names]) for key, title, names in self.SECTIONS]
+        """[(key, title, items)]: items as `consent.forms.form_layout` binds them. The details of
+        each basis are a group shown (with JavaScript) only for that basis."""
+        return [(key, title, form_layout(self, items)) for key, title, items in self.SECTIONS]
 
     def clean_order_copy(self):
         upload = self.cleaned_data.get("order_copy")

@@ -420,7 +420,6 @@ def _deciders_only(request) -> None:
 def queue(request):
     """Open requests of the manager's teams (ISO: all), oldest emergency first."""
     _deciders_only(request)
-    services.statutory_alerts_retry()
     rows = selectors.queue_rows(request.user)
     # A list naming clients by reference: audit the query, not every row.
     record_list(request.user, action=Action.LIST, request=request, detail="statutory request queue")

@@ -115,6 +115,22 @@ def test_the_retention_schedule_rows_are_listed(db, monkeypatch):
     )
 
 
+def test_a_retention_rule_added_in_admin_appears_in_the_record(db):
+    from rights.models import RetentionRule
+
+    RetentionRule.objects.update_or_create(
+        kind=RetentionRule.Kind.BREACH_REPORTS,
+        defaults={"period_months": 72, "starts_from": RetentionRule.StartsFrom.BREACH_DECIDED, "note": "ICO advice"},
+    )
+    rows = section(processing.processing_record(), "retention").rows
+    assert (
+        "Personal data breach reports",
+        "6 years",
+        "The date the breach was decided (ICO notified or not reportable)",
+        "ICO advice",
+    ) in rows
+
+
 def test_the_security_measures_come_from_the_settings(db, settings):
     settings.AXES_FAILURE_LIMIT = 7
     settings.SESSION_IDLE_TIMEOUT = dt.timedelta(minutes=25)

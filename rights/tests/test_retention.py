@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from access.audit import seal_audit
@@ -84,6 +85,8 @@ def cases(team_a, team_b, manager, other_manager):
 # --- The arithmetic --------------------------------------------------------------------------
 
 
+# Pure arithmetic; a shared, busy machine must not fail it for slowness.
+@hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     start=st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31)),
     today=st.dates(dt.date(2000, 1, 1), dt.date(2050, 12, 31)),

@@ -250,7 +250,71 @@ def review_url(pack, name="rights:review"):
     return reverse(name, args=[pack.client_id, pack.pk])
 
 
-def test_a_manager_withholds_an_item_and_releases_from_the_pages(record_with_third_party, own_client, manager, login):
+@pytest.fixture
+def queued_releases(monkeypatch):
+    """The ids the release task was given (the worker is run by hand in these tests)."""
+    from rights import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.release_sar_pack, "delay", queued.append)
+    return queued
+
+
+def test_a_release_is_queued_and_the_worker_releases_it_once(
+    record_with_third_party, own_client, manager, queued_releases, django_capture_on_commit_callbacks
+):
+    pack = compiled(own_client, manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sar_pack_release_request(actor=manager, pack=pack)
+        services.sar_pack_release_request(actor=manager, pack=pack)  # a double click
+
+    assert queued_releases == [pack.pk]
+    assert not SarRelease.objects.exists()
+    assert services.sar_pack_release_run(pack_id=pack.pk)
+    assert not services.sar_pack_release_run(pack_id=pack.pk)
+    assert SarRelease.objects.get().released_by == manager
+    assert SarPack.objects.get(pk=pack.pk).release_status == ""
+
+
+def test_decisions_cannot_change_while_the_release_waits_for_the_worker(
+    record_with_third_party, own_client, manager, queued_releases
+):
+    pack = compiled(own_client, manager)
+    services.sar_pack_release_request(actor=manager, pack=pack)
+
+    with pytest.raises(ValidationError, match="being released"):
+        services.sar_item_withhold(
+            actor=manager,
+            pack=pack,
+            item_key=f"entries:{record_with_third_party['entry'].pk}",
+            exemption=Exemption.THIRD_PARTY,
+            note="Too late.",
+        )
+    assert not SarWithholding.objects.exists()
+
+
+def test_a_release_asked_by_someone_no_longer_a_manager_fails_and_says_why(
+    record_with_third_party, own_client, manager, queued_releases
+):
+    from accounts.models import Role
+
+    pack = compiled(own_client, manager)
+    services.sar_pack_release_request(actor=manager, pack=pack)
+    manager.role = Role.CASEWORKER
+    manager.save(update_fields=["role"])
+
+    assert not services.sar_pack_release_run(pack_id=pack.pk)
+
+    pack.refresh_from_db()
+    assert pack.release_status == "failed"
+    assert "service manager" in pack.release_error
+    assert not SarRelease.objects.exists()
+
+
+def test_a_manager_withholds_an_item_and_releases_from_the_pages(
+    record_with_third_party, own_client, manager, login, queued_releases
+):
     pack = compiled(own_client, manager)
     key = f"entries:{record_with_third_party['entry'].pk}"
     browser = login(manager)
@@ -272,7 +336,10 @@ def test_a_manager_withholds_an_item_and_releases_from_the_pages(record_with_thi
 
     released = browser.post(review_url(pack), {"step": "release"})
     assert released.status_code == 302
+    assert "data-pack-polling" in browser.get(review_url(pack)).content.decode()
+    services.sar_pack_release_run(pack_id=pack.pk)  # the worker
     release = SarRelease.objects.get(pack=pack)
+    assert "data-pack-polling" not in browser.get(review_url(pack)).content.decode()
 
     sar_page = browser.get(reverse("rights:sar", args=[own_client.pk, pack.sar_id])).content.decode()
     assert "Released" in sar_page
