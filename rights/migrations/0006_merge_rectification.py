@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('rights', '0003_rectification_requests_and_notices'),
-        ('rights', '0004_merge_20261130_1540'),
+        ('rights', '0005_merge_20261130_1601'),
     ]
 
     operations = [
