@@ -133,8 +133,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.site",
             ],
-            # Replaces {% csrf_token %} so every form carries the form tokens (accounts.formtokens).
-            "builtins": ["accounts.templatetags.formtokens"],
+            # Replaces {% csrf_token %} so every form carries the form tokens (accounts.formtokens),
+            # and {% url %} with one that keeps its answers (casework.templatetags.cached_url).
+            "builtins": ["accounts.templatetags.formtokens", "casework.templatetags.cached_url"],
         },
     },
 ]
