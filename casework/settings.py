@@ -211,6 +211,8 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 # How long before the idle timeout a page warns and offers "stay signed in".
 SESSION_WARNING = timedelta(minutes=env_int("SESSION_WARNING_MINUTES", 2))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Django's database sessions, read with a precompiled statement (accounts/session_store.py).
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
