@@ -101,6 +101,24 @@ def closed_client(team_a, caseworker, manager):
     return services.client_close(actor=manager, client=client, reason="Moved out of area")
 
 
+# --- E-mail through the outbox ---------------------------------------------------------
+
+
+@pytest.fixture
+def outbox_sent(monkeypatch, django_capture_on_commit_callbacks):
+    """`with outbox_sent(): ...` runs what the block commits and sends its outbox e-mails at once.
+
+    Outside tests a queued e-mail goes to the worker after commit (deadlines.enqueue); here
+    it is claimed and sent in this process, through the same outbox_send, into mail.outbox.
+    """
+    from functools import partial
+
+    from deadlines import enqueue, services
+
+    monkeypatch.setattr(enqueue, "send_soon", lambda ids: [services.outbox_send(outbox_id=pk) for pk in ids])
+    return partial(django_capture_on_commit_callbacks, execute=True)
+
+
 # --- Logging in -------------------------------------------------------------------------
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
 from accounts.models import Role, User
+from deadlines.services import outbox_queue
 
 from .models import AccessEvent, AuditSeal, SealDigest
 
@@ -314,13 +314,12 @@ def _send_digest(day: date, recipients: list[str]) -> bool:
         )
         if not created:
             return False
-        # Sent inside the transaction: if the mail server refuses, the claim rolls back and
-        # the next run tries again.
-        send_mail(
+        # Queued with the claim: the outbox sends it once after commit, retries a refusal,
+        # and shows an unknown outcome to the ISO.
+        outbox_queue(
             subject=f"Audit seals for {day.day} {day:%B %Y}: {len(seals)} sealed",
-            message=_digest_text(day, seals, head),
-            from_email=None,
-            recipient_list=recipients,
+            body=_digest_text(day, seals, head),
+            recipients=recipients,
         )
     return True
 

@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from casework.forms import Form
 from clients.forms import PeriodDateField
 
 from .gate import REASON_CATEGORIES
@@ -10,7 +11,7 @@ from .gate import REASON_CATEGORIES
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     """Break the glass: why this person needs a record outside their caseload, or a closed case."""
 
     category = forms.ChoiceField(
@@ -33,7 +34,7 @@ class ReasonForm(forms.Form):
         return " ".join(self.cleaned_data["text"].split())
 
 
-class ReviewFilterForm(forms.Form):
+class ReviewFilterForm(Form):
     team = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my teams")
     date_from = PeriodDateField(label="From", required=False, widget=DATE_WIDGET)
     date_to = PeriodDateField(label="To", required=False, widget=DATE_WIDGET)
@@ -62,7 +63,7 @@ class ReviewFilterForm(forms.Form):
         return self.cleaned_data.get("team") if self.is_bound and self.is_valid() else None
 
 
-class ReviewMarkForm(forms.Form):
+class ReviewMarkForm(Form):
     KINDS = [("event", "Access event"), ("security", "Security event"), ("volume", "Unusual volume")]
 
     kind = forms.ChoiceField(choices=KINDS, widget=forms.HiddenInput)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.redirects import safe_next
+from casework import references
 from clients.categories import REGISTRY
 from clients.exports import FORMATS, spreadsheet_response
 
@@ -76,10 +77,12 @@ LOG_EXPORT_COLUMNS = (
     "Detail",
     "Purpose",
     "Basis",
+    "Record",
 )
 
 
-def _log_rows(events):
+def _log_rows(events, client):
+    """The export's rows; "Record" says whether a row was about `client` or a record merged into it."""
     yield LOG_EXPORT_COLUMNS
     for event in events.iterator(chunk_size=2000):
         actor = event.actor
@@ -95,6 +98,7 @@ def _log_rows(events):
             event.detail,
             event.purpose,
             event.basis,
+            "This record" if event.client_id == client.pk else f"{event.client.reference} (merged into this one)",
         )
 
 
@@ -115,8 +119,8 @@ def client_log_export(request, client_id, fmt):
             if access is not None:
                 client = access.client
                 return spreadsheet_response(
-                    _log_rows(selectors.client_access_log(client)),
-                    filename=f"access-log-{client.reference}",
+                    _log_rows(selectors.client_access_log(client), client),
+                    filename=references.download_stem(client.reference, "access-log"),
                     fmt=fmt,
                     sheet_title="Access log",
                 )

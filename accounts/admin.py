@@ -19,6 +19,8 @@ from django.db.models import Count
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casework.forms import NeutralisingFormMixin
+
 from . import selectors, services, views
 from .admin_base import SafeTabularInline, StrictLookupMixin, StrictModelAdmin
 from .models import SecurityEvent, Team, TeamMembership, User
@@ -46,7 +48,7 @@ class MembersOfTeamInline(SafeTabularInline):
     verbose_name_plural = "members"
 
 
-class StaffCreationForm(AdminUserCreationForm):
+class StaffCreationForm(NeutralisingFormMixin, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "first_name", "last_name", "email", "role")

@@ -28,6 +28,8 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import ValidationError
 from django.db.models import Field
 
+from casework.forms import neutralise_fields
+
 
 class DisallowedAdminLookup(DisallowedModelAdminLookup):
     """A list was asked to filter by something it does not declare (answered with 400).
@@ -116,7 +118,18 @@ class SafeAutocompleteSelectMultiple(AutocompleteSelectMultiple):
 
 
 class SafeFormsMixin:
-    """For ModelAdmins and inlines: tampered form input is a form error, never a 500."""
+    """For ModelAdmins and inlines: tampered form input is a form error, never a 500, and every
+    text field neutralises invisible control characters (casework.forms) like the app's forms."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        neutralise_fields(form.base_fields)
+        return form
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        neutralise_fields(formset.form.base_fields)
+        return formset
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):

@@ -3,8 +3,10 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 
+from casework.forms import Form, NeutralisingFormMixin
 
-class LoginForm(AuthenticationForm):
+
+class LoginForm(NeutralisingFormMixin, AuthenticationForm):
     """Django's login form with messages that say what to do next."""
 
     error_messages = {
@@ -53,7 +55,7 @@ class CodeField(forms.CharField):
         return super().to_python(value).replace(" ", "")
 
 
-class TokenForm(forms.Form):
+class TokenForm(Form):
     token = CodeField(
         label="Code",
         help_text="The 6-digit code shown in your authenticator app.",
@@ -64,7 +66,7 @@ class TokenForm(forms.Form):
     )
 
 
-class BackupCodeForm(forms.Form):
+class BackupCodeForm(Form):
     backup_code = forms.CharField(
         label="Backup code",
         help_text="One of the codes you saved when you set up two-factor authentication, like abcd-efgh-jkmn.",

@@ -3,7 +3,6 @@
 import contextlib
 import contextvars
 import logging
-import smtplib
 from importlib import import_module
 
 from axes.helpers import get_client_ip_address, get_client_user_agent
@@ -12,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, logout, update_session_auth_hash
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,6 +30,7 @@ from .models import (
     TeamMembership,
     User,
 )
+from .notices import notice_queue
 
 Kind = SecurityEvent.Kind
 logger = logging.getLogger(__name__)
@@ -484,10 +483,11 @@ def staff_password_set_record(*, actor: User, user: User, request=None) -> Secur
 
 
 def security_notice_send(*, user: User, subject: str, what: str, actor: User | None) -> None:
-    """E-mail `user` that something was done to their account, once the transaction commits.
+    """E-mail `user` that something was done to their account, through the outbox.
 
-    Nothing is sent if the person has no e-mail address or the transaction rolls back. A
-    failed send is logged, not raised: the change has already committed.
+    Queued in the caller's transaction (accounts.notices): nothing is sent if the person
+    has no e-mail address or the transaction rolls back; after commit it is sent at most
+    once, and a refused or unknown outcome is shown to the information security officer.
     """
     if not user.email:
         return
@@ -501,12 +501,4 @@ def security_notice_send(*, user: User, subject: str, what: str, actor: User | N
             "organisation": settings.ORGANISATION_NAME,
         },
     )
-    email = user.email
-
-    def send():
-        try:
-            send_mail(f"{settings.ORGANISATION_NAME}: {subject}", body, settings.DEFAULT_FROM_EMAIL, [email])
-        except (OSError, smtplib.SMTPException):
-            logger.exception("Security notice to user %s could not be sent", user.pk)
-
-    transaction.on_commit(send)
+    notice_queue(subject=f"{settings.ORGANISATION_NAME}: {subject}", body=body, recipients=[user.email])

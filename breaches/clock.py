@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
+from deadlines.durations import format_duration
+
 ICO_DEADLINE = timedelta(hours=72)
 
 # The "clock started" alert: raised when a breach is reported, so the team's managers
@@ -50,10 +52,8 @@ def time_left(deadline_at: datetime, now: datetime) -> timedelta:
 
 
 def describe_time_left(deadline_at: datetime, now: datetime) -> str:
-    """e.g. "47 h 10 min left" or "Overdue by 3 h 5 min" (whole minutes, rounded towards the deadline)."""
+    """e.g. "47 h 10 min left", "Overdue by 3 h 5 min" or, beyond 72 hours, "Overdue by 362 days 4 h"
+    (whole minutes, rounded towards the deadline; deadlines.durations.format_duration)."""
     remaining = deadline_at - now
-    overdue = remaining < timedelta(0)
-    minutes = int(abs(remaining).total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    amount = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return f"Overdue by {amount}" if overdue else f"{amount} left"
+    amount = format_duration(remaining)
+    return f"Overdue by {amount}" if remaining < timedelta(0) else f"{amount} left"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Team, User
+from casework.forms import Form
 from clients.categories import CATEGORY_CHOICES
 
 from .models import BreachNotification, IcoDecision, PeopleCategory, SubjectsException, SubjectsInformed
@@ -46,7 +47,7 @@ def now_local_minute():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-class ConfirmOldAwarenessMixin(forms.Form):
+class ConfirmOldAwarenessMixin(Form):
     """A "became aware" date more than BREACH_AWARE_CONFIRM_DAYS ago is usually a slip of the
     year: ask the person to confirm it rather than accept it (and an already-missed 72 hours) silently.
     The confirmation box appears only once the date has been questioned."""
@@ -100,7 +101,7 @@ class DisclosureChoiceField(forms.ModelMultipleChoiceField):
         )
 
 
-class ReportForm(ConfirmOldAwarenessMixin, forms.Form):
+class ReportForm(ConfirmOldAwarenessMixin, Form):
     """The short form any member of staff fills in. The clock starts at became_aware_at."""
 
     what_happened = _text("What happened?", help_text=f"For example “my notebook was stolen on the bus”. {NO_NAMES}")
@@ -167,7 +168,7 @@ class ReportForm(ConfirmOldAwarenessMixin, forms.Form):
             self.fields["team"].required = bool(teams)
 
 
-class TriageForm(forms.Form):
+class TriageForm(Form):
     what_happened = _text("What happened?", help_text=NO_NAMES)
     how_discovered = _text("How was it discovered?", required=False, rows=3)
     occurred_at = _datetime_field("When did it happen?", required=False)
@@ -211,7 +212,7 @@ class TriageForm(forms.Form):
     )
 
 
-class AssessForm(forms.Form):
+class AssessForm(Form):
     likely_consequences = _text("What are the likely consequences for the people affected?")
     likelihood = forms.ChoiceField(
         label="How likely is harm to the people affected?", choices=Likelihood.choices, widget=forms.RadioSelect
@@ -241,7 +242,7 @@ def _staff_label(user):
     return f"{user} – {trained}"
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     notify_ico = forms.ChoiceField(label="Notify the ICO?", choices=IcoDecision.choices, widget=forms.RadioSelect)
     decision_reasons = _text("Reasons for the decision")
     subjects_informed = forms.ChoiceField(
@@ -266,7 +267,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class NotificationForm(forms.Form):
+class NotificationForm(Form):
     kind = forms.ChoiceField(label="Kind of report", choices=BreachNotification.Kind.choices, widget=forms.RadioSelect)
     notified_at = _datetime_field("When was the ICO notified?")
     method = forms.ChoiceField(label="How", choices=BreachNotification.Method.choices)
@@ -284,5 +285,5 @@ class NotificationForm(forms.Form):
         self.fields["notified_at"].initial = now_local_minute
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     lessons = _text("Lessons learned and actions taken")

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from casework import references
 from clients.categories import REGISTRY
 
 from .risk import Likelihood, Risk, Severity
@@ -156,7 +157,7 @@ class BreachReport(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"BR-{self.pk:05d}" if self.pk else "BR-new"
+        return references.numbered("breach", self.pk)
 
     @property
     def is_closed(self) -> bool:

@@ -12,10 +12,10 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -26,7 +26,7 @@ from clients.categories import REGISTRY
 from clients.models import Client
 from deadlines import selectors as deadline_selectors
 from deadlines.models import SweepHeartbeat
-from deadlines.services import deadline_check
+from deadlines.services import deadline_check, outbox_queue, outbox_send
 
 from . import selectors
 from .clock import deadline_for
@@ -464,7 +464,8 @@ def heartbeat_check_stale() -> deadline_selectors.HeartbeatState:
 
     Called by the pages managers look at, so the first request that notices a stopped
     worker or beat raises it. It e-mails directly rather than through Celery, which is
-    what has stopped. An episode ends when a sweep runs again (last_sweep_at moves past
+    what has stopped (through the outbox, so it is sent at most once and its outcome is
+    recorded). An episode ends when a sweep runs again (last_sweep_at moves past
     stale_emailed_at); the conditional update lets exactly one request claim each episode.
     """
     now = timezone.now()
@@ -489,12 +490,14 @@ def heartbeat_check_stale() -> deadline_selectors.HeartbeatState:
                     "url": _absolute(reverse("breaches:queue")),
                     "organisation_name": settings.ORGANISATION_NAME,
                 }
-                send_mail(
-                    render_to_string("breaches/email/stale_subject.txt", context).strip(),
-                    render_to_string("breaches/email/stale_body.txt", context),
-                    settings.DEFAULT_FROM_EMAIL,
-                    recipients,
+                row = outbox_queue(
+                    subject=render_to_string("breaches/email/stale_subject.txt", context).strip(),
+                    body=render_to_string("breaches/email/stale_body.txt", context),
+                    recipients=recipients,
                 )
+                # Sent from this process after commit, not only by the worker, which may be
+                # what has stopped; the outbox's claim means only one of them sends it.
+                transaction.on_commit(partial(outbox_send, outbox_id=row.pk))
     except Exception:  # the warning on the page still shows; the next request tries again
         logger.exception("Could not e-mail the information security officer about the stopped breach sweep.")
     return state

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from access.gate import Action, clients_visible_to, record
 from access.models import AccessEvent
 from accounts.models import User
+from casework import references
 from clients.categories import REGISTRY
 from clients.exports import FORMATS, spreadsheet_response
 from deadlines.selectors import stale_after as deadline_stale_after
@@ -440,7 +441,9 @@ def ico_report(request, pk):
     breach = _managed_breach(request, pk)
     pdf = documents.ico_report_pdf(breach, prepared_by=request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{breach.reference}-ico-report.pdf"'
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(breach.reference, "ico-report", "pdf")
+    )
     return response
 
 

@@ -33,6 +33,12 @@ app.conf.beat_schedule = {
         "task": "access.tasks.email_seal_digest",
         "schedule": crontab(hour=6, minute=0),
     },
+    # What is past its retention period (rights.retention), recorded daily for managers and
+    # the ISO; approved retention batches whose task could not be published are re-queued.
+    "retention-review": {
+        "task": "rights.tasks.retention_review",
+        "schedule": crontab(hour=int(os.environ.get("RETENTION_REVIEW_HOUR") or 5), minute=15),
+    },
     # Confirmed client imports whose task could not be published (Redis was down).
     "client-imports-pending": {
         "task": "imports.tasks.start_pending_imports",

@@ -331,9 +331,24 @@ TRANSMISSION_CLAIM_TIMEOUT_SECONDS = env_int("TRANSMISSION_CLAIM_TIMEOUT_SECONDS
 TRANSMISSION_MAX_ATTEMPTS = env_int("TRANSMISSION_MAX_ATTEMPTS", 5)
 # Seconds before the worker retries a failed send (doubling each time).
 TRANSMISSION_RETRY_SECONDS = env_int("TRANSMISSION_RETRY_SECONDS", 60)
+# A transmission still queued this many minutes after it was asked for (its task was lost)
+# is handed to the worker again by the deadline sweep, which re-checks its basis first.
+TRANSMISSION_REQUEUE_MINUTES = env_int("TRANSMISSION_REQUEUE_MINUTES", 10)
 
 # Subject access packs name the staff who accessed or recorded (else their role and team only).
 SAR_PACK_STAFF_NAMES = env_bool("SAR_PACK_STAFF_NAMES", False)
+# Subject access requests: managers and the ISO are e-mailed when the register first shows
+# this many days left (and when a request is overdue), once each (rights.deadlines).
+SAR_ALERT_DAYS_LEFT = [int(d) for d in env_list("SAR_ALERT_DAYS_LEFT", "7,1")]
+
+# Transfers of personal data outside the UK, for the records of processing (Art 30(1)(e)):
+# one description each, with its safeguard, separated by "|". None by default.
+INTERNATIONAL_TRANSFERS = [item.strip() for item in env_str("INTERNATIONAL_TRANSFERS").split("|") if item.strip()]
+
+# Retention batches (rights.retention): clients anonymised per transaction, and how long one
+# run of the task works before it re-queues itself (so a large batch never holds a worker).
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 100)
+RETENTION_TASK_SECONDS = env_int("RETENTION_TASK_SECONDS", 240)
 
 # E-mail.
 EMAIL_BACKEND = env_str(

@@ -6,7 +6,10 @@ A record matches when it holds
 - the same date of birth and a close name: compared without case or accents, with common
   nicknames read as the full name (Bill = William), in either order (a first and last
   name transposed on a form), scored by rapidfuzz's token-sort ratio against
-  `settings.DUPLICATE_NAME_SCORE` (0-100).
+  `settings.DUPLICATE_NAME_SCORE` (0-100); or the same first name (nicknames read the
+  same way) and a surname spelt a little differently (Gill Davis = Gillian Davies, Smith =
+  Smyth), the surnames scored by Jaro-Winkler similarity, the measure made for matching
+  surnames in census record linkage, against the same threshold.
 
 Candidates come from one indexed query — the date of birth index, and expression indexes
 on the normalised NHS and NI numbers (see `Client.Meta.indexes`) — so the check costs
@@ -29,50 +32,98 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Func, Prefetch, Q
 from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
 
 from .models import Assignment, Client, identifier_key_expression
 
 # Common English nicknames and short forms, each read as the full name. Small on purpose:
 # the check suggests, a person decides.
 NICKNAMES: dict[str, tuple[str, ...]] = {
+    "abigail": ("abby", "abbie", "abi"),
     "alexander": ("alex", "alec", "sandy", "xander"),
     "alexandra": ("alex", "lexi", "sandra", "sasha"),
+    "alfred": ("alf", "alfie"),
+    "amanda": ("mandy", "manda"),
     "andrew": ("andy", "drew"),
     "anthony": ("tony", "ant"),
+    "barbara": ("barb", "babs"),
     "benjamin": ("ben", "benny", "benji"),
+    "bernard": ("bernie",),
+    "caroline": ("carol", "carrie", "caz"),
     "catherine": ("cath", "cathy", "kate", "katie", "kat", "katherine", "kathryn", "kathy"),
     "charles": ("charlie", "chas", "chuck"),
+    "christine": ("chris", "chrissie", "tina"),
     "christopher": ("chris", "kit"),
     "daniel": ("dan", "danny"),
     "david": ("dave", "davey"),
     "deborah": ("debbie", "debs", "deb"),
+    "donald": ("don", "donny"),
+    "dorothy": ("dot", "dotty", "dottie"),
+    "douglas": ("doug", "dougie"),
     "edward": ("ed", "eddie", "ted", "ned"),
+    "eleanor": ("ellie", "nell", "nora"),
     "elizabeth": ("liz", "lizzie", "beth", "betty", "eliza", "libby"),
+    "frances": ("fran", "frankie"),
+    "francis": ("frank", "fran"),
     "frederick": ("fred", "freddie"),
+    "gerald": ("gerry", "ged"),
+    "gillian": ("gill", "gilly", "jill", "jillian"),
     "gregory": ("greg",),
+    "harold": ("harry", "hal"),
+    "henry": ("harry", "hal", "hank"),
+    "isabel": ("izzy", "bella", "isabelle", "isobel"),
+    "jacob": ("jake",),
+    "jacqueline": ("jackie", "jacqui", "jacky"),
     "james": ("jim", "jimmy", "jamie"),
     "jennifer": ("jen", "jenny"),
+    "jessica": ("jess", "jessie"),
+    "joanne": ("jo", "joanna", "jojo"),
     "john": ("jack", "johnny", "jon"),
     "jonathan": ("jonny", "jon"),
     "joseph": ("joe", "joey"),
+    "josephine": ("jo", "josie"),
+    "judith": ("judy", "jude"),
+    "kenneth": ("ken", "kenny"),
+    "lawrence": ("laurie", "larry", "laurence"),
+    "leonard": ("len", "lenny", "leo"),
+    "louise": ("lou", "lulu"),
     "margaret": ("maggie", "meg", "peggy", "marge"),
+    "mary": ("molly", "polly", "mae"),
     "matthew": ("matt", "matty"),
     "michael": ("mike", "mick", "micky", "mikey"),
+    "natalie": ("nat", "tally"),
+    "nathaniel": ("nat", "nate", "nathan"),
     "nicholas": ("nick", "nicky"),
-    "patricia": ("pat", "patty", "tricia"),
+    "nicola": ("nicky", "nic", "nikki"),
+    "pamela": ("pam", "pammy"),
+    "patricia": ("pat", "patty", "tricia", "trish"),
     "patrick": ("paddy", "pat"),
+    "penelope": ("penny", "pen"),
     "peter": ("pete",),
+    "philip": ("phil", "pip", "phillip"),
+    "raymond": ("ray",),
     "rebecca": ("becky", "becca"),
     "richard": ("rich", "rick", "ricky", "dick"),
     "robert": ("rob", "robbie", "bob", "bobby", "bert"),
+    "ronald": ("ron", "ronnie"),
+    "rosemary": ("rose", "rosie"),
     "samuel": ("sam", "sammy"),
     "samantha": ("sam", "sammy"),
+    "sarah": ("sal", "sally", "sara"),
+    "stephanie": ("steph", "stef"),
     "stephen": ("steve", "stevie", "steven"),
-    "susan": ("sue", "susie"),
+    "stuart": ("stu", "stewart"),
+    "susan": ("sue", "susie", "suzy"),
+    "terence": ("terry", "tel"),
+    "theresa": ("tess", "tessa", "terri", "teresa"),
     "thomas": ("tom", "tommy"),
     "timothy": ("tim", "timmy"),
+    "valerie": ("val",),
     "victoria": ("vicky", "vikki", "tori"),
+    "vincent": ("vince", "vinny"),
+    "walter": ("wally", "walt"),
     "william": ("will", "bill", "billy", "willie", "liam"),
+    "zachary": ("zach", "zac", "zack"),
 }
 
 # Each nickname (and each full name) maps to every full name it may stand for.
@@ -119,16 +170,40 @@ def _readings(name: str) -> list[str]:
     return [" ".join(choice) for choice in itertools.islice(itertools.product(*options), MAX_READINGS)]
 
 
+def surname_score(last: str, other_last: str) -> float:
+    """How alike two surnames are, 0-100, ignoring case, accents and punctuation: Jaro-Winkler
+    similarity (Davis and Davies 97, Smith and Smyth 89, Smith and Smart 79). 0 when either is blank."""
+    ours, theirs = fold(last).replace(" ", ""), fold(other_last).replace(" ", "")
+    if not ours or not theirs:
+        return 0.0
+    return JaroWinkler.normalized_similarity(ours, theirs) * 100
+
+
+def _same_first_name(first: str, other_first: str) -> bool:
+    """The same first name once nicknames are read as full names (Gill = Gillian)."""
+    return bool(set(_readings(first)) & set(_readings(other_first)))
+
+
 def name_score(first: str, last: str, other_first: str, other_last: str) -> float:
     """How alike two names are, 0-100, ignoring case, accents, nicknames and order.
 
-    The best token-sort ratio (order-blind) over every reading of each name, a nickname
-    being read as itself or as the full name it stands for.
+    The best of: the token-sort ratio (order-blind) over every reading of each name, a
+    nickname being read as itself or as the full name it stands for; and, where the first
+    names are the same (nicknames read the same way, in either order), `surname_score`.
     """
     ours, theirs = _readings(f"{first} {last}"), _readings(f"{other_first} {other_last}")
     if not ours or not theirs:
         return 0.0
-    return max(fuzz.token_sort_ratio(a, b) for a in ours for b in theirs)
+    whole = max(fuzz.token_sort_ratio(a, b) for a in ours for b in theirs)
+    surnames = max(
+        (
+            surname_score(last, theirs_last)
+            for theirs_first, theirs_last in ((other_first, other_last), (other_last, other_first))
+            if _same_first_name(first, theirs_first)
+        ),
+        default=0.0,
+    )
+    return max(whole, surnames)
 
 
 @dataclass

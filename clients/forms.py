@@ -9,10 +9,11 @@ from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from accounts.models import Role, Team
+from casework.forms import Form, ModelForm
 
 from .categories import CATEGORY_CHOICES, REGISTRY
 from .models import Alert, Assignment, CaseNote, Client, InformationEntry
-from .selectors import CASELOAD_SORTS, TIMELINE_KINDS
+from .selectors import CASELOAD_SORTS, TIMELINE_KINDS, WHOLE_CASE, WHOLE_CASE_LABEL
 from .services import check_date_of_birth, text_limits
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -60,7 +61,7 @@ def _category_choices():
     ]
 
 
-class CaseloadFilterForm(forms.Form):
+class CaseloadFilterForm(Form):
     q = forms.CharField(label="Name or reference", required=False, max_length=100)
     sort = forms.ChoiceField(choices=[(key, key) for key in CASELOAD_SORTS], required=False)
 
@@ -70,7 +71,7 @@ class CaseloadFilterForm(forms.Form):
         return "", "name"
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     q = forms.CharField(
         label="Name or reference",
         min_length=2,
@@ -86,7 +87,7 @@ class SearchForm(forms.Form):
         return year
 
 
-class ClientDetailsForm(forms.ModelForm):
+class ClientDetailsForm(ModelForm):
     """Identity and contact details."""
 
     class Meta:
@@ -136,7 +137,7 @@ class ClientCreateForm(ClientDetailsForm):
         self.order_fields(["team"])
 
 
-class DifferentPersonForm(forms.Form):
+class DifferentPersonForm(Form):
     """ "This is a different person": asked only when "Add a client" found possible matches."""
 
     reason = forms.CharField(
@@ -147,7 +148,7 @@ class DifferentPersonForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(Form):
     """Merge another record of the same person into this one (clients.merge.client_merge)."""
 
     reference = forms.CharField(
@@ -162,7 +163,7 @@ class MergeForm(forms.Form):
     )
 
 
-class EntryForm(forms.ModelForm):
+class EntryForm(ModelForm):
     category = forms.ChoiceField(label="Data category", choices=())
 
     class Meta:
@@ -179,7 +180,7 @@ class EntryForm(forms.ModelForm):
             del self.fields["category"]
 
 
-class NoteForm(forms.ModelForm):
+class NoteForm(ModelForm):
     category = forms.ChoiceField(label="Data category", choices=())
 
     class Meta:
@@ -194,7 +195,7 @@ class NoteForm(forms.ModelForm):
         _limit_text(self)
 
 
-class AssignmentStartForm(forms.Form):
+class AssignmentStartForm(Form):
     caseworker = forms.ModelChoiceField(queryset=None, empty_label="Choose a caseworker")
     is_key_worker = forms.BooleanField(label="Make them the key worker", required=False, initial=True)
 
@@ -209,7 +210,7 @@ class AssignmentStartForm(forms.Form):
         )
 
 
-class CloseCaseForm(forms.Form):
+class CloseCaseForm(Form):
     closure_reason = forms.CharField(label="Why is the case closing?", max_length=200)
     closed_on = forms.DateField(label="Closing date", widget=DATE_WIDGET, required=False)
 
@@ -220,7 +221,7 @@ class CloseCaseForm(forms.Form):
         return closed_on
 
 
-class AlertForm(forms.ModelForm):
+class AlertForm(ModelForm):
     kind = forms.ChoiceField(label="Kind of alert", choices=Alert.Kind.choices, widget=forms.RadioSelect)
 
     class Meta:
@@ -240,11 +241,11 @@ class AlertForm(forms.ModelForm):
         return review_by
 
 
-class AlertEndForm(forms.Form):
+class AlertEndForm(Form):
     end_reason = forms.CharField(label="Why does the alert no longer apply?", max_length=300)
 
 
-class TimelineFilterForm(forms.Form):
+class TimelineFilterForm(Form):
     """The timeline's filters: by data category and by kind of entry. Bad values show everything."""
 
     category = forms.ChoiceField(label="Data category", required=False)
@@ -252,7 +253,11 @@ class TimelineFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "All categories"), *CATEGORY_CHOICES]
+        self.fields["category"].choices = [
+            ("", "All categories"),
+            (WHOLE_CASE, f"{WHOLE_CASE_LABEL} (events about no one category)"),
+            *CATEGORY_CHOICES,
+        ]
         self.fields["kind"].choices = [("", "Everything"), *TIMELINE_KINDS]
 
     def filters(self) -> dict[str, str]:
@@ -261,7 +266,7 @@ class TimelineFilterForm(forms.Form):
         return {"category": "", "kind": ""}
 
 
-class ClientMoveForm(forms.Form):
+class ClientMoveForm(Form):
     KEEP_CHOICES = [
         ("end", "End every current assignment: the new team's managers assign new caseworkers"),
         ("keep", "Keep the assignments of caseworkers who are also members of the new team (end the rest)"),

@@ -238,8 +238,9 @@ def client_merge(*, actor, survivor: Client, duplicate: Client, reason: str) -> 
             _refuse(f"{client.reference} has already been merged into another record.", "merged")
         if client.under_legal_hold:
             _refuse(
-                f"{client.reference} is under legal hold (a warrant or production order) since "
-                f"{timezone.localtime(client.legal_hold_since):%d %B %Y}: its records must stay exactly as they are, "
+                f"{client.reference} is under legal hold since {timezone.localtime(client.legal_hold_since):%d %B %Y} "
+                f"({client.legal_hold_reason or 'a warrant or production order'}): its records must stay exactly "
+                "as they are, "
                 "so it cannot be merged until a manager lifts the hold.",
                 "legal_hold",
             )

@@ -330,6 +330,11 @@ def record_overview(client: Client) -> RecordOverview:
 
 NOTE = "note"
 TIMELINE_KINDS = [(NOTE, "Case notes"), *TimelineEvent.Kind.choices]
+# The timeline's pseudo-category for events about no one data category: the case opened,
+# closed, reopened or moved, an alert. Not a data-category key (clients.categories), so it
+# can never be stored on a note or an entry.
+WHOLE_CASE = "whole_case"
+WHOLE_CASE_LABEL = "Whole case"
 
 
 @dataclass
@@ -350,7 +355,15 @@ class TimelineItem:
         return "Case note" if self.is_note else _EVENT_LABELS.get(self.kind, self.kind)
 
     @property
+    def is_whole_case(self) -> bool:
+        """An event about the case as a whole rather than one data category."""
+        return not self.is_note and not self.categories
+
+    @property
     def category_labels(self) -> list[str]:
+        """The labels of the categories it is about; "Whole case" for an event about none."""
+        if self.is_whole_case:
+            return [WHOLE_CASE_LABEL]
         return [REGISTRY[key].label for key in self.categories if key in REGISTRY]
 
     @property
@@ -391,16 +404,19 @@ class TimelinePage:
 
 
 @functools.cache
-def _timeline_sql(vendor: str, *, by_category: bool, kind: str) -> str:
+def _timeline_sql(vendor: str, *, category: str, kind: str) -> str:
     """The timeline's statement for one shape of filters, written once per process from the
     models' metadata (identifiers only; every value is a parameter). `vendor` keys the cache.
 
     Notes and events with what the timeline shows of each (text, categories, who), newest
-    first, as one UNION ALL: the two halves have the same columns. `kind` is "" (both
-    halves), NOTE (notes only) or "event" (events of one kind, a parameter).
+    first, as one UNION ALL: the two halves have the same columns. `category` is "" (any),
+    "key" (one data category, a parameter) or WHOLE_CASE (events about no one category);
+    `kind` is "" (both halves), NOTE (notes only) or "event" (events of one kind, a parameter).
+    At least one half must be wanted (`_timeline_halves`).
     """
     user = get_user_model()
     note, event = CaseNote, TimelineEvent
+    with_notes, with_events = _timeline_halves(category=category, kind=kind)
 
     def who(alias):
         return ", ".join(f"{alias}.{_qn(user, name)}" for name in ("first_name", "last_name", "username"))
@@ -409,39 +425,49 @@ def _timeline_sql(vendor: str, *, by_category: bool, kind: str) -> str:
         f"SELECT n.{_qn(note, 'id')}, n.{_qn(note, 'written_at')}, 'n', n.{_qn(note, 'text')}, "  # noqa: S608 (identifiers from model metadata)
         f"n.{_qn(note, 'category')}, '{NOTE}', {who('u')}, n.{_qn(note, 'held_in_confidence')} "
         f"FROM {_qn(note)} n JOIN {_qn(user)} u ON u.{_qn(user, 'id')} = n.{_qn(note, 'author')} "
-        f"WHERE n.{_qn(note, 'client')} = %s" + (f" AND n.{_qn(note, 'category')} = %s" if by_category else "")
+        f"WHERE n.{_qn(note, 'client')} = %s" + (f" AND n.{_qn(note, 'category')} = %s" if category == "key" else "")
     )
     events = (
         f"SELECT e.{_qn(event, 'id')}, e.{_qn(event, 'at')}, 'e', e.{_qn(event, 'summary')}, "  # noqa: S608 (identifiers from model metadata)
         f"e.{_qn(event, 'categories')}, e.{_qn(event, 'kind')}, {who('u')}, FALSE "
         f"FROM {_qn(event)} e LEFT JOIN {_qn(user)} u ON u.{_qn(user, 'id')} = e.{_qn(event, 'actor')} "
         f"WHERE e.{_qn(event, 'client')} = %s"
-        + (f" AND e.{_qn(event, 'categories')} {connection.operators['contains']}" if by_category else "")
-        + (f" AND e.{_qn(event, 'kind')} = %s" if kind else "")
+        + {
+            "": "",
+            "key": f" AND e.{_qn(event, 'categories')} {connection.operators['contains']}",
+            WHOLE_CASE: f" AND e.{_qn(event, 'categories')} = ''",
+        }[category]
+        + (f" AND e.{_qn(event, 'kind')} = %s" if kind == "event" else "")
     )
-    if kind == NOTE:
-        union = notes
-    elif kind:
-        union = events
-    else:
-        union = f"{notes} UNION ALL {events}"
+    union = " UNION ALL ".join([*([notes] if with_notes else []), *([events] if with_events else [])])
     # By position: the first two columns are the id and the time.
     return f"{union} ORDER BY 2 DESC, 1 DESC LIMIT %s OFFSET %s"
 
 
+def _timeline_halves(*, category: str, kind: str) -> tuple[bool, bool]:
+    """Whether the filters want (notes, events): events about the whole case are never notes."""
+    return kind in ("", NOTE) and category != WHOLE_CASE, kind != NOTE
+
+
 def _timeline_rows(client: Client, *, category: str, kind: str, limit: int, offset: int) -> list[tuple]:
     """Rows of (id, when, source "n"/"e", text, categories, kind, first, last, username, held in confidence)."""
-    shape = NOTE if kind == NOTE else ("event" if kind else "")
-    note_params: list = [client.pk, *([category] if category else [])]
-    event_params: list = [client.pk]
-    if category:
-        event_params.append(f"%{connection.ops.prep_for_like_query(f',{category},')}%")
-    if shape == "event":
-        event_params.append(kind)
-    params = {NOTE: note_params, "event": event_params}.get(shape, note_params + event_params)
+    category_shape = category if category in ("", WHOLE_CASE) else "key"
+    kind_shape = kind if kind in ("", NOTE) else "event"
+    with_notes, with_events = _timeline_halves(category=category_shape, kind=kind_shape)
+    if not (with_notes or with_events):
+        return []  # Case notes about the whole case: there are none (and no query).
+    params: list = []
+    if with_notes:
+        params += [client.pk, *([category] if category_shape == "key" else [])]
+    if with_events:
+        params.append(client.pk)
+        if category_shape == "key":
+            params.append(f"%{connection.ops.prep_for_like_query(f',{category},')}%")
+        if kind_shape == "event":
+            params.append(kind)
     with connection.cursor() as cursor:
         cursor.execute(
-            _timeline_sql(connection.vendor, by_category=bool(category), kind=shape), [*params, limit, offset]
+            _timeline_sql(connection.vendor, category=category_shape, kind=kind_shape), [*params, limit, offset]
         )
         return cursor.fetchall()
 
@@ -460,6 +486,7 @@ def timeline_page(
     """One page of the client's timeline: case notes and key events, newest first.
 
     `category` (a data-category key) keeps notes of that category and events about it;
+    `WHOLE_CASE` keeps only the events about no one category (case opened, moved, closed);
     `kind` is "note" or a `TimelineEvent.Kind` value; `page` counts from 1 (anything else
     is page 1). One query whatever the length of the story: a UNION ALL of notes and
     events with their authors, `per_page + 1` rows (the extra one says there is an older page).

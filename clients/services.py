@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -38,6 +37,7 @@ from django.utils import timezone
 
 from accounts.models import Role, SecurityEvent, Team, TeamMembership
 from accounts.services import current_actor, security_event_record
+from casework import references
 
 from .categories import REGISTRY
 from .models import (
@@ -73,7 +73,6 @@ DETAIL_FIELDS = (
 )
 
 # Unambiguous characters only (no 0/O, 1/I/L), so a reference read over the phone is not misheard.
-_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def _open_client_permission() -> Permission:
@@ -252,7 +251,7 @@ def _check_details(client: Client) -> None:
 
 def _new_reference() -> str:
     while True:
-        reference = "CL-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+        reference = references.new_client_reference()
         if not Client.objects.filter(reference=reference).exists():
             return reference
 

@@ -5,18 +5,18 @@ Consent records and other bases are client data: they are not in the admin at al
 reached only through the consent tab, which passes the gate.
 """
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_base import StrictLookupMixin, StrictModelAdmin
+from casework.forms import ModelForm
 
 from . import services
 from .models import BasisPolicy, MeetingGroup, Partner, PrivacyNotice, Purpose
 
 
-class PartnerAdminForm(forms.ModelForm):
+class PartnerAdminForm(ModelForm):
     class Meta:
         model = Partner
         fields = ["name", "kind", "secure_email", "webmail_reason", "phone", "address", "is_active"]

@@ -211,6 +211,27 @@ def _item_reason(problem: str, label: str) -> str:
     }[problem]
 
 
+def _dated(record) -> str:
+    """A record's label told apart from others of the same kind: "consent given 3 May 2026"."""
+    if hasattr(record, "given_at"):
+        return f"given {format_date(record.given_at)}"
+    return f"from {format_date(record.starts_on)}"
+
+
+def _grouped_gaps(active: list, selection: Selection) -> str:
+    """One message for several bases in force, none covering everything: what each leaves out.
+
+    "No single basis covers everything chosen. Not covered: mental health (summary) — by
+    consent to Riverside Housing given 3 May 2026; housing history (summary) — by public
+    task basis for Riverside Housing from 1 April 2026."
+    """
+    gaps = []
+    for record, _state, label, problems in active:
+        missing = Selection((k, lv) for k, lv in selection.items() if problems[k] is not None)
+        gaps.append(f"{missing.describe()} — by {_lower_first(label)} {_dated(record)}")
+    return f"No single basis covers everything chosen. Not covered: {'; '.join(gaps)}."
+
+
 def answer(
     records: Iterable,
     *,
@@ -269,20 +290,23 @@ def answer(
         sentences.append(f"{whole[2]} covers {selection.describe()} for the named members only.")
         return ShareAnswer(False, None, items, " ".join(sentences), records)
 
-    for _record, _state, label, problems in active:
+    if len(active) == 1:
+        _record, _state, label, problems = active[0]
         covered = Selection((k, lv) for k, lv in selection.items() if problems[k] is None)
         missing = Selection((k, lv) for k, lv in selection.items() if problems[k] is not None)
         if covered:
             sentences.append(f"{label} covers {covered.describe()} but not {missing.describe()}.")
         else:
             sentences.append(f"{label} does not cover {missing.describe()}.")
-        for problem in (NOT_EXPLICIT, NO_SPECIAL_CONDITION, NO_CRIMINAL_CONDITION):
-            if problem in problems.values():
-                sentences.append(_PROBLEM_SENTENCES[problem])
+    elif active:
+        sentences.append(_grouped_gaps(active, selection))
+    for problem in (NOT_EXPLICIT, NO_SPECIAL_CONDITION, NO_CRIMINAL_CONDITION):
+        if any(problem in entry[3].values() for entry in active):
+            sentences.append(_PROBLEM_SENTENCES[problem])
     for record, state, label, _ in inactive:
         sentences.append(_status_sentence(record, state, label))
     if len(active) > 1 and all(item.covered for item in items):
-        sentences.append("No single basis covers all of it, and one basis must cover the whole share.")
+        sentences.append("Each item is covered by one of them, but one basis must cover the whole share.")
     if not evaluated:
         sentences.append(
             f"There is no consent or other lawful basis for sharing with {recipient} for {_lower_first(purpose)}."

@@ -8,11 +8,13 @@ summary, detail. Its cleaned value is a `clients.categories.Selection`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django import forms
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
+from casework.forms import Form
 from clients.categories import CATEGORIES, Category, Level, Selection
 
 from . import evidence as evidence_files
@@ -31,9 +33,10 @@ from .selectors import active_partners, active_purposes
 NOT_SHARED = ""
 
 
-def level_choices(category: Category) -> list[tuple[str, str]]:
+def level_choices(category: Category, none_label: str = "Not shared") -> list[tuple[str, str]]:
+    """The three answers for one category: `none_label` (the blank value), summary, detail."""
     return [
-        (NOT_SHARED, "Not shared"),
+        (NOT_SHARED, none_label),
         (Level.SUMMARY.label, f"Summary: {category.summary_help.lower()}"),
         (Level.DETAIL.label, f"Detail: {category.detail_help.lower()} (includes the summary)"),
     ]
@@ -44,9 +47,11 @@ class SelectionWidget(forms.MultiWidget):
 
     template_name = "consent/widgets/selection.html"
 
-    def __init__(self, categories: tuple[Category, ...] = CATEGORIES, attrs=None):
+    def __init__(self, categories: tuple[Category, ...] = CATEGORIES, attrs=None, none_label: str = "Not shared"):
         self.categories = tuple(categories)
-        widgets = {category.key: forms.RadioSelect(choices=level_choices(category)) for category in self.categories}
+        widgets = {
+            category.key: forms.RadioSelect(choices=level_choices(category, none_label)) for category in self.categories
+        }
         super().__init__(widgets, attrs)
 
     def decompress(self, value):
@@ -76,10 +81,12 @@ class SelectionField(forms.MultiValueField):
     default_error_messages = {"required": "Choose at least one item of information."}
     bound_field_class = GroupBoundField
 
-    def __init__(self, *, categories: tuple[Category, ...] = CATEGORIES, **kwargs):
+    def __init__(self, *, categories: tuple[Category, ...] = CATEGORIES, none_label: str = "Not shared", **kwargs):
+        """`none_label` names the blank answer: "Not shared" for consent and referrals, "Not asked
+        for" on what a police request asks for."""
         self.categories = tuple(categories)
-        fields = [forms.ChoiceField(choices=level_choices(c), required=False) for c in self.categories]
-        kwargs.setdefault("widget", SelectionWidget(self.categories))
+        fields = [forms.ChoiceField(choices=level_choices(c, none_label), required=False) for c in self.categories]
+        kwargs.setdefault("widget", SelectionWidget(self.categories, none_label=none_label))
         super().__init__(fields=fields, require_all_fields=False, **kwargs)
 
     def compress(self, data_list) -> Selection:
@@ -93,6 +100,52 @@ class SelectionField(forms.MultiValueField):
         if isinstance(value, Selection):
             value = self.widget.decompress(value)
         return super().clean(value)
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Fields that matter only for some answers to one radio question (a basis, a method).
+
+    Rendered by includes/fields.html as a fieldset with `legend` (or, without one, a plain
+    group whose field is itself a fieldset). static/js/reveal.js shows the group only while
+    the radio named `control` has one of `values`, and disables it while hidden so what
+    cannot be seen is not sent. Without JavaScript every group shows and the service checks
+    what the answer given needs; a group holding a field with an error always shows.
+    """
+
+    legend: str
+    control: str
+    values: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BoundReveal:
+    """A `Reveal` bound to a form: what includes/fields.html renders."""
+
+    legend: str
+    control: str
+    values: str
+    fields: list
+    is_group: bool = True
+
+
+def form_layout(form: forms.Form, items) -> list:
+    """Bind a layout for includes/fields.html: each item a field name or a `Reveal`.
+
+    Returns a list of BoundField and `BoundReveal`, in the order given.
+    """
+    return [
+        BoundReveal(item.legend, item.control, " ".join(item.values), [form[name] for name in item.names])
+        if isinstance(item, Reveal)
+        else form[item]
+        for item in items
+    ]
+
+
+def layout_names(items) -> list[str]:
+    """The field names of a layout (field names and `Reveal`s), in order: a form's `field_order`."""
+    return [name for item in items for name in (item.names if isinstance(item, Reveal) else (item,))]
 
 
 class DateInput(forms.DateInput):
@@ -112,7 +165,7 @@ class DateTimeInput(forms.DateTimeInput):
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
-class ScopeFields(forms.Form):
+class ScopeFields(Form):
     """Recipients, purposes and the selection: the scope every basis names."""
 
     partners = forms.ModelMultipleChoiceField(
@@ -224,24 +277,33 @@ class ConsentForm(ScopeFields):
         help_text="Optional. From this date the consent no longer covers any sharing.",
     )
 
-    field_order = [
+    # The details of each way consent is given show (with JavaScript) only for that way.
+    LAYOUT = (
         "partners",
         "meeting_group",
         "purposes",
         "selection",
         "method",
-        "evidence",
-        "witness_name",
-        "verbal_notes",
-        "explicit_statement",
-        "electronic_reference",
+        Reveal("Written consent", "method", (ConsentRecord.Method.WRITTEN,), ("evidence",)),
+        Reveal(
+            "Verbal consent",
+            "method",
+            (ConsentRecord.Method.VERBAL,),
+            ("witness_name", "verbal_notes", "explicit_statement"),
+        ),
+        Reveal("Electronic consent", "method", (ConsentRecord.Method.ELECTRONIC,), ("electronic_reference",)),
         "notice",
         "has_capacity",
         "support_used",
         "given_at",
         "review_due",
         "expires_on",
-    ]
+    )
+    field_order = layout_names(LAYOUT)
+
+    def layout(self) -> list:
+        """The fields for includes/form.html, grouped by `form_layout`."""
+        return form_layout(self, self.LAYOUT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,7 +341,7 @@ class ConsentForm(ScopeFields):
         }
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(Form):
     how = forms.ChoiceField(
         choices=ConsentRecord.WithdrawalMethod.choices,
         widget=forms.RadioSelect,
@@ -296,7 +358,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class BasisEndForm(forms.Form):
+class BasisEndForm(Form):
     why = forms.ChoiceField(
         choices=BasisEndReason.choices,
         widget=forms.RadioSelect,
@@ -310,7 +372,7 @@ class BasisEndForm(forms.Form):
     )
 
 
-class RestrictionForm(forms.Form):
+class RestrictionForm(Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What the client asked for, and why",
@@ -318,7 +380,7 @@ class RestrictionForm(forms.Form):
     )
 
 
-class RestrictionLiftForm(forms.Form):
+class RestrictionLiftForm(Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why the restriction is lifted",
@@ -382,7 +444,7 @@ class LawfulBasisForm(ScopeFields):
         }
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     """Recording a consent's review with the client (consent.services.consent_reconfirm and friends)."""
 
     outcome = forms.ChoiceField(
@@ -407,7 +469,7 @@ class ReviewForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea, label="Note")
 
 
-class ReplacesForm(forms.Form):
+class ReplacesForm(Form):
     """Hidden fields carried by the record page when a review changes a consent."""
 
     replaces = forms.IntegerField(widget=forms.HiddenInput)

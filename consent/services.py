@@ -32,6 +32,7 @@ from accounts.models import Role
 from clients.categories import REGISTRY, Selection
 from clients.models import TimelineEvent
 from clients.services import timeline_record
+from deadlines.services import outbox_queue
 
 from . import evidence as evidence_files
 from .models import (
@@ -58,7 +59,11 @@ _withdrawal_callbacks: list[WithdrawalCallback] = []
 
 
 def on_withdrawal(callback: WithdrawalCallback) -> WithdrawalCallback:
-    """Register `callback(consent)` to run inside every withdrawal's transaction. Idempotent."""
+    """Register `callback(consent)` to run inside every withdrawal's transaction. Idempotent.
+
+    `consent.replaced_by` is the new consent when the client changed their consent at a
+    review (`consent_replace_at_review`), else None: what it still covers has not stopped.
+    """
     if callback not in _withdrawal_callbacks:
         _withdrawal_callbacks.append(callback)
     return callback
@@ -213,11 +218,21 @@ def consent_record(
     return consent
 
 
-def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "", at: dt.datetime | None = None):
+def consent_withdraw(
+    *,
+    actor,
+    consent: ConsentRecord,
+    how: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    replaced_by: ConsentRecord | None = None,
+):
     """Withdraw a consent, at once. Blocks any share that has not yet committed.
 
     One UPDATE of the consent row in its own transaction, so a share that locks the row
     (basis_for_share(lock=True)) either commits before it or sees the withdrawal.
+    `replaced_by` is the consent that replaces it at a review; the withdrawal callbacks see
+    it as `consent.replaced_by`.
     """
     now = timezone.now()
     at = at or now
@@ -247,6 +262,7 @@ def consent_withdraw(*, actor, consent: ConsentRecord, how: str, note: str = "",
             obj=locked,
             at=at,
         )
+        locked.replaced_by = replaced_by
         for callback in list(_withdrawal_callbacks):
             callback(locked)
     for name in ("withdrawn_at", "withdrawal_method", "withdrawn_by", "withdrawal_note"):
@@ -488,10 +504,10 @@ def partner_address_check(*, secure_email: str, webmail_reason: str = "") -> Non
 
 def partner_address_changed(*, actor, partner: Partner, old_address: str) -> None:
     """After an admin changed a partner's registered secure address: e-mail the information
-    security officers, on commit. (The change itself is in the partner's history, with the
+    security officers through the outbox (queued in the caller's transaction, sent once after
+    commit; an unknown outcome is shown to the ISO). (The change itself is in the partner's history, with the
     admin's name and a change reason saying from what to what.)"""
     from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
 
     recipients = list(
         get_user_model()
@@ -516,18 +532,7 @@ def partner_address_changed(*, actor, partner: Partner, old_address: str) -> Non
         "this change, check it with the partner by phone before anything more is sent.\n"
     )
 
-    def send():
-        try:
-            send_mail(
-                f"Partner secure address changed: {partner.name}",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                recipients,
-            )
-        except Exception:  # the change is in the history either way
-            logger.warning("Could not e-mail the ISO about partner %s's address change.", partner.pk)
-
-    transaction.on_commit(send)
+    outbox_queue(subject=f"Partner secure address changed: {partner.name}", body=body, recipients=recipients)
 
 
 # --- Reviewing a consent with the client ---------------------------------------------------
@@ -643,7 +648,9 @@ def consent_replace_at_review(
     `new_consent` are consent_record's arguments (scope, method, given_at, …) for the new
     consent; the review time is its given_at. The old consent is withdrawn in the same
     transaction, so exactly one of them covers sharing at any moment, and the review links
-    the two. Raises ValidationError (keyed by field) and saves nothing.
+    the two. Only recipients the new consent no longer covers (recipient, purpose and what
+    they were sent) get a "tell the recipient to stop" task. Raises ValidationError (keyed
+    by field) and saves nothing.
     """
     reviewed_at = new_consent["given_at"]
     _check_review(how=how, reviewed_at=reviewed_at, consent=consent)
@@ -655,6 +662,7 @@ def consent_replace_at_review(
         how=_review_method_as_withdrawal(how),
         note=f"Replaced by a new consent at review. {note.strip()}".strip(),
         at=reviewed_at,
+        replaced_by=replacement,
     )
     consent.withdrawn_at = locked.withdrawn_at
     review = ConsentReview(

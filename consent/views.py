@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import Action, client_view
+from casework import references
 
 from . import evidence as evidence_files
 from . import selectors, services
@@ -239,7 +240,9 @@ def summary_pdf(request, access):
         bases=selectors.bases_for_client(client),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="consent-summary-{client.reference}.pdf"'
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(client.reference, "consent-summary", "pdf")
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

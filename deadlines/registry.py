@@ -75,3 +75,30 @@ def get(name: str) -> Clock:
 
 def clocks() -> list[Clock]:
     return list(_clocks.values())
+
+
+@dataclass(frozen=True)
+class Chore:
+    """State-based upkeep an app hands the sweep, run once per sweep after the clocks.
+
+    `run(now)` works from the database alone (so a missed or repeated run does no harm),
+    inside the sweep's transaction (its own savepoint: a failing chore is logged and
+    rolled back without stopping the alerts), enqueues anything with
+    `transaction.on_commit`, and returns how many objects it acted on (for the task log).
+    """
+
+    name: str
+    run: Callable[[datetime], int]
+
+
+_chores: dict[str, Chore] = {}
+
+
+def register_chore(chore: Chore) -> Chore:
+    """Register (or, on a repeated ready(), replace) a chore. Returns it."""
+    _chores[chore.name] = chore
+    return chore
+
+
+def chores() -> list[Chore]:
+    return list(_chores.values())

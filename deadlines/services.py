@@ -22,8 +22,10 @@ import logging
 import smtplib
 import socket
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -155,13 +157,15 @@ def deadlines_sweep() -> dict:
     State-based and idempotent: a missed, late, repeated or concurrent run raises exactly
     what is due by now, once per due time. It also marks e-mails abandoned mid-send as
     "unknown", republishes e-mails still to send (including those that could not be
-    queued while Redis was down) and writes the heartbeat.
+    queued while Redis was down), runs the apps' registered chores (registry.Chore, e.g.
+    sharing's transmissions left queued) and writes the heartbeat.
     """
     now = timezone.now()
     summary = {"swept_at": now.isoformat(), "clocks": {}}
     with transaction.atomic():
         for clock in registry.clocks():
             summary["clocks"][clock.name] = _raise_due(clock, now)
+        summary["chores"] = {chore.name: _run_chore(chore, now) for chore in registry.chores()}
         summary["unknown"] = OutboxEmail.objects.filter(
             status=OutboxEmail.Status.SENDING, claimed_at__lt=now - selectors.sending_stale_after()
         ).update(status=OutboxEmail.Status.UNKNOWN)
@@ -175,6 +179,16 @@ def deadlines_sweep() -> dict:
         transaction.on_commit(partial(enqueue.publish_now, to_send))
     summary["to_send"] = len(to_send)
     return summary
+
+
+def _run_chore(chore: registry.Chore, now: datetime) -> int | None:
+    """Run one app's chore in a savepoint; a failure is logged and leaves the rest of the sweep alone."""
+    try:
+        with transaction.atomic():
+            return chore.run(now)
+    except Exception:
+        logger.exception("The deadline sweep's chore %r failed; the next sweep tries again.", chore.name)
+        return None
 
 
 # --- The outbox ---------------------------------------------------------------------------
@@ -245,30 +259,69 @@ def outbox_send(*, outbox_id: int) -> str:
         row.message_id = row.message_id or _message_id(row)
         row.save(update_fields=["subject", "body", "recipients", "message_id"])
     # The claim is committed: from here on, nobody else will send this row.
-    email = EmailMessage(
-        row.subject,
-        row.body,
-        settings.DEFAULT_FROM_EMAIL,
-        [address.strip() for address in row.recipients.split(",") if address.strip()],
-        headers={"Message-ID": row.message_id},
-    )
+    recipients = [address.strip() for address in row.recipients.split(",") if address.strip()]
+    outcome = mail_deliver(subject=row.subject, body=row.body, to=recipients, headers={"Message-ID": row.message_id})
+    if outcome.status == Delivery.SENT:
+        return _finish(row, Status.SENT)
+    if outcome.status == Delivery.FAILED:
+        return _finish(row, Status.FAILED, error=outcome.error)
+    logger.error("E-mail %s: the send broke off; it may or may not have been delivered.", row.pk)
+    return _finish(row, Status.UNKNOWN, error=outcome.error)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the mail server did with one message: `status` is SENT, FAILED or UNKNOWN.
+
+    FAILED: the server certainly did not take it (safe to try again). UNKNOWN: the
+    connection broke after the message may have been accepted (never try again
+    automatically). `error` is the exception's repr, or "".
+    """
+
+    SENT: ClassVar[str] = "sent"
+    FAILED: ClassVar[str] = "failed"
+    UNKNOWN: ClassVar[str] = "unknown"
+
+    status: str
+    error: str = ""
+
+
+def mail_deliver(
+    *,
+    subject: str,
+    body: str,
+    to: list[str],
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, bytes, str]] = (),
+) -> Delivery:
+    """Hand one message to the mail server, once. The ONLY place the project talks to it.
+
+    Call it only after committing a claim (a row marked "sending"), so no other process
+    sends the same thing: the outbox (`outbox_send`) and sharing's transmissions do.
+    `attachments` are (file name, content, MIME type). Returns a Delivery: failures are
+    classified, never raised (REFUSED errors are FAILED, any other is UNKNOWN), except
+    BaseExceptions such as a worker being killed.
+    """
+    email = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, list(to), headers=headers or {})
+    for name, content, mimetype in attachments:
+        email.attach(name, content, mimetype)
     connection = get_connection()
     try:
         connection.open()
         sent = connection.send_messages([email])
     except REFUSED as exc:
-        return _finish(row, Status.FAILED, error=repr(exc))
+        return Delivery(Delivery.FAILED, repr(exc))
     except Exception as exc:
-        logger.exception("E-mail %s: the send broke off; it may or may not have been delivered.", row.pk)
-        return _finish(row, Status.UNKNOWN, error=repr(exc))
+        logger.exception("A message to %s broke off mid-send; it may or may not have been delivered.", to)
+        return Delivery(Delivery.UNKNOWN, repr(exc))
     finally:
         try:
             connection.close()
         except Exception:  # the message was accepted (or not) already; closing changes nothing
-            logger.warning("E-mail %s: closing the mail connection failed.", row.pk)
+            logger.warning("Closing the mail connection failed.")
     if not sent:
-        return _finish(row, Status.FAILED, error="The mail backend sent nothing.")
-    return _finish(row, Status.SENT)
+        return Delivery(Delivery.FAILED, "The mail backend sent nothing.")
+    return Delivery(Delivery.SENT)
 
 
 def _finish(row: OutboxEmail, status: str, *, error: str = "") -> str:

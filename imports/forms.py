@@ -2,9 +2,10 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import Role, Team
+from casework.forms import Form
 
 
-class ImportForm(forms.Form):
+class ImportForm(Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team")
     file = forms.FileField(
         label="Spreadsheet",

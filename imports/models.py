@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from casework import references
+
 
 class ClientImport(models.Model):
     class Status(models.TextChoices):
@@ -49,7 +51,7 @@ class ClientImport(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"IMP-{self.pk:06d}" if self.pk else "IMP-new"
+        return references.numbered("client_import", self.pk)
 
     @property
     def batches_total(self) -> int:

@@ -23,6 +23,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 
 from clients.categories import CATEGORIES
+from clients.text import neutralise
 
 REQUIRED = ("first_name", "last_name")
 PLAIN_FIELDS = (
@@ -72,8 +73,6 @@ ALIASES = {
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d/%m/%y")
 # What a spreadsheet would run as a formula ("=…", "@…", "+SUM(…)"), but not a phone number ("+44 …").
 FORMULA = re.compile(r"^(=|@|[+\-]\s*[A-Za-z(])")
-# Bidirectional overrides and other invisible controls that make text read differently than it is stored.
-_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class FileRefused(Exception):
@@ -158,14 +157,15 @@ def parse_date(value) -> dt.date | None:
     raise ValueError(text)
 
 
-def _cell_text(value, problems: list[str], column: str) -> str:
+def _cell_text(value, problems: list[str], column: str, *, multiline: bool = False) -> str:
     if value is None:
         return ""
     text = str(value).strip()
     if FORMULA.match(text):
         problems.append(f"{column}: this cell holds a spreadsheet formula, not a value. Replace it with the value.")
         return ""
-    return _INVISIBLE.sub("", text)
+    # Bidirectional overrides and other invisible controls, as every form removes them.
+    return neutralise(text, multiline=multiline)
 
 
 def _row(number: int, cells: list, header: Header, *, formulas: set[int] = frozenset()) -> Row | None:
@@ -187,7 +187,7 @@ def _row(number: int, cells: list, header: Header, *, formulas: set[int] = froze
             row.values[name] = _cell_text(value, row.problems, label)
     for index, (category, level) in header.entries.items():
         value = cells[index] if index < len(cells) else None
-        text = _cell_text(value, row.problems, f"{category.replace('_', ' ').capitalize()} {level}")
+        text = _cell_text(value, row.problems, f"{category.replace('_', ' ').capitalize()} {level}", multiline=True)
         if text:
             row.entries.setdefault(category, {"summary": "", "detail": ""})[level] = text
     return row

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 
+from casework.forms import Form
 from clients.forms import PeriodDateField
 
 from .selectors import Period
@@ -15,7 +16,7 @@ LONGEST_PERIOD = dt.timedelta(days=3 * 366)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     start = PeriodDateField(label="From", widget=DATE_WIDGET)
     end = PeriodDateField(label="To", widget=DATE_WIDGET)
     team = forms.TypedChoiceField(label="Team", coerce=int, empty_value=None, required=False)

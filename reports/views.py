@@ -11,14 +11,15 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from access.gate import Action, AuditUnavailable, audit_unavailable_response, record_list
 from access.selectors import review_teams, sees_all_teams
 from clients.exports import FORMATS, spreadsheet_response
 
-from . import charts, selectors
+from . import charts, processing, selectors
 from .forms import ReportForm
 
 
@@ -83,3 +84,29 @@ def download(request, key: str, fmt: str):
     rows = [item.columns, *item.rows]
     filename = f"{key.replace('_', '-')}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     return spreadsheet_response(rows, filename=filename, fmt=fmt, sheet_title=item.title)
+
+
+def _processing_record(request) -> processing.ProcessingRecord:
+    if not processing.may_see_processing(request.user):
+        raise PermissionDenied("The records of processing are for the information security officer and admins.")
+    return processing.processing_record()
+
+
+def processing_page(request):
+    """The records of processing (UK GDPR Art 30) as a page, with its PDF and CSV downloads."""
+    record = _processing_record(request)
+    return render(request, "reports/processing.html", {"record": record})
+
+
+def processing_download(request, fmt: str):
+    """The records of processing as a PDF or a CSV (404 for another format)."""
+    if fmt not in ("pdf", "csv"):
+        raise Http404("No such format.")
+    record = _processing_record(request)
+    filename = f"records-of-processing-{timezone.localtime(record.generated_at):%Y%m%d-%H%M}"
+    if fmt == "csv":
+        return spreadsheet_response(record.csv_rows(), filename=filename, fmt="csv")
+    response = HttpResponse(processing.processing_pdf(record), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

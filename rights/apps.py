@@ -10,5 +10,11 @@ class RightsConfig(AppConfig):
         # the surviving record.
         from clients.merge import Policy, on_merge
 
+        from .deadlines import register_clock
+
+        register_clock()
+
         for model in ("rights.SubjectAccessRequest", "rights.SarPack", "rights.ErasureRequest"):
             on_merge(model, policy=Policy.MOVE)
+        # A retention batch records what it did to the record it listed: that stays as it was.
+        on_merge("rights.RetentionBatchItem", policy=Policy.STAY)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.forms import Form
 from consent.forms import DateInput
 
-from .models import ErasureRequest, SubjectAccessRequest
+from .models import ErasureRequest, SarWithholding, SubjectAccessRequest
 
 SAR = SubjectAccessRequest
 TEXT_MAX = 4000
@@ -27,7 +28,7 @@ def _date(label, *, help_text=""):
     return forms.DateField(label=label, required=False, help_text=help_text, widget=DateInput)
 
 
-class SarLogForm(forms.Form):
+class SarLogForm(Form):
     requester = forms.ChoiceField(
         choices=SAR.Requester.choices, widget=forms.RadioSelect, required=False, label="Who is asking"
     )
@@ -60,7 +61,7 @@ class SarLogForm(forms.Form):
         return {name: data.get(name) or ("" if name != "received_on" else None) for name in self.fields}
 
 
-class SarExtendForm(forms.Form):
+class SarExtendForm(Form):
     months = forms.TypedChoiceField(
         choices=[(1, "One further month"), (2, "Two further months")],
         coerce=int,
@@ -73,18 +74,18 @@ class SarExtendForm(forms.Form):
     told_on = _date("Date the requester was told", help_text="Within the first month after receipt.")
 
 
-class SarCompleteForm(forms.Form):
+class SarCompleteForm(Form):
     completed_on = _date("Date the response was sent")
     note = _text("Note", help_text="For example how the response was sent.")
 
 
-class ErasureLogForm(forms.Form):
+class ErasureLogForm(Form):
     received_on = _date("Date received")
     asked_by = forms.CharField(label="Who asked", max_length=200, required=False)
     asked_text = _text("What they asked for")
 
 
-class ErasureDecideForm(forms.Form):
+class ErasureDecideForm(Form):
     decision = forms.ChoiceField(
         choices=[("grant", "Grant: anonymise the client's records"), ("refuse", "Refuse: the information is kept")],
         widget=forms.RadioSelect,
@@ -100,3 +101,41 @@ class ErasureDecideForm(forms.Form):
         label="Exemption that applies (if refused)",
     )
     note = _text("Reasons")
+
+
+class WithholdForm(Form):
+    exemption = forms.ChoiceField(
+        choices=SarWithholding.Exemption.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        label="The exemption that applies",
+    )
+    note = _text(
+        "Why it applies to this item",
+        help_text="Kept with the decision, for a complaint or the ICO. It is not shown to the client.",
+    )
+
+
+class RetentionApproveForm(Form):
+    """Approve anonymising the closed cases past retention: which teams, and a confirmation."""
+
+    team = forms.ModelChoiceField(
+        label="Which clients",
+        queryset=None,
+        required=False,
+        empty_label="Every team I handle",
+        help_text="The closed cases listed above for this team, as they stand when you approve.",
+    )
+    confirm = forms.BooleanField(
+        label="I have checked the list: these closed cases are past their retention period and may be anonymised",
+        required=False,
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def clean_confirm(self):
+        if not self.cleaned_data.get("confirm"):
+            raise forms.ValidationError("Tick to confirm you have checked the list.")
+        return True

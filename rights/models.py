@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pgtrigger
 from django.conf import settings
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
+
+from casework import references
 
 from .calendar import days_left, response_due
 
@@ -168,7 +171,11 @@ class ErasureRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"Erasure request {self.pk} about {self.client_id}"
+        return f"{self.reference} about {self.client_id}"
+
+    @property
+    def reference(self) -> str:
+        return references.numbered("erasure_request", self.pk)
 
 
 class SarPack(models.Model):
@@ -197,6 +204,17 @@ class SarPack(models.Model):
     archive_name = models.CharField(max_length=200, blank=True)
     archive_sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    # Releasing renders the client's copy, as long as compiling: a task does it too
+    # (rights.services.sar_pack_release_request). Blank: not asked; the SarRelease row is the result.
+    release_status = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("queued", "Waiting for the worker"), ("running", "Being released"), ("failed", "Release failed")],
+    )
+    release_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -211,3 +229,299 @@ class SarPack(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def releasing(self) -> bool:
+        return self.release_status in ("queued", "running")
+
+
+# --- Review before release (UK GDPR Art 15(4); DPA 2018 Sch 2) ---------------------------------
+
+
+class SarWithholding(models.Model):
+    """One item of a compiled pack that a reviewer withholds from the requester, with the exemption and why.
+
+    `item_key` is the row's stable key in the compiled pack (`rights.pack.KEY`: "notes:12",
+    "disclosures:4", "access:3456"). Changed only before the pack is released (the
+    services refuse afterwards); the release keeps a frozen copy of every decision.
+    """
+
+    class Exemption(models.TextChoices):
+        THIRD_PARTY = "third_party", "Information about another person (DPA 2018 Sch 2 Part 3 para 16)"
+        CRIME = (
+            "crime",
+            "Crime and taxation: telling the client would prejudice the prevention or detection of crime "
+            "(DPA 2018 Sch 2 Part 1 para 2)",
+        )
+        LEGAL_PRIVILEGE = "legal_privilege", "Legal professional privilege (DPA 2018 Sch 2 Part 4 para 19)"
+
+    # What the released pack tells the client was relied on. Not the crime exemption: saying so
+    # could itself prejudice the investigation (ICO guidance on exemptions, "neither confirm nor deny").
+    TOLD_TO_CLIENT = {
+        Exemption.THIRD_PARTY: "Information about other people, who have not agreed to it being shared with you.",
+        Exemption.LEGAL_PRIVILEGE: "Information covered by legal professional privilege.",
+    }
+
+    pack = models.ForeignKey(SarPack, on_delete=models.PROTECT, related_name="withholdings")
+    item_key = models.CharField(max_length=100)
+    exemption = models.CharField(max_length=30, choices=Exemption.choices)
+    note = models.TextField()
+    withheld_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withheld_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pack", "item_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "item_key"], name="sar_withholding_once_per_item"),
+            models.CheckConstraint(condition=~Q(note=""), name="sar_withholding_has_note"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_key} withheld from pack {self.pack_id}"
+
+    @property
+    def section(self) -> str:
+        return self.item_key.partition(":")[0]
+
+
+class ReleasedPackChanged(DatabaseError):
+    """A released subject access pack is frozen: it is never changed or deleted.
+
+    A DatabaseError, like the trigger's refusal underneath it, so a caller sees one kind of
+    error whichever layer refused (the model, the queryset, or the database itself).
+    """
+
+
+class SarReleaseQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ReleasedPackChanged("Cannot update a released subject access pack: it is frozen.")
+
+    def delete(self):
+        raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
+
+
+class SarRelease(models.Model):
+    """The pack as released to the requester: frozen, like a disclosure's snapshot.
+
+    One per request. `content` is exactly what was released (the compiled pack without the
+    withheld items), `withheld` the decisions as they stood (key, section, exemption, note,
+    who, when), and the SHA-256 of the content's canonical JSON and of the PDF and archive
+    bytes stored privately. Written once by `rights.services.sar_pack_release`; the model
+    refuses a second save or a delete, and a trigger refuses UPDATE and DELETE in the
+    database (PostgreSQL, and SQLite through access.sqlite_triggers).
+    """
+
+    sar = models.OneToOneField(SubjectAccessRequest, on_delete=models.PROTECT, related_name="release")
+    pack = models.OneToOneField(SarPack, on_delete=models.PROTECT, related_name="release")
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    released_at = models.DateTimeField()
+    content = models.JSONField()
+    content_sha256 = models.CharField(max_length=64)
+    withheld = models.JSONField(default=list)
+    pdf_name = models.CharField(max_length=200)
+    pdf_sha256 = models.CharField(max_length=64)
+    archive_name = models.CharField(max_length=200)
+    archive_sha256 = models.CharField(max_length=64)
+
+    objects = SarReleaseQuerySet.as_manager()
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(name="sar_release_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"Release of pack {self.pack_id}"
+
+    def save(self, *args, **kwargs):
+        # A guard, not a rule: the row is written once, by the service, and never again.
+        if not self._state.adding:
+            raise ReleasedPackChanged("Cannot update a released subject access pack: it is frozen.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
+
+
+# --- Retention (UK GDPR Art 5(1)(e)) -----------------------------------------------------------
+# The schedule, the daily review and approved anonymisation batches (rights.retention;
+# docs/decisions/0015).
+
+
+class RetentionRule(models.Model):
+    """How long one kind of record is kept, counted from a named date (admin-editable, with history).
+
+    `kind` is unique: one rule per kind of record. `period_months` counts calendar months
+    (rights.calendar.add_calendar_months) from the date `starts_from` names; a record is past
+    its retention from that date on. The periods are the organisation's choice, written down
+    with the reason in `note`: the law sets no number (Art 5(1)(e) says "no longer than is
+    necessary"), so sector practice (e.g. the NHS Records Management Code of Practice) is the
+    usual guide.
+    """
+
+    class Kind(models.TextChoices):
+        CLOSED_CASES = "closed_cases", "Closed cases (the client's whole record)"
+        SUBJECT_ACCESS = "subject_access", "Subject access requests"
+        BREACH_REPORTS = "breach_reports", "Personal data breach reports"
+        STATUTORY_REQUESTS = "statutory_requests", "Police and statutory requests"
+        AUDIT_EVENTS = "audit_events", "Audit log events (who opened or shared what)"
+
+    class StartsFrom(models.TextChoices):
+        CASE_CLOSED = "case_closed", "The date the case was closed"
+        REQUEST_ANSWERED = "request_answered", "The date the request was answered"
+        BREACH_DECIDED = "breach_decided", "The date the breach was decided (ICO notified or not reportable)"
+        REQUEST_DECIDED = "request_decided", "The date the request was decided"
+        EVENT_DATE = "event_date", "The date of the event"
+
+    # The start dates each kind can count from (the date the record stops being worked on).
+    STARTS_FOR_KIND = {
+        Kind.CLOSED_CASES: [StartsFrom.CASE_CLOSED],
+        Kind.SUBJECT_ACCESS: [StartsFrom.REQUEST_ANSWERED],
+        Kind.BREACH_REPORTS: [StartsFrom.BREACH_DECIDED],
+        Kind.STATUTORY_REQUESTS: [StartsFrom.REQUEST_DECIDED],
+        Kind.AUDIT_EVENTS: [StartsFrom.EVENT_DATE],
+    }
+
+    kind = models.CharField("kind of record", max_length=30, choices=Kind.choices, unique=True)
+    period_months = models.PositiveSmallIntegerField(
+        "kept for (months)",
+        help_text="Calendar months from the start date; 72 is six years. Sector practice, not law: e.g. the NHS "
+        "Records Management Code of Practice keeps most adult care records 8 years after the last contact, and "
+        "many housing and support providers keep closed cases 6 years (the limitation period for most claims).",
+    )
+    starts_from = models.CharField("counted from", max_length=30, choices=StartsFrom.choices)
+    note = models.TextField("why this period", blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_months__gte=1), name="retention_period_at_least_a_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        years, months = divmod(self.period_months, 12)
+        if not months:
+            return f"{years} year{'s' if years != 1 else ''}"
+        if not years:
+            return f"{months} month{'s' if months != 1 else ''}"
+        return f"{years} year{'s' if years != 1 else ''} {months} month{'s' if months != 1 else ''}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        allowed = self.STARTS_FOR_KIND.get(self.kind, [])
+        if self.kind and self.starts_from not in allowed:
+            raise ValidationError(
+                {
+                    "starts_from": "For this kind of record, count from: "
+                    + " or ".join(str(self.StartsFrom(s).label).lower() for s in allowed)
+                    + "."
+                }
+            )
+
+
+class RetentionReview(models.Model):
+    """What was past its retention on one day, per rule (written by the daily beat task).
+
+    `counts` is a list of {"kind", "label", "period", "due", "held", "action"}; `by_team`
+    maps a team id (as a string) to the number of its closed cases due, so a manager's page
+    shows their teams' share. One row per local date; a second run that day replaces it.
+    """
+
+    taken_on = models.DateField(unique=True)
+    taken_at = models.DateTimeField()
+    counts = models.JSONField(default=list)
+    by_team = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-taken_on"]
+
+    def __str__(self):
+        return f"Retention review {self.taken_on:%Y-%m-%d}"
+
+
+class RetentionBatch(models.Model):
+    """Clients past their retention, approved for anonymisation as a fixed list at that moment.
+
+    Approved by a service manager (their teams' clients) or the ISO; anonymised by a Celery
+    task in bounded transactions, each client through `client_anonymise` after re-checking
+    legal hold and retention. Progress is written by the task with conditional updates.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Approved: waiting for the worker"
+        RUNNING = "running", "Anonymising"
+        DONE = "done", "Finished"
+
+    rule = models.ForeignKey(RetentionRule, on_delete=models.PROTECT, related_name="batches")
+    # The rule as it stood when approved: a later change does not change what was approved.
+    period_months = models.PositiveSmallIntegerField()
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    anonymised = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-approved_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["status"], name="retentionbatch_pending", condition=Q(status__in=["queued", "running"])
+            )
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"RB-{self.pk:06d}" if self.pk else "RB-new"
+
+    @property
+    def processed(self) -> int:
+        return self.anonymised + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 100
+
+    @property
+    def finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+
+class RetentionBatchItem(models.Model):
+    """One client of an approved batch, and what became of it (anonymised, or skipped and why)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Waiting"
+        ANONYMISED = "anonymised", "Anonymised"
+        SKIPPED = "skipped", "Skipped"
+
+    batch = models.ForeignKey(RetentionBatch, on_delete=models.PROTECT, related_name="items")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, default="")
+    reason = models.CharField(max_length=400, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "client"], name="retention_item_once_per_batch")]
+        indexes = [models.Index(fields=["batch", "outcome"], name="retention_item_batch_outcome")]
+
+    def __str__(self):
+        return f"{self.batch_id}: {self.client_id} {self.outcome or 'waiting'}"

@@ -50,11 +50,15 @@ COVERED = {
     "rights.SubjectAccessRequest": "left out: the request being answered",
     "rights.ErasureRequest": "left out: the client's own requests",
     "rights.SarPack": "left out: the pack itself",
+    "rights.RetentionBatchItem": "left out: a retention batch's working list (an anonymised client has no pack)",
     "clients.ClientUserObjectPermission": "left out: permission rows (access is reported instead)",
     "clients.ClientGroupObjectPermission": "left out: permission rows (access is reported instead)",
 }
 # History tables repeat their live model's rows.
 HISTORY_PREFIX = "Historical"
+# Each row's stable key ("notes:12", "access:3456", "identity:phone"): what a reviewer withholds.
+# It is in the compiled (draft) pack only; the released copy leaves it out.
+KEY = "key"
 
 
 def _when(value) -> str:
@@ -84,28 +88,29 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
 
     progress(5, "Identity")
     identity = [
-        ("Reference", client.reference),
-        ("Name", f"{client.first_name} {client.last_name}".strip()),
-        ("Preferred name", client.preferred_name),
-        ("Date of birth", _day(client.date_of_birth)),
-        ("Gender", client.gender),
-        ("Pronouns", client.pronouns),
-        ("National Insurance number", client.national_insurance_number),
-        ("NHS number", client.nhs_number),
-        ("Phone", client.phone),
-        ("E-mail", client.email),
-        ("Address", client.address),
-        ("Preferred contact", client.preferred_contact),
-        ("Service", str(client.team)),
-        ("Case opened", _day(client.opened_on)),
-        ("Case closed", _day(client.closed_on)),
+        ("reference", "Reference", client.reference),
+        ("name", "Name", f"{client.first_name} {client.last_name}".strip()),
+        ("preferred_name", "Preferred name", client.preferred_name),
+        ("date_of_birth", "Date of birth", _day(client.date_of_birth)),
+        ("gender", "Gender", client.gender),
+        ("pronouns", "Pronouns", client.pronouns),
+        ("national_insurance_number", "National Insurance number", client.national_insurance_number),
+        ("nhs_number", "NHS number", client.nhs_number),
+        ("phone", "Phone", client.phone),
+        ("email", "E-mail", client.email),
+        ("address", "Address", client.address),
+        ("preferred_contact", "Preferred contact", client.preferred_contact),
+        ("team", "Service", str(client.team)),
+        ("opened_on", "Case opened", _day(client.opened_on)),
+        ("closed_on", "Case closed", _day(client.closed_on)),
     ]
-    sections["identity"] = [{"item": k, "value": v} for k, v in identity if v]
+    sections["identity"] = [{KEY: f"identity:{name}", "item": k, "value": v} for name, k, v in identity if v]
 
     progress(15, "Information held")
     entries = InformationEntry.objects.filter(client=client).select_related("recorded_by").order_by("category", "pk")
     sections["entries"] = [
         {
+            KEY: f"entries:{e.pk}",
             "category": REGISTRY[e.category].label,
             "summary": e.summary,
             "detail": e.detail,
@@ -119,6 +124,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     notes = CaseNote.objects.filter(client=client).select_related("author").order_by("written_at", "pk")
     sections["notes"] = [
         {
+            KEY: f"notes:{n.pk}",
             "category": REGISTRY[n.category].label,
             "written": _when(n.written_at),
             "text": n.text,
@@ -129,7 +135,13 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
 
     alerts = Alert.objects.filter(client=client).order_by("raised_at", "pk")
     sections["alerts"] = [
-        {"kind": a.get_kind_display(), "raised": _when(a.raised_at), "what": a.text, "ended": a.end_reason}
+        {
+            KEY: f"alerts:{a.pk}",
+            "kind": a.get_kind_display(),
+            "raised": _when(a.raised_at),
+            "what": a.text,
+            "ended": a.end_reason,
+        }
         for a in alerts
     ]
 
@@ -141,6 +153,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     )
     sections["consents"] = [
         {
+            KEY: f"consents:{c.pk}",
             "given": _when(c.given_at),
             "how": c.get_method_display(),
             "to": c.recipients_text,
@@ -155,6 +168,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     bases = LawfulBasisRecord.objects.filter(client=client).select_related("meeting_group")
     sections["bases"] = [
         {
+            KEY: f"bases:{b.pk}",
             "basis": b.get_basis_display(),
             "to": b.recipients_text,
             "information": Selection.from_json(b.selection).describe(),
@@ -167,7 +181,13 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
 
     restrictions = SharingRestriction.objects.filter(client=client).order_by("recorded_at", "pk")
     sections["restrictions"] = [
-        {"asked": _when(r.recorded_at), "what": r.reason, "lifted": _when(r.lifted_at), "note": r.lift_note}
+        {
+            KEY: f"restrictions:{r.pk}",
+            "asked": _when(r.recorded_at),
+            "what": r.reason,
+            "lifted": _when(r.lifted_at),
+            "note": r.lift_note,
+        }
         for r in restrictions
     ]
 
@@ -175,6 +195,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     disclosures = Disclosure.objects.filter(client=client).order_by("disclosed_at", "pk")
     sections["disclosures"] = [
         {
+            KEY: f"disclosures:{d.pk}",
             "reference": d.reference,
             "when": _when(d.disclosed_at),
             "kind": d.get_kind_display(),
@@ -195,6 +216,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     )
     sections["access"] = [
         {
+            KEY: f"access:{e.pk}",
             "when": _when(e.at),
             "who": _staff(e.actor, names=names),
             "team": ", ".join(t.name for t in e.actor.teams.all()) if e.actor_id else "",
@@ -207,26 +229,35 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     progress(90, "Sources")
     sources = {row["source"] for key in ("entries", "notes") for row in sections[key] if row["source"]}
     sections["sources"] = [
-        {"source": "Recorded by our staff from what you told us and what we observed: " + ", ".join(sorted(sources))}
-        if sources
-        else {"source": "Recorded by our staff."},
-        *(
-            [{"source": "Your signed consent forms: " + ", ".join(c["signed_form"] for c in sections["consents"])}]
-            if any(c["signed_form"] for c in sections["consents"])
-            else []
-        ),
+        {
+            KEY: "sources:staff",
+            "source": "Recorded by our staff from what you told us and what we observed: " + ", ".join(sorted(sources))
+            if sources
+            else "Recorded by our staff.",
+        }
     ]
+    forms = [c["signed_form"] for c in sections["consents"] if c["signed_form"]]
+    if forms:
+        sections["sources"].append({KEY: "sources:forms", "source": "Your signed consent forms: " + ", ".join(forms)})
     if client.source:
-        sections["sources"].append({"source": client.source})
+        sections["sources"].append({KEY: "sources:client", "source": client.source})
     sections["sources"] += [
-        {"source": f"A second record of you ({old.reference}) was merged into this one on {_when(old.merged_at)}"}
+        {
+            KEY: f"sources:merged:{old.pk}",
+            "source": f"A second record of you ({old.reference}) was merged into this one on {_when(old.merged_at)}",
+        }
         for old in Client.objects.filter(merged_into=client).order_by("merged_at", "pk")
     ]
     moves = ClientMove.objects.filter(client=client).select_related("from_team", "to_team").order_by("moved_at")
     sections["sources"] += [
-        {"source": f"Moved from {m.from_team} to {m.to_team} on {_day(m.moved_at)}: {m.reason}"} for m in moves
+        {
+            KEY: f"sources:move:{m.pk}",
+            "source": f"Moved from {m.from_team} to {m.to_team} on {_day(m.moved_at)}: {m.reason}",
+        }
+        for m in moves
     ]
     return {
+        "draft": True,
         "title": f"Information we hold about you ({client.reference})",
         "organisation": settings.ORGANISATION_NAME,
         "generated_at": _when(timezone.now()),
@@ -248,9 +279,17 @@ SECTION_TITLES = {
 }
 
 
+def _shown(row: dict) -> dict:
+    """A row as the client reads it: without its review key."""
+    return {name: value for name, value in row.items() if name != KEY}
+
+
 def pack_pdf(pack: dict) -> bytes:
-    """The client's copy, rendered with WeasyPrint from `pack_sections` data; nothing is fetched."""
-    ordered = [(SECTION_TITLES[key], rows) for key, rows in pack["sections"].items()]
+    """The client's copy, rendered with WeasyPrint from `pack_sections` data; nothing is fetched.
+
+    A compiled pack (`pack["draft"]` true) says on every page that it is a draft for review.
+    """
+    ordered = [(SECTION_TITLES[key], [_shown(row) for row in rows]) for key, rows in pack["sections"].items()]
     html = render_to_string("rights/pack_pdf.html", {"pack": pack, "sections": ordered})
     return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
 
@@ -268,3 +307,34 @@ def pack_archive(pack: dict) -> bytes:
             writer.writerows(rows)
             archive.writestr(f"{key}.csv", out.getvalue())
     return buffer.getvalue()
+
+
+def pack_from_archive(data: bytes) -> dict:
+    """The pack data (as `pack_sections` returned it) read back from a compiled archive's pack.json.
+
+    Raises zipfile.BadZipFile, KeyError or ValueError when the bytes are not such an archive.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        pack = json.loads(archive.read("pack.json"))
+    if not isinstance(pack, dict) or not isinstance(pack.get("sections"), dict):
+        raise ValueError("not a subject access pack")
+    return pack
+
+
+def item_text(row: dict) -> str:
+    """One line describing a pack row for the reviewer: its non-empty values, in order."""
+    return " · ".join(f"{name.replace('_', ' ').capitalize()}: {value}" for name, value in _shown(row).items() if value)
+
+
+def released_pack(pack: dict, *, withheld: set[str], explained: list[str], released_at: str) -> dict:
+    """What is released to the requester: the compiled `pack` without the rows whose key is in `withheld`.
+
+    Takes the compiled pack data, the keys withheld, the exemptions the client is told were
+    relied on (labels; UK GDPR Art 15(4) and the ICO's guidance: explain a refusal unless
+    that would itself prejudice the exemption's purpose) and the local release time as text.
+    Returns new pack data without review keys, marked final. The compiled data is not changed.
+    """
+    sections = {
+        name: [_shown(row) for row in rows if row.get(KEY) not in withheld] for name, rows in pack["sections"].items()
+    }
+    return {**pack, "draft": False, "released_at": released_at, "withheld": explained, "sections": sections}

@@ -8,6 +8,7 @@ requests; a service manager their teams' clients'. Nobody else sees the register
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Role, TeamMembership
 
-from .models import ErasureRequest, SarPack, SubjectAccessRequest
+from .models import ErasureRequest, SarPack, SarRelease, SubjectAccessRequest
 
 
 def _role(user) -> str:
@@ -90,7 +91,7 @@ def sar_for(user, client_id, sar_id) -> SubjectAccessRequest | None:
     """One request of this client that `user` handles, else None (unknown and forbidden look the same)."""
     return (
         SubjectAccessRequest.objects.filter(handled_q(user), pk=sar_id, client_id=client_id)
-        .select_related("client__team", "logged_by")
+        .select_related("client__team", "logged_by", "release__released_by")
         .first()
     )
 
@@ -113,9 +114,107 @@ def erasure_request_for(user, client_id, erasure_id) -> ErasureRequest | None:
 
 
 def pack_for(user, client_id, pack_id) -> SarPack | None:
-    """One subject access pack of this client that `user` handles, else None."""
+    """One subject access pack of this client that `user` handles, else None.
+
+    Its release (if any) comes in the same query: `pack.sar.release` or `pack.release`.
+    """
     return (
         SarPack.objects.filter(handled_q(user), pk=pack_id, client_id=client_id)
-        .select_related("sar", "client__team")
+        .select_related("sar__release__released_by", "client__team", "release__released_by")
         .first()
     )
+
+
+# --- Review before release ----------------------------------------------------------------
+
+
+class PackUnreadable(Exception):
+    """A pack's stored file is missing, or its bytes no longer match the SHA-256 recorded when it was written."""
+
+
+def _stored_bytes(name: str, sha256: str) -> bytes:
+    from consent.evidence import private_storage
+
+    try:
+        with private_storage().open(name, "rb") as stored:
+            data = stored.read()
+    except (OSError, ValueError) as exc:
+        raise PackUnreadable(f"The stored file {name!r} cannot be read.") from exc
+    if not sha256 or hashlib.sha256(data).hexdigest() != sha256:
+        raise PackUnreadable(f"The stored file {name!r} does not match its recorded SHA-256.")
+    return data
+
+
+def compiled_pack(pack: SarPack) -> dict:
+    """The compiled pack's data (`rights.pack.pack_sections` output, with review keys), read back
+    from its archive after checking the archive's SHA-256. Raises PackUnreadable."""
+    from .pack import pack_from_archive
+
+    try:
+        return pack_from_archive(_stored_bytes(pack.archive_name, pack.archive_sha256))
+    except PackUnreadable:
+        raise
+    except Exception as exc:
+        raise PackUnreadable("The compiled archive is not a subject access pack.") from exc
+
+
+def pack_item_keys(pack: SarPack) -> set[str]:
+    """Every item key of a compiled pack. Raises PackUnreadable."""
+    from .pack import KEY
+
+    return {row[KEY] for rows in compiled_pack(pack)["sections"].values() for row in rows if KEY in row}
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    key: str
+    text: str
+    withholding: object | None  # SarWithholding
+
+
+@dataclass(frozen=True)
+class ReviewSection:
+    key: str
+    title: str
+    items: list[ReviewItem]
+
+    @property
+    def withheld_count(self) -> int:
+        return sum(1 for item in self.items if item.withholding is not None)
+
+
+def pack_review(pack: SarPack) -> list[ReviewSection]:
+    """The compiled pack item by item, each with its withholding (or None), in the pack's order.
+
+    Two reads whatever the size of the pack: the archive, and one query for the
+    withholdings. Raises PackUnreadable.
+    """
+    from .pack import KEY, SECTION_TITLES, item_text
+
+    withheld = {w.item_key: w for w in pack.withholdings.select_related("withheld_by")}
+    return [
+        ReviewSection(
+            key=name,
+            title=SECTION_TITLES.get(name, name),
+            items=[ReviewItem(row[KEY], item_text(row), withheld.get(row[KEY])) for row in rows if KEY in row],
+        )
+        for name, rows in compiled_pack(pack)["sections"].items()
+    ]
+
+
+def pack_item(pack: SarPack, item_key: str) -> tuple[str, dict] | None:
+    """(section title, row) of one item of a compiled pack, or None. Raises PackUnreadable."""
+    from .pack import KEY, SECTION_TITLES
+
+    for name, rows in compiled_pack(pack)["sections"].items():
+        for row in rows:
+            if row.get(KEY) == item_key:
+                return SECTION_TITLES.get(name, name), row
+    return None
+
+
+def release_file(release: SarRelease, *, pdf: bool) -> bytes:
+    """The released PDF or archive, checked against the SHA-256 frozen at release. Raises PackUnreadable."""
+    if pdf:
+        return _stored_bytes(release.pdf_name, release.pdf_sha256)
+    return _stored_bytes(release.archive_name, release.archive_sha256)

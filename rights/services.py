@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import secrets
 import uuid
 from functools import partial
 
@@ -21,10 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
+from casework import references
 from clients.models import Client
+from deadlines.services import deadline_check
 
 from . import selectors
 from .calendar import MAX_EXTENSION_MONTHS, response_due
+from .deadlines import CLOCK as SAR_CLOCK
 from .models import SubjectAccessRequest
 
 logger = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ GDPR_IN_FORCE = dt.date(2018, 5, 25)
 
 
 def _new_reference(now: dt.datetime) -> str:
-    return f"SAR-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(2).upper()}"
+    return references.dated("subject_access_request", now)
 
 
 @transaction.atomic
@@ -123,6 +125,7 @@ def sar_log(
     (`rights.calendar.response_due`, ICO guidance on time limits). Returns the saved
     request. Raises NotRightsOfficer unless `actor` is a service manager of the client's
     team or the ISO, and ValidationError keyed by field for missing or impossible answers.
+    Starts the request's clock (rights.deadlines): a threshold already passed is raised at once.
     """
     _require(actor, client)
     now = timezone.now()
@@ -168,6 +171,8 @@ def sar_log(
         detail=f"Logged {sar.reference}: received {received_on:%d %b %Y}, due {sar.due_on:%d %b %Y}; "
         f"asked by {sar.requester_label}; identity: {sar.get_verification_display().lower()}",
     )
+    # A request logged late may already be past a threshold: say so now, not at the next sweep.
+    deadline_check(clock=SAR_CLOCK, object_ids=[sar.pk], now=now)
     return sar
 
 
@@ -184,8 +189,8 @@ def sar_extend(
     UK GDPR Art 12(3): only when the request is complex or one of many, and the requester
     must be told within the first month, with the reasons. Takes the number of further
     months (1 or 2 in total), the reason and the local date the requester was told (not
-    in the future, not after the original deadline). Recomputes `due_on`. Raises
-    NotRightsOfficer, or ValidationError keyed by field.
+    in the future, not after the original deadline). Recomputes `due_on` and re-times the
+    clock's alerts (deadline_check). Raises NotRightsOfficer, or ValidationError keyed by field.
     """
     locked = _locked(sar)
     _require(actor, locked.client)
@@ -228,6 +233,8 @@ def sar_extend(
         detail=f"Extended {locked.reference} by {months} month(s): due {was:%d %b %Y} -> {locked.due_on:%d %b %Y}. "
         f"Told {told_on:%d %b %Y}. {reason.strip()}",
     )
+    # The due time moved: the thresholds not yet passed under the new one are armed again now.
+    deadline_check(clock=SAR_CLOCK, object_ids=[locked.pk])
     return locked
 
 
@@ -312,6 +319,7 @@ SAR_TEXT = {
     "completion_note": "",
 }
 ERASURE_TEXT = {"asked_by": "", "asked_text": ""}
+WITHHOLDING_NOTE_REMOVED = "Removed when the client was anonymised"
 
 
 class AlreadyAnonymised(ValidationError):
@@ -344,11 +352,12 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     UnderLegalHold naming the hold's reason); blanks the client's identifying fields (the
     row becomes a stub with `anonymised_at`), the text of their information entries and
     case notes, the free text of their consents, other bases and rights requests, and the
-    reasons of their referral drafts, in the live rows and in every history row; and
-    deletes their consent evidence files from storage once the transaction commits.
-    Audit rows and seals, disclosure snapshots and the requests of statutory bodies are
-    kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014). Writes one EDIT audit row.
-    Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
+    reasons of their referral drafts, in the live rows and in every history row, and the
+    reviewers' notes on their compiled subject access packs; and deletes their consent
+    evidence files and compiled pack files from storage once the transaction commits.
+    Audit rows and seals, disclosure snapshots, released subject access packs and the
+    requests of statutory bodies are kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014).
+    Writes one EDIT audit row. Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
     from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent
     from clients.services import client_erasure_check
@@ -356,7 +365,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
     from sharing.models import Referral
 
-    from .models import ErasureRequest
+    from .models import ErasureRequest, SarPack, SarWithholding
 
     with transaction.atomic():
         _require(actor, client)
@@ -385,6 +394,16 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
         }
         evidence = ConsentEvidence.objects.filter(client=locked)
         stored_names = list(evidence.values_list("stored_name", flat=True))
+        # Compiled subject access packs are working copies: their files go, and a reviewer's notes
+        # on them. A released pack is kept, like a disclosure snapshot (docs/decisions/0014).
+        packs = SarPack.objects.filter(client=locked)
+        stored_names += [name for pair in packs.values_list("pdf_name", "archive_name") for name in pair if name]
+        packs.update(pdf_name="", archive_name="")
+        counts["subject access review notes"] = (
+            SarWithholding.objects.filter(pack__client=locked)
+            .exclude(note=WITHHOLDING_NOTE_REMOVED)
+            .update(note=WITHHOLDING_NOTE_REMOVED)
+        )
         counts["evidence files"] = _scrub(ConsentEvidence, evidence, EVIDENCE_TEXT, actor=actor)
         # Moves between teams keep their teams and dates; the reason is free text about the client.
         for move in ClientMove.objects.filter(client=locked).exclude(reason="").select_for_update():
@@ -503,7 +522,7 @@ def erasure_request_decide(
             client=locked.client,
             request=request,
             purpose="erasure request",
-            detail=f"Erasure request {locked.get_status_display().lower()}: "
+            detail=f"Erasure request {locked.reference} {locked.get_status_display().lower()}: "
             f"{locked.get_ground_display() if grant else locked.get_exemption_display()}",
         )
         if grant:
@@ -520,13 +539,16 @@ def sar_pack_request(*, actor, sar: SubjectAccessRequest, request=None):
     """Queue a pack for `sar` (compiled by `rights.tasks.compile_sar_pack`, enqueued on commit).
 
     Returns the SarPack (status "queued"). If the broker is down the pack waits and the
-    pack page says so; requesting again queues it again. Raises NotRightsOfficer.
+    pack page says so; requesting again queues it again. Raises NotRightsOfficer, or
+    PackReleased once a pack of the request has been released (what the requester got is
+    final; a new request is a new SAR).
     """
     from .models import SarPack
 
     with transaction.atomic():
         locked = _locked(sar)
         _require(actor, locked.client)
+        _refuse_if_released(locked)
         pack = SarPack.objects.create(sar=locked, client=locked.client, requested_by=actor, requested_at=timezone.now())
         _audit(actor, pack, client=locked.client, request=request, detail=f"Pack requested for {locked.reference}")
         transaction.on_commit(partial(_enqueue_pack, pack.pk))
@@ -588,4 +610,258 @@ def sar_pack_compile(*, pack_id: int) -> bool:
         archive_name=archive_name,
         archive_sha256=hashlib.sha256(archive).hexdigest(),
     )
+    return True
+
+
+# --- Review before release (UK GDPR Art 15(4); DPA 2018 Sch 2) --------------------------------
+
+
+class PackReleased(ValidationError):
+    """The request's pack has been released: it is frozen, and no other pack is compiled or released."""
+
+
+def _refuse_if_released(sar: SubjectAccessRequest) -> None:
+    from .models import SarRelease
+
+    if SarRelease.objects.filter(sar_id=sar.pk).exists():
+        raise PackReleased(
+            "The pack for this request has been released: it cannot be changed, and no other pack is compiled.",
+            code="released",
+        )
+
+
+def _refuse_if_releasing(pack) -> None:
+    if pack.releasing:
+        raise ValidationError(
+            "The pack is being released with the decisions as they stand: they cannot change now.", code="releasing"
+        )
+
+
+def _locked_pack(pack):
+    """The request locked first (the order every review service keeps), then the pack, for `actor` to review."""
+    from .models import SarPack
+
+    sar = _locked(pack.sar)
+    return sar, SarPack.objects.select_for_update().get(pk=pack.pk, sar_id=sar.pk)
+
+
+@transaction.atomic
+def sar_item_withhold(*, actor, pack, item_key: str, exemption: str, note: str, request=None):
+    """Withhold one item of a compiled pack from the requester, with the exemption that applies and why.
+
+    UK GDPR Art 15(4) and the DPA 2018 Sch 2 exemptions (third-party information, Part 3
+    para 16; crime and taxation, Part 1 para 2; legal professional privilege, Part 4 para
+    19). Takes the pack, the item's key in the compiled pack (`rights.pack.KEY`), the
+    exemption (SarWithholding.Exemption) and a note. Withholding an item again replaces
+    the exemption and note. Writes one audit row (the key and exemption; the note stays on
+    the decision). Returns the SarWithholding. Raises NotRightsOfficer; PackReleased once
+    the request's pack is released; ValidationError keyed by field for an unknown item,
+    exemption or a missing note, or when the pack is not ready.
+    """
+    from .models import SarWithholding
+
+    sar, locked = _locked_pack(pack)
+    _require(actor, sar.client)
+    _refuse_if_released(sar)
+    _refuse_if_releasing(locked)
+    if not locked.is_ready:
+        raise ValidationError("The pack is not compiled yet.", code="not_ready")
+    errors: dict = {}
+    if item_key not in selectors.pack_item_keys(locked):
+        errors["item_key"] = "There is no such item in this pack."
+    if exemption not in SarWithholding.Exemption.values:
+        errors["exemption"] = "Choose the exemption that applies."
+    if _blank(note):
+        errors["note"] = "Say why the exemption applies to this item."
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    withholding, created = SarWithholding.objects.get_or_create(
+        pack=locked,
+        item_key=item_key,
+        defaults={"exemption": exemption, "note": note.strip(), "withheld_by": actor, "withheld_at": now},
+    )
+    if not created:
+        withholding.exemption, withholding.note = exemption, note.strip()
+        withholding.withheld_by, withholding.withheld_at = actor, now
+        withholding.full_clean()
+        withholding.save(update_fields=["exemption", "note", "withheld_by", "withheld_at"])
+    _audit(
+        actor,
+        locked,
+        client=sar.client,
+        request=request,
+        detail=f"Withheld {item_key} from the pack for {sar.reference}: {withholding.get_exemption_display()}",
+    )
+    return withholding
+
+
+@transaction.atomic
+def sar_item_include(*, actor, pack, item_key: str, request=None) -> bool:
+    """Undo a withholding before release: the item goes back into the pack. Returns whether one was undone.
+
+    Writes one audit row when it undoes one. Raises NotRightsOfficer, PackReleased once
+    released, or ValidationError while it is being released.
+    """
+    from .models import SarWithholding
+
+    sar, locked = _locked_pack(pack)
+    _require(actor, sar.client)
+    _refuse_if_released(sar)
+    _refuse_if_releasing(locked)
+    deleted, _ = SarWithholding.objects.filter(pack=locked, item_key=item_key).delete()
+    if deleted:
+        _audit(
+            actor,
+            locked,
+            client=sar.client,
+            request=request,
+            detail=f"Put {item_key} back into the pack for {sar.reference}",
+        )
+    return bool(deleted)
+
+
+def sar_pack_release(*, actor, pack, request=None):
+    """Release a reviewed pack to the requester: build it without the withheld items and freeze it.
+
+    In one transaction, with the request locked: refuses a second release (PackReleased);
+    reads the compiled pack back (its archive's SHA-256 checked), drops every withheld
+    item, renders the client's PDF and the JSON+CSV archive, stores both privately and
+    writes the SarRelease row (content, the withholding decisions, SHA-256 of the canonical
+    content, the PDF and the archive), which is never changed afterwards; writes one audit
+    row. Files stored for a release that then fails are removed. Rendering takes about as
+    long as the compile's (the PDF dominates), so pages ask for it with
+    `sar_pack_release_request` and the worker calls this (`sar_pack_release_run`).
+    Returns the SarRelease. Raises NotRightsOfficer, PackReleased, ValidationError (pack
+    not ready) or selectors.PackUnreadable (the compiled files are missing or changed).
+    """
+    from consent.evidence import private_storage
+    from sharing.snapshot import snapshot_hash
+
+    from .models import SarRelease, SarWithholding
+    from .pack import pack_archive, pack_pdf, released_pack
+
+    storage = private_storage()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            sar, locked = _locked_pack(pack)
+            _require(actor, sar.client)
+            _refuse_if_released(sar)
+            if not locked.is_ready:
+                raise ValidationError("The pack is not compiled yet.", code="not_ready")
+            compiled = selectors.compiled_pack(locked)
+            withholdings = list(
+                SarWithholding.objects.filter(pack=locked).select_related("withheld_by").order_by("item_key")
+            )
+            now = timezone.now()
+            told = sorted({SarWithholding.TOLD_TO_CLIENT.get(w.exemption, "") for w in withholdings} - {""})
+            content = released_pack(
+                compiled,
+                withheld={w.item_key for w in withholdings},
+                explained=told,
+                released_at=timezone.localtime(now).strftime("%d %b %Y %H:%M"),
+            )
+            pdf, archive = pack_pdf(content), pack_archive(content)
+            stored.append(storage.save(f"sar/released-{uuid.uuid4().hex}.pdf", ContentFile(pdf)))
+            stored.append(storage.save(f"sar/released-{uuid.uuid4().hex}.zip", ContentFile(archive)))
+            release = SarRelease.objects.create(
+                sar=sar,
+                pack=locked,
+                released_by=actor,
+                released_at=now,
+                content=content,
+                content_sha256=snapshot_hash(content),
+                withheld=[
+                    {
+                        "key": w.item_key,
+                        "section": w.section,
+                        "exemption": w.exemption,
+                        "exemption_label": w.get_exemption_display(),
+                        "note": w.note,
+                        "by": w.withheld_by.get_full_name() or w.withheld_by.get_username(),
+                        "at": w.withheld_at.isoformat(),
+                    }
+                    for w in withholdings
+                ],
+                pdf_name=stored[0],
+                pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                archive_name=stored[1],
+                archive_sha256=hashlib.sha256(archive).hexdigest(),
+            )
+            _audit(
+                actor,
+                release,
+                client=sar.client,
+                request=request,
+                detail=f"Released the pack for {sar.reference}: {len(withholdings)} item(s) withheld; "
+                f"PDF SHA-256 {release.pdf_sha256}, archive SHA-256 {release.archive_sha256}",
+            )
+    except BaseException:
+        for name in stored:
+            storage.delete(name)
+        raise
+    return release
+
+
+def sar_pack_release_request(*, actor, pack, request=None):
+    """Ask for a reviewed pack to be released; the worker renders and freezes it (`sar_pack_release`).
+
+    Rendering the client's copy takes as long as compiling it, so it runs as a task
+    (`rights.tasks.release_sar_pack`, enqueued on commit) and the review page shows it
+    waiting. Asking again while it waits or runs changes nothing; after a failure it is
+    queued again. Writes one audit row. Returns the pack. Raises NotRightsOfficer,
+    PackReleased, or ValidationError when the pack is not ready.
+    """
+    with transaction.atomic():
+        sar, locked = _locked_pack(pack)
+        _require(actor, sar.client)
+        _refuse_if_released(sar)
+        if not locked.is_ready:
+            raise ValidationError("The pack is not compiled yet.", code="not_ready")
+        if locked.releasing:
+            return locked
+        locked.release_status, locked.release_requested_by, locked.release_error = "queued", actor, ""
+        locked.save(update_fields=["release_status", "release_requested_by", "release_error"])
+        _audit(actor, locked, client=sar.client, request=request, detail=f"Release asked for {sar.reference}")
+        transaction.on_commit(partial(_enqueue_release, locked.pk))
+    return locked
+
+
+def _enqueue_release(pack_id: int) -> None:
+    from .tasks import release_sar_pack
+
+    try:
+        release_sar_pack.delay(pack_id)
+    except Exception:  # the broker is down: the page says it is waiting; asking again after a failure retries
+        logger.warning("Could not queue the release of subject access pack %s.", pack_id)
+
+
+def sar_pack_release_run(*, pack_id: int) -> bool:
+    """The worker's part of a release: claim the queued release, then `sar_pack_release` as the person who asked.
+
+    Idempotent: claims with a conditional update (queued -> running), so a second run
+    returns False. The asker's permission is checked again (they may have changed role
+    since). A refusal or failure is recorded on the pack ("failed", with the reason) and
+    a PackReleased (released meanwhile) clears the request. Returns whether this call released it.
+    """
+    from .models import SarPack
+
+    claimed = SarPack.objects.filter(pk=pack_id, release_status="queued").update(release_status="running")
+    if not claimed:
+        return False
+    pack = SarPack.objects.select_related("sar", "release_requested_by").get(pk=pack_id)
+    try:
+        sar_pack_release(actor=pack.release_requested_by, pack=pack)
+    except PackReleased:
+        SarPack.objects.filter(pk=pack_id).update(release_status="")
+        return False
+    except (PermissionDenied, ValidationError, selectors.PackUnreadable) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        SarPack.objects.filter(pk=pack_id).update(release_status="failed", release_error=message[:1000])
+        return False
+    except Exception as exc:
+        SarPack.objects.filter(pk=pack_id).update(release_status="failed", release_error=str(exc)[:1000])
+        raise
+    SarPack.objects.filter(pk=pack_id).update(release_status="")
     return True

@@ -11,11 +11,14 @@ and a 404.
 from __future__ import annotations
 
 import functools
+import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import (
@@ -29,15 +32,26 @@ from access.gate import (
     run_gated,
 )
 from accounts.models import Role
+from casework import references
 from clients.models import Client
 from clients.services import UnderLegalHold
 from consent.evidence import private_storage
 
-from . import selectors, services
-from .forms import ErasureDecideForm, ErasureLogForm, SarCompleteForm, SarExtendForm, SarLogForm
+from . import retention, selectors, services
+from .forms import (
+    ErasureDecideForm,
+    ErasureLogForm,
+    RetentionApproveForm,
+    SarCompleteForm,
+    SarExtendForm,
+    SarLogForm,
+    WithholdForm,
+)
 from .models import ErasureRequest, SarPack, SubjectAccessRequest
+from .pack import KEY
 
 IDENTITY = ["identity"]
+logger = logging.getLogger(__name__)
 
 
 def _is_iso(user) -> bool:
@@ -70,17 +84,18 @@ def rights_client_view(*, action: str = Action.VIEW, post_action: str = Action.E
     return decorator
 
 
-def _object_view(model, find, label: str, purpose: str):
+def _object_view(model, find, label: str, purpose: str, *, action: str = Action.VIEW):
     """A page of one rights request of a client: `view(request, access, obj)`, after the gate.
 
     `find(user, client_id, obj_id)` returns the request if this person handles it; else one
-    denied row and the ordinary 404, as for an unknown id.
+    denied row and the ordinary 404, as for an unknown id. `action` is what a GET is
+    audited as (a POST is an edit).
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, client_id, obj_id):
-            act = Action.VIEW if request.method in SAFE_METHODS else Action.EDIT
+            act = action if request.method in SAFE_METHODS else Action.EDIT
 
             def open_gate():
                 obj = find(request.user, client_id, obj_id)
@@ -117,6 +132,9 @@ def _object_view(model, find, label: str, purpose: str):
 
 sar_view = _object_view(SubjectAccessRequest, selectors.sar_for, "subject access request", services.PURPOSE)
 pack_view = _object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+pack_download = _object_view(
+    SarPack, selectors.pack_for, "subject access pack", services.PURPOSE, action=Action.DOWNLOAD
+)
 erasure_view = _object_view(ErasureRequest, selectors.erasure_request_for, "erasure request", "erasure request")
 
 
@@ -189,6 +207,9 @@ def sar_detail(request, access, sar):
             pack = services.sar_pack_request(actor=request.user, sar=sar, request=request)
         except services.NotRightsOfficer as exc:
             raise PermissionDenied from exc
+        except services.PackReleased as exc:
+            messages.error(request, exc.messages[0])
+            return _to_sar(sar)
         return redirect("rights:pack", client_id=sar.client_id, obj_id=pack.pk)
     extend = SarExtendForm(request.POST if step == "extend" else None, prefix="extend")
     complete = SarCompleteForm(request.POST if step == "complete" else None, prefix="complete")
@@ -228,7 +249,8 @@ def sar_detail(request, access, sar):
             extend=extend,
             complete=complete,
             can_extend=sar.is_open and sar.extension_months < 2,
-            packs=list(sar.packs.order_by("-requested_at")[:5]),
+            packs=list(sar.packs.annotate(withheld=Count("withholdings")).order_by("-requested_at")[:5]),
+            release=getattr(sar, "release", None),
         ),
         status=400 if form is not None else 200,
     )
@@ -296,27 +318,237 @@ def erasure_detail(request, access, erasure):
 
 @pack_view
 def pack(request, access, pack):
-    return render(request, "rights/pack.html", _page(access, pack=pack))
+    return render(
+        request,
+        "rights/pack.html",
+        _page(
+            access, pack=pack, release=getattr(pack, "release", None), sar_release=getattr(pack.sar, "release", None)
+        ),
+    )
 
 
 def _pack_file(pack, *, pdf: bool):
     name = pack.pdf_name if pdf else pack.archive_name
     if not pack.is_ready or not name:
         raise Http404("No pack file.")
-    filename = f"{pack.sar.reference}.{'pdf' if pdf else 'zip'}"
     return FileResponse(
         private_storage().open(name, "rb"),
         as_attachment=True,
-        filename=filename,
+        filename=references.download_name(pack.sar.reference, "subject-access-pack", "pdf" if pdf else "zip"),
         content_type="application/pdf" if pdf else "application/zip",
     )
 
 
-@_object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+@pack_download
 def pack_pdf(request, access, pack):
     return _pack_file(pack, pdf=True)
 
 
-@_object_view(SarPack, selectors.pack_for, "subject access pack", services.PURPOSE)
+@pack_download
 def pack_archive(request, access, pack):
     return _pack_file(pack, pdf=False)
+
+
+# --- Review before release (UK GDPR Art 15(4)) -------------------------------------------------
+
+
+def _to_review(pack, anchor: str = ""):
+    url = reverse("rights:review", args=[pack.client_id, pack.pk])
+    return redirect(url + (f"#{anchor}" if anchor else ""))
+
+
+def _item_anchor(key: str) -> str:
+    return "item-" + key.replace(":", "")
+
+
+@pack_view
+def review(request, access, pack):
+    """The compiled pack item by item: withhold or put back each item, then release (POST step=release)."""
+    release = getattr(pack, "release", None)
+    step = request.POST.get("step") if request.method == "POST" else None
+    try:
+        if step == "include":
+            key = request.POST.get("item", "")[:100]
+            if services.sar_item_include(actor=request.user, pack=pack, item_key=key, request=request):
+                messages.success(request, "The item is back in the pack.")
+            return _to_review(pack, _item_anchor(key))
+        if step == "release":
+            services.sar_pack_release_request(actor=request.user, pack=pack, request=request)
+            messages.success(request, "The pack is being released. This page shows the client's copy when it is ready.")
+            return _to_review(pack)
+    except services.NotRightsOfficer as exc:
+        raise PermissionDenied from exc
+    except (ValidationError, selectors.PackUnreadable) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        return _to_review(pack)
+    sections, unreadable = [], False
+    if pack.is_ready and release is None and not pack.releasing:
+        try:
+            sections = selectors.pack_review(pack)
+        except selectors.PackUnreadable:
+            unreadable = True
+    sar_release = getattr(pack.sar, "release", None)
+    return render(
+        request,
+        "rights/review.html",
+        _page(
+            access,
+            pack=pack,
+            sections=sections,
+            release=release,
+            other_release=sar_release if sar_release is not None and release is None else None,
+            unreadable=unreadable,
+            withheld_count=sum(section.withheld_count for section in sections),
+            item_count=sum(len(section.items) for section in sections),
+        ),
+    )
+
+
+@pack_view
+def review_withhold(request, access, pack):
+    """One item of the compiled pack, and the form that withholds it with an exemption and a note."""
+    key = (request.POST.get("item") if request.method == "POST" else request.GET.get("item")) or ""
+    try:
+        found = selectors.pack_item(pack, key[:100]) if pack.is_ready else None
+    except selectors.PackUnreadable:
+        found = None
+    if found is None:
+        raise Http404("No such item in this pack.")
+    title, row = found
+    current = pack.withholdings.filter(item_key=key).first()
+    initial = {"exemption": current.exemption, "note": current.note} if current else None
+    form = WithholdForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sar_item_withhold(
+                actor=request.user,
+                pack=pack,
+                item_key=key,
+                exemption=form.cleaned_data["exemption"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except services.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        except services.PackReleased as exc:
+            messages.error(request, exc.messages[0])
+            return _to_review(pack)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "The item is withheld.")
+            return _to_review(pack, _item_anchor(key))
+    fields = [(name.replace("_", " ").capitalize(), value) for name, value in row.items() if name != KEY and value]
+    return render(
+        request,
+        "rights/review_withhold.html",
+        _page(access, pack=pack, key=key, section_title=title, fields=fields, form=form, current=current),
+        status=400 if form.is_bound else 200,
+    )
+
+
+# --- Retention (UK GDPR Art 5(1)(e)) ----------------------------------------------------------
+
+RETENTION_LIST_ROWS = 50
+SKIPPED_LIST_ROWS = 200
+
+
+def retention_page(request):
+    """The schedule, what is past it now (closed cases by reference; those a legal hold keeps, with its
+    reason), approving a batch, the batches, and the daily reviews. Service managers (their teams) and the ISO."""
+    if not retention.handles_retention(request.user):
+        raise PermissionDenied
+    team_ids = retention.team_ids(request.user)
+    teams = retention.teams_for(request.user)
+    form = RetentionApproveForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = retention.retention_batch_approve(
+                actor=request.user, team=form.cleaned_data["team"], request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Approved: {batch.total} closed case{'s' if batch.total != 1 else ''} queued for anonymisation.",
+            )
+            return redirect("rights:retention_batch", batch_id=batch.pk)
+    statuses = retention.retention_status(team_ids=team_ids)
+    closed = next((s.rule for s in statuses if s.rule.kind == retention.Kind.CLOSED_CASES), None)
+    due, held = [], []
+    if closed is not None:
+        due = list(retention.due_clients(closed, team_ids=team_ids).select_related("team")[:RETENTION_LIST_ROWS])
+        held = list(retention.held_clients(closed, team_ids=team_ids).select_related("team")[:SKIPPED_LIST_ROWS])
+        for client in due:
+            client.retention_ended_on = retention.ends_on(client.closed_on, closed.period_months)
+    reviews = retention.latest_reviews()
+    if team_ids is not None:
+        mine = {str(pk) for pk in team_ids}
+        for review in reviews:
+            review.my_teams_due = sum(n for team, n in review.by_team.items() if team in mine)
+    # A list naming clients by reference: audit the query, not every row.
+    record_list(request.user, action=Action.LIST, request=request, detail="retention: records past their period")
+    return render(
+        request,
+        "rights/retention.html",
+        {
+            "statuses": statuses,
+            "closed_rule": closed,
+            "closed_status": next((s for s in statuses if s.anonymisable), None),
+            "due": due,
+            "held": held,
+            "form": form,
+            "batches": list(retention.batches_for(request.user)[:10]),
+            "reviews": reviews,
+            "all_teams": team_ids is None,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _release_file(pack, *, pdf: bool):
+    release = getattr(pack, "release", None)
+    if release is None:
+        raise Http404("This pack has not been released.")
+    try:
+        data = selectors.release_file(release, pdf=pdf)
+    except selectors.PackUnreadable as exc:
+        # A frozen file whose bytes changed is not given to anyone: say so, loudly.
+        logger.error("Released subject access pack %s: %s", release.pk, exc)
+        return HttpResponse(
+            "The released file does not match what was released. Tell the information security officer.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(data, content_type="application/pdf" if pdf else "application/zip")
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(pack.sar.reference, "subject-access-pack-released", "pdf" if pdf else "zip")
+    )
+    return response
+
+
+@pack_download
+def release_pdf(request, access, pack):
+    return _release_file(pack, pdf=True)
+
+
+@pack_download
+def release_archive(request, access, pack):
+    return _release_file(pack, pdf=False)
+
+
+def retention_batch(request, batch_id):
+    """One approved batch: its progress (the page reloads itself while it runs) and its report."""
+    if not retention.handles_retention(request.user):
+        raise PermissionDenied
+    batch = retention.batch_for(request.user, batch_id)
+    if batch is None:
+        raise Http404("No such batch.")
+    skipped = list(retention.skipped_items(batch)[:SKIPPED_LIST_ROWS])
+    record_list(request.user, action=Action.LIST, request=request, detail=f"retention batch {batch.reference}")
+    return render(
+        request,
+        "rights/retention_batch.html",
+        {"batch": batch, "skipped": skipped, "more_skipped": max(0, batch.skipped - len(skipped))},
+    )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_base import StrictLookupMixin
+from casework.forms import ModelForm
 from consent.evidence import ACCEPTED_TEXT, check_upload
 from consent.forms import SelectionField
 
@@ -20,7 +21,7 @@ from . import services
 from .models import DataSharingAgreement, PurposeTemplate, SharingPolicy
 
 
-class SelectionAdminForm(forms.ModelForm):
+class SelectionAdminForm(ModelForm):
     """The `{category: level}` chooser for a JSON selection column."""
 
     selection = SelectionField(label="Information", required=True)

@@ -19,9 +19,11 @@ class SharingConfig(AppConfig):
         on_sharing_stopped(transmissions_cancel)
 
         # Agreements nearing their end date run on the shared deadline mechanism.
-        from .deadlines import register_clocks
+        from .deadlines import register_chores, register_clocks
 
         register_clocks()
+        # Transmissions whose task was lost are sent again by the sweep (re-checked first).
+        register_chores()
 
         # One person, one record (clients.merge): work in progress follows to the
         # surviving record; the disclosure log is append-only (the database refuses

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from consent.deadlines import start_of_day
-from deadlines.registry import Clock, Message, Threshold, register
+from deadlines.registry import Chore, Clock, Message, Threshold, register, register_chore
 
 from .models import DataSharingAgreement
 
@@ -100,3 +100,14 @@ def message(alert, covered, now):
 
 def register_clocks() -> None:
     register(Clock(name=AGREEMENT_END, running=running, thresholds=thresholds, message=message))
+
+
+TRANSMISSIONS = "sharing.transmissions"
+
+
+def register_chores() -> None:
+    """Transmissions left queued are handed to the worker again by each sweep; ones left
+    "sending" by a dead worker become "unknown" (services.transmissions_requeue)."""
+    from .services import transmissions_requeue
+
+    register_chore(Chore(name=TRANSMISSIONS, run=lambda now: transmissions_requeue(now=now)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.text import Truncator
 
+from casework.forms import Form
 from clients.categories import CATEGORIES, REGISTRY, Selection
 from consent.forms import DATETIME_FORMATS, NOT_SHARED, DateInput, DateTimeInput, level_choices
 from consent.selectors import active_partners, active_purposes
@@ -26,7 +27,7 @@ def level_field(key: str) -> str:
     return f"level_{key}"
 
 
-class SelectionWithReasons(forms.Form):
+class SelectionWithReasons(Form):
     """Per category: not shared / summary / detail, and for sensitive ones the reason it is necessary."""
 
     def __init__(self, *args, selection: Selection | None = None, reasons: dict | None = None, **kwargs):
@@ -79,7 +80,7 @@ class SelectionWithReasons(forms.Form):
             self.add_error(None, error)
 
 
-class ReferralStartForm(forms.Form):
+class ReferralStartForm(Form):
     partner = forms.ModelChoiceField(
         queryset=None,
         label="Organisation to refer to",
@@ -174,7 +175,7 @@ class MeetingForm(SelectionWithReasons):
         self.order_fields(self.field_order)
 
 
-class NoticeDoneForm(forms.Form):
+class NoticeDoneForm(Form):
     how = forms.ChoiceField(choices=RecipientNotice.How.choices, widget=forms.RadioSelect, label="How they were told")
     at = forms.DateTimeField(
         required=False,

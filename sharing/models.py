@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from casework import references
 from clients.categories import REGISTRY, Selection
 from consent.evidence import StoredFile
 
@@ -257,7 +258,7 @@ class Referral(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"REF-{self.pk:06d}" if self.pk else "REF-new"
+        return references.numbered("referral", self.pk)
 
     @property
     def selection_obj(self) -> Selection:

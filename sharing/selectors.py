@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -479,6 +480,24 @@ def stopped_transmissions_for(user, *, limit: int = 50) -> list[Transmission]:
     )
 
 
+def transmissions_needing_attention(*, limit: int = 50) -> list[Transmission]:
+    """For the information security officer: transmissions whose outcome nobody knows.
+
+    "unknown" (the connection broke, or the worker died, mid-send) and "sending" for longer
+    than TRANSMISSION_CLAIM_TIMEOUT_SECONDS (left by a worker that died; the next sweep
+    calls it unknown). Neither is ever sent again automatically. Newest claim first; no
+    client details beyond the disclosure reference.
+    """
+    stale = timezone.now() - dt.timedelta(seconds=settings.TRANSMISSION_CLAIM_TIMEOUT_SECONDS)
+    return list(
+        Transmission.objects.filter(
+            Q(status=Transmission.Status.UNKNOWN) | Q(status=Transmission.Status.SENDING, claimed_at__lt=stale)
+        )
+        .select_related("partner", "disclosure", "requested_by")
+        .order_by("-claimed_at", "-pk")[:limit]
+    )
+
+
 def stopped_transmission_of(user, transmission_id) -> Transmission | None:
     """One of this person's own transmissions (None for anyone else's or an unknown id)."""
     return Transmission.objects.filter(pk=transmission_id, requested_by=user).first()
@@ -504,6 +523,8 @@ def dashboard_panel(*, user) -> dict:
         "stopped": stopped_transmissions_for(user),
         "untransmitted": untransmitted_referrals_for(user),
     }
+    if getattr(user, "role", None) == Role.INFORMATION_SECURITY_OFFICER:
+        panel["uncertain"] = transmissions_needing_attention()
     if panel["can_review_unagreed"]:
         panel["unagreed_count"] = referrals_without_agreement(user).count()
     return panel

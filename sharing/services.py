@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -36,6 +35,7 @@ from django.utils import timezone
 
 from access.gate import Action, Outcome, record
 from accounts.models import Role
+from casework import references
 from clients.categories import Selection
 from clients.models import TimelineEvent
 from clients.services import timeline_record
@@ -43,6 +43,7 @@ from consent import coverage
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, MeetingGroup, Partner, Purpose
+from deadlines.services import Delivery, mail_deliver, outbox_queue
 
 from . import selectors
 from .models import (
@@ -105,7 +106,7 @@ def _refused_basis_label(decision: selectors.ShareDecision, recipient: str) -> s
 
 
 def _new_reference(now) -> str:
-    return f"D-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(3).upper()}"
+    return references.dated("disclosure", now)
 
 
 def _audit_share(
@@ -339,6 +340,11 @@ def referral_update(
     the referrer's phone, safe-contact instructions: REFERRAL_DETAILS) and chosen case `notes`
     (ids; any not of this client or not in a category chosen at detail level are dropped).
     Drafts may be incomplete; sending checks everything. Raises ValidationError once sent.
+
+    A manager's approval to send without a data-sharing agreement
+    (`referral_approve_without_agreement`) was given for what the draft held then: when
+    the selection or the chosen notes change, the approval is cleared and must be given
+    again (`referral.approval_reset` is then True, for the page to say so).
     """
     values = {"selection": selection.to_json(), "reasons": _clean_reasons(selection, reasons)}
     for name in REFERRAL_DETAILS:
@@ -349,13 +355,25 @@ def referral_update(
     elif referral.notes:
         values["notes"] = _clean_notes(referral, selection, referral.notes)
     with transaction.atomic():
-        updated = Referral.objects.filter(pk=referral.pk, status=Referral.Status.DRAFT).update(
-            updated_at=timezone.now(), **values
+        # Locked, so an approval given at the same moment is either seen here and cleared,
+        # or given after this change (and so for what the manager then saw).
+        current = (
+            Referral.objects.select_for_update()
+            .filter(pk=referral.pk, status=Referral.Status.DRAFT)
+            .values("selection", "notes", "unagreed_approved_at")
+            .first()
         )
-    if not updated:
-        raise ValidationError("This referral has already been sent and can no longer be changed.", code="sent")
+        if current is None:
+            raise ValidationError("This referral has already been sent and can no longer be changed.", code="sent")
+        reset = current["unagreed_approved_at"] is not None and (
+            current["selection"] != values["selection"] or sorted(current["notes"] or []) != values.get("notes", [])
+        )
+        if reset:
+            values.update(unagreed_approved_at=None, unagreed_approved_by=None, unagreed_reason="")
+        Referral.objects.filter(pk=referral.pk).update(updated_at=timezone.now(), **values)
     for name, value in values.items():
         setattr(referral, name, value)
+    referral.approval_reset = reset
     return referral
 
 
@@ -729,28 +747,24 @@ def referral_transmit(*, actor, referral: Referral, request=None) -> Transmissio
     return transmission
 
 
-def _message(transmission: Transmission, address: str) -> EmailMessage:
+def _message(transmission: Transmission) -> dict:
+    """The e-mail of one transmission: subject, body and attachments, for deadlines.services.mail_deliver."""
     from .documents import referral_pdf
 
     disclosure = transmission.disclosure
     if transmission.kind == Transmission.Kind.NOTICE:
         notice = transmission.notice
-        return EmailMessage(
-            subject=notice.subject, body=notice.message, from_email=settings.DEFAULT_FROM_EMAIL, to=[address]
-        )
+        return {"subject": notice.subject, "body": notice.message, "attachments": []}
     context = {
         "disclosure": disclosure,
         "partner": transmission.partner,
         "organisation_name": settings.ORGANISATION_NAME,
     }
-    message = EmailMessage(
-        subject=render_to_string("sharing/email/referral_subject.txt", context).strip(),
-        body=render_to_string("sharing/email/referral_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-    )
-    message.attach(f"referral-{disclosure.reference}.pdf", referral_pdf(disclosure), "application/pdf")
-    return message
+    return {
+        "subject": render_to_string("sharing/email/referral_subject.txt", context).strip(),
+        "body": render_to_string("sharing/email/referral_body.txt", context),
+        "attachments": [(f"referral-{disclosure.reference}.pdf", referral_pdf(disclosure), "application/pdf")],
+    }
 
 
 def transmission_send(*, transmission_id: int) -> str:
@@ -761,9 +775,11 @@ def transmission_send(*, transmission_id: int) -> str:
        basis, and the requester is told; allowed, a conditional update claims it
        (queued or failed -> sending, one more attempt) and an allowed SHARE row names the
        basis. The transaction commits before anything is sent.
-    2. Send to the partner's registered address as read at the claim. Then sent, or failed
-       with the mail server's reason (raises TransmissionFailed so the task retries; the
-       retry claims and re-checks again).
+    2. Send to the partner's registered address as read at the claim
+       (`deadlines.services.mail_deliver`). Then sent; or failed, when the mail server
+       certainly did not take it, with its reason (raises TransmissionFailed so the task
+       retries; the retry claims and re-checks again); or unknown, when the connection
+       broke mid-send (never resent automatically).
     A transmission found "sending" longer than TRANSMISSION_CLAIM_TIMEOUT_SECONDS was left by a
     worker that died after claiming: it may have left, so it is marked unknown, never sent
     again. Safe to run twice.
@@ -812,12 +828,23 @@ def transmission_send(*, transmission_id: int) -> str:
         )
     # Committed: the claim and its audit row. Only now does anything leave.
     try:
-        _message(transmission, address).send()
-    except Exception as exc:
+        message = _message(transmission)
+    except Exception as exc:  # nothing was handed to the mail server: safe to try again
+        outcome = Delivery(Delivery.FAILED, f"{type(exc).__name__}: {exc}")
+    else:
+        outcome = mail_deliver(to=[address], **message)
+    if outcome.status == Delivery.UNKNOWN:
+        # The connection broke when the server may already have taken it: never resent
+        # automatically; the requester's dashboard and the ISO's say to check with the partner.
         Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
-            status=Transmission.Status.FAILED, failure_reason=f"{type(exc).__name__}: {exc}"[:1000]
+            status=Transmission.Status.UNKNOWN, failure_reason=outcome.error[:1000]
         )
-        raise TransmissionFailed(str(exc)) from exc
+        return Transmission.Status.UNKNOWN
+    if outcome.status == Delivery.FAILED:
+        Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
+            status=Transmission.Status.FAILED, failure_reason=outcome.error[:1000]
+        )
+        raise TransmissionFailed(outcome.error)
     sent_at = timezone.now()
     with transaction.atomic():
         Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
@@ -833,6 +860,55 @@ def transmission_send(*, transmission_id: int) -> str:
     return Transmission.Status.SENT
 
 
+def _enqueue_transmissions(transmission_ids: list[int]) -> int:
+    """Publish send tasks from beat (which may wait on the broker); stops at the first failure."""
+    from .tasks import transmit
+
+    published = 0
+    for transmission_id in transmission_ids:
+        try:
+            transmit.delay(transmission_id)
+        except Exception:  # the broker is down: they stay queued for the next sweep
+            logger.warning("Could not queue transmission %s; the next sweep tries again.", transmission_id)
+            break
+        published += 1
+    return published
+
+
+def transmissions_requeue(*, now: dt.datetime) -> int:
+    """The deadline sweep's chore for transmissions (sharing/deadlines.py). Returns how many it acted on.
+
+    - A transmission still "queued" TRANSMISSION_REQUEUE_MINUTES after it was requested
+      (its task was lost: Redis down when it was queued, a worker that dropped it) is
+      handed to the worker again after commit. The worker's send re-checks the basis with
+      its rows locked and claims it, so a withdrawal in the meantime stops it and a
+      duplicate task sends nothing.
+    - One left "sending" longer than TRANSMISSION_CLAIM_TIMEOUT_SECONDS (its worker died
+      after claiming it) becomes "unknown": it may have left, so it is never sent again
+      automatically; the requester's dashboard and the ISO's list it
+      (selectors.transmissions_needing_attention).
+    `now` is aware (UTC). Runs inside the sweep's transaction; safe to run twice or at once.
+    """
+    unknown = Transmission.objects.filter(
+        status=Transmission.Status.SENDING,
+        claimed_at__lt=now - dt.timedelta(seconds=settings.TRANSMISSION_CLAIM_TIMEOUT_SECONDS),
+    ).update(
+        status=Transmission.Status.UNKNOWN,
+        failure_reason="The worker stopped while sending: it may or may not have reached the partner.",
+    )
+    stuck = list(
+        Transmission.objects.filter(
+            status=Transmission.Status.QUEUED,
+            requested_at__lt=now - dt.timedelta(minutes=settings.TRANSMISSION_REQUEUE_MINUTES),
+        )
+        .order_by("requested_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    if stuck:
+        transaction.on_commit(partial(_enqueue_transmissions, stuck))
+    return unknown + len(stuck)
+
+
 def _cancel(transmission: Transmission, *, reason: str, actor, now) -> bool:
     """Cancel one pending transmission (conditional update), audit it, tell its requester."""
     cancelled = Transmission.objects.filter(pk=transmission.pk, status__in=Transmission.PENDING).update(
@@ -846,8 +922,7 @@ def _cancel(transmission: Transmission, *, reason: str, actor, now) -> bool:
         outcome=Outcome.DENIED,
         detail=f"Transmission {transmission.pk} to {transmission.to_address} cancelled, nothing sent: {reason}",
     )
-    transmission_id = transmission.pk
-    transaction.on_commit(lambda: _tell_requester(transmission_id))
+    _tell_requester(transmission, reason=reason)
     return True
 
 
@@ -884,28 +959,24 @@ def transmissions_cancel_on_withdrawal(consent: ConsentRecord) -> None:
     transmissions_cancel(actor=consent.withdrawn_by, reason=reason, consent=consent)
 
 
-def _tell_requester(transmission_id: int) -> None:
-    """E-mail the person who asked for a transmission that it was stopped (no client details)."""
-    transmission = (
-        Transmission.objects.select_related("requested_by", "disclosure", "partner").filter(pk=transmission_id).first()
-    )
-    if transmission is None or not transmission.requested_by.email:
+def _tell_requester(transmission: Transmission, *, reason: str) -> None:
+    """Queue, in the cancelling transaction, the e-mail telling the requester a transmission
+    was stopped (no client details): sent through the outbox once the cancellation commits."""
+    requester = transmission.requested_by
+    if not requester.email:
         return
+    transmission.status, transmission.cancel_reason = Transmission.Status.CANCELLED, reason
     context = {
         "transmission": transmission,
         "disclosure": transmission.disclosure,
         "link": f"{settings.SITE_URL}{_transmission_url(transmission)}",
         "organisation_name": settings.ORGANISATION_NAME,
     }
-    try:
-        EmailMessage(
-            subject=render_to_string("sharing/email/stopped_subject.txt", context).strip(),
-            body=render_to_string("sharing/email/stopped_body.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[transmission.requested_by.email],
-        ).send()
-    except Exception:  # the dashboard still says so
-        logger.warning("Could not e-mail the requester of transmission %s.", transmission_id)
+    outbox_queue(
+        subject=render_to_string("sharing/email/stopped_subject.txt", context).strip(),
+        body=render_to_string("sharing/email/stopped_body.txt", context),
+        recipients=[requester.email],
+    )
 
 
 def _transmission_url(transmission: Transmission) -> str:
@@ -1029,11 +1100,27 @@ def _notice_text(disclosure: Disclosure, partner: Partner, consent: ConsentRecor
     return subject[:200], render_to_string("sharing/email/notice_body.txt", context)
 
 
+def _still_covered(replacement: ConsentRecord, disclosure: Disclosure, recipients: list[Partner], at) -> bool:
+    """Does the consent that replaced the disclosure's cover it all: each recipient (or the
+    meeting group), its purpose, and every item at the level sent, at `at`?"""
+    if disclosure.purpose_id is None or not replacement.purposes.filter(pk=disclosure.purpose_id).exists():
+        return False
+    if disclosure.meeting_group_id is not None:
+        if replacement.meeting_group_id != disclosure.meeting_group_id:
+            return False
+    elif not recipients or replacement.partners.filter(pk__in=[p.pk for p in recipients]).count() != len(recipients):
+        return False
+    return coverage.covers(replacement, disclosure.selection_obj, at)
+
+
 def recipient_notices_create(consent: ConsentRecord) -> list[RecipientNotice]:
     """The withdrawal hook (consent.services.on_withdrawal), run inside the withdrawal's transaction.
 
     For every disclosure that relied on the consent, one task per recipient organisation,
     assigned to the person who made the disclosure. Running it twice creates nothing new.
+    When the client changed their consent at a review (`consent.replaced_by`), a recipient
+    the new consent still covers — for the same purpose and everything it was sent — keeps
+    what it has: no task for it.
     """
     disclosures = list(
         Disclosure.objects.filter(consent=consent)
@@ -1043,8 +1130,11 @@ def recipient_notices_create(consent: ConsentRecord) -> list[RecipientNotice]:
     )
     notices = []
     now = timezone.now()
+    replacement = getattr(consent, "replaced_by", None)
     for disclosure in disclosures:
         recipients = [disclosure.partner] if disclosure.partner_id else list(disclosure.organisations_present.all())
+        if replacement is not None and _still_covered(replacement, disclosure, recipients, now):
+            continue
         for partner in recipients:
             subject, message = _notice_text(disclosure, partner, consent)
             notices.append(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access.gate import Action, client_view, record_list
+from casework import references
 from consent.coverage import Status, status
 
 from . import selectors, services
@@ -127,7 +128,13 @@ def referral(request, access, referral_id):
             else:
                 if action == "preview":
                     return redirect("sharing:referral_preview", client_id=client.pk, referral_id=referral.pk)
-                if referral.is_draft:
+                if referral.is_draft and getattr(referral, "approval_reset", False):
+                    messages.warning(
+                        request,
+                        "Draft saved. What it shares has changed since a manager approved sending it without "
+                        "a data-sharing agreement, so that approval no longer stands: ask a manager again.",
+                    )
+                elif referral.is_draft:
                     messages.success(request, "Draft saved. Check the panel, then send it.")
                 else:
                     _sent_message(request, referral)
@@ -202,7 +209,12 @@ def referral_preview(request, access, referral_id):
         return redirect("sharing:referral", client_id=access.client.pk, referral_id=referral.pk)
     if request.method == "POST" and request.POST.get("drop") in referral.selection_obj:
         services.referral_drop_item(actor=request.user, referral=referral, key=request.POST["drop"])
-        messages.success(request, "Removed from the referral.")
+        if referral.approval_reset:
+            messages.warning(
+                request, "Removed from the referral. A manager must approve sending it without an agreement again."
+            )
+        else:
+            messages.success(request, "Removed from the referral.")
         return redirect("sharing:referral_preview", client_id=access.client.pk, referral_id=referral.pk)
     decision = _decide(referral)
     label = (
@@ -286,8 +298,10 @@ def referral_download(request, access, referral_id):
     # A copy for the file is always allowed; once the basis is gone it says it is not for sending.
     problem = services.transmission_basis_problem(disclosure)
     response = HttpResponse(referral_pdf(disclosure, not_for_sending=problem), content_type="application/pdf")
-    suffix = "-for-the-file" if problem else ""
-    response["Content-Disposition"] = f'attachment; filename="referral-{disclosure.reference}{suffix}.pdf"'
+    document = "referral-for-the-file" if problem else "referral"
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(disclosure.reference, document, "pdf")
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

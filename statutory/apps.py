@@ -12,6 +12,12 @@ class StatutoryConfig(AppConfig):
     }
 
     def ready(self):
+        # Emergency requests and the review of emergency disclosures run on the shared
+        # deadline mechanism (deadlines/).
+        from .deadlines import register_clocks
+
+        register_clocks()
+
         # One person, one record (clients.merge): a request and its documents follow to the
         # surviving record. A merge is refused while a request's legal hold is on.
         from clients.merge import Policy, on_merge

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from casework.forms import Form
 from clients.forms import PeriodDateField
 from consent import evidence as evidence_files
-from consent.forms import DATETIME_FORMATS, DateInput, DateTimeInput, SelectionField
+from consent.forms import DATETIME_FORMATS, DateInput, DateTimeInput, Reveal, SelectionField, form_layout
 from consent.selectors import active_partners
 from sharing.forms import REASON_MAX, SelectionWithReasons
 
@@ -49,7 +50,7 @@ def _not_told_field():
     return _text("If not, why not", rows=2, help_text="For example: it would prejudice an investigation.")
 
 
-class StatutoryRequestForm(forms.Form):
+class StatutoryRequestForm(Form):
     """Log a request. One client per request: a request about several people is logged once per person."""
 
     # Who is asking
@@ -89,7 +90,7 @@ class StatutoryRequestForm(forms.Form):
     # What they ask for
     period_from = forms.DateField(required=False, label="About the period from", widget=DateInput)
     period_to = forms.DateField(required=False, label="To", widget=DateInput)
-    asked_selection = SelectionField(label="The information they ask for", required=False)
+    asked_selection = SelectionField(label="The information they ask for", required=False, none_label="Not asked for")
     asked_text = _text("What they asked for, in their words")
     broad = forms.BooleanField(required=False, label="They asked for everything we hold about the client")
     # The basis they claim
@@ -115,6 +116,7 @@ class StatutoryRequestForm(forms.Form):
     scope = SelectionField(
         label="What the order covers, or what the emergency needs",
         required=False,
+        none_label="Not covered",
         help_text="Nothing wider than this can be disclosed.",
     )
     authorising_officer_name = forms.CharField(max_length=200, required=False, label="Authorising officer's name")
@@ -161,17 +163,20 @@ class StatutoryRequestForm(forms.Form):
             "The basis they claim",
             (
                 "basis",
-                "order_kind",
-                "order_reference",
-                "order_court",
-                "order_date",
-                "order_copy",
-                "emergency_kind",
-                "emergency_urgency",
-                "scope",
-                "authorising_officer_name",
-                "authorising_officer_rank",
-                "schedule_2_form",
+                Reveal(
+                    "The warrant or court order",
+                    "basis",
+                    (R.Basis.COURT_ORDER,),
+                    ("order_kind", "order_reference", "order_court", "order_date", "order_copy"),
+                ),
+                Reveal("The emergency", "basis", (R.Basis.EMERGENCY,), ("emergency_kind", "emergency_urgency")),
+                Reveal("", "basis", (R.Basis.COURT_ORDER, R.Basis.EMERGENCY), ("scope",)),
+                Reveal(
+                    "The Schedule 2 request",
+                    "basis",
+                    (R.Basis.SCHEDULE_2,),
+                    ("authorising_officer_name", "authorising_officer_rank", "schedule_2_form"),
+                ),
             ),
         ),
         ("why", "Why they need it", ("why_needed", "why_not_otherwise", "prejudice", "prejudice_note")),
@@ -184,7 +189,9 @@ class StatutoryRequestForm(forms.Form):
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
 
     def sections(self):
-        return [(key, title, [self[name] for name in names]) for key, title, names in self.SECTIONS]
+        """[(key, title, items)]: items as `consent.forms.form_layout` binds them. The details of
+        each basis are a group shown (with JavaScript) only for that basis."""
+        return [(key, title, form_layout(self, items)) for key, title, items in self.SECTIONS]
 
     def clean_order_copy(self):
         upload = self.cleaned_data.get("order_copy")
@@ -252,7 +259,7 @@ class EmergencyDisclosureForm(SelectionWithReasons):
         }
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     upheld = forms.TypedChoiceField(
         choices=YES_NO,
         coerce=_yes_no,
@@ -266,11 +273,11 @@ class ReviewForm(forms.Form):
     client_not_told_reason = _not_told_field()
 
 
-class LegalHoldLiftForm(forms.Form):
+class LegalHoldLiftForm(Form):
     reason = _text("Why the hold can be lifted", rows=3, help_text="For example: the prosecution has concluded.")
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     """The transparency report's period and the search of requests."""
 
     date_from = PeriodDateField(required=False, label="Received from", widget=DateInput)

@@ -298,31 +298,6 @@ class StatutoryDocument(StoredFile):
         ordering = ["uploaded_at", "id"]
 
 
-class StatutoryAlert(models.Model):
-    """An e-mail to the client's team managers and the ISO, raised once per request and kind."""
-
-    class Kind(models.TextChoices):
-        EMERGENCY_LOGGED = "emergency_logged", "Emergency request logged"
-        EMERGENCY_DISCLOSED = "emergency_disclosed", "Emergency disclosure made by a caseworker"
-
-    statutory_request = models.ForeignKey(StatutoryRequest, on_delete=models.PROTECT, related_name="alerts")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    raised_at = models.DateTimeField()
-    # Claimed with a conditional update by the sender: e-mailed exactly once.
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    recipients = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["raised_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["statutory_request", "kind"], name="one_statutory_alert_per_kind")
-        ]
-        indexes = [models.Index(fields=["raised_at"], name="statutory_alert_unsent", condition=Q(emailed_at=None))]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} ({self.statutory_request_id})"
-
-
 class StatutoryDisclosure(models.Model):
     """The request a police or statutory disclosure answered (its basis). Append-only, like the log."""
 

@@ -26,7 +26,7 @@ from clients.models import CaseNote
 from consent.models import Purpose
 from sharing.models import Disclosure
 
-from .models import REVIEW_WITHIN, StatutoryAlert, StatutoryDocument, StatutoryRequest
+from .models import REVIEW_WITHIN, StatutoryDocument, StatutoryRequest
 
 # The purpose statutory disclosures are logged under (created by migration 0003).
 STATUTORY_PURPOSE = "statutory-request"
@@ -313,11 +313,3 @@ def alert_recipients(statutory_request: StatutoryRequest) -> list[str]:
         role=Role.SERVICE_MANAGER, memberships__team_id=statutory_request.client.team_id
     )
     return sorted(set(User.objects.filter(rule, is_active=True).exclude(email="").values_list("email", flat=True)))
-
-
-def unsent_alert_ids(*, raised_before: dt.datetime, limit: int = 100) -> list[int]:
-    return list(
-        StatutoryAlert.objects.filter(emailed_at__isnull=True, raised_at__lt=raised_before)
-        .order_by("raised_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )

@@ -23,31 +23,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
-from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
+from casework import references
 from clients.categories import Selection
 from clients.models import Client, TimelineEvent
 from clients.services import timeline_record
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
 from consent.models import ConsentRecord, Partner, Purpose
-from consent.selectors import basis_for_share
-from deadlines.services import outbox_queue
+from consent.selectors import basis_for_share, restriction_allows_statutory
+from deadlines.services import deadline_check
 from sharing import selectors as sharing_selectors
 from sharing.models import Disclosure
 from sharing.services import disclosure_reasons_check, disclosure_record, share_decision_locked
 
 from . import selectors
-from .models import StatutoryAlert, StatutoryDisclosure, StatutoryDocument, StatutoryRequest
+from .deadlines import EMERGENCY_REQUEST, EMERGENCY_REVIEW
+from .models import StatutoryDisclosure, StatutoryDocument, StatutoryRequest
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +55,6 @@ Result = StatutoryRequest.Outcome
 
 # Clocks of a phone, a browser and the server disagree a little.
 CLOCK_SLACK = dt.timedelta(minutes=5)
-# An alert not e-mailed this long after it was raised is sent by the next queue visit.
-ALERT_RETRY_AFTER = dt.timedelta(minutes=5)
 
 
 class StatutoryRefused(Exception):
@@ -199,7 +194,7 @@ def _basis_fields(basis: str, values: dict) -> dict:
 
 
 def _new_request_reference(now) -> str:
-    return f"SR-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(2).upper()}"
+    return references.dated("statutory_request", now)
 
 
 def statutory_request_log(
@@ -344,7 +339,8 @@ def statutory_request_log(
                     statutory_request._history_user = actor
                     statutory_request.save(update_fields=["placed_legal_hold"])
             if basis == Basis.EMERGENCY:
-                _raise_alert(statutory_request, StatutoryAlert.Kind.EMERGENCY_LOGGED, now=now)
+                # The managers and the ISO are e-mailed once, after commit (statutory/deadlines.py).
+                deadline_check(clock=EMERGENCY_REQUEST, object_ids=[statutory_request.pk], now=now)
     except BaseException:
         for _kind, _checked, stored_name in stored:
             remove(stored_name)
@@ -452,6 +448,27 @@ def _limit_refusal(statutory_request: StatutoryRequest, selection: Selection) ->
         "remove or reduce those items. Nothing wider than that can be disclosed.",
         outside=outside,
     )
+
+
+def _required_by_law(statutory_request: StatutoryRequest) -> bool:
+    """May this disclosure pass a client's sharing restriction when a manager decides it?
+
+    UK GDPR Art. 18(2): restricted data may still be processed for legal claims, "for the
+    protection of the rights of another natural person" or an important public interest.
+    A warrant or court order is required by law; a genuine emergency (life at risk) protects
+    another person. A Schedule 2 request is discretionary, and consent is what the
+    restriction has set aside, so neither passes.
+    """
+    return statutory_request.is_court_order or statutory_request.is_emergency
+
+
+def _restriction_refusal(statutory_request: StatutoryRequest, *, decided_by) -> StatutoryRefused | None:
+    """The refusal when the client is restricted for sharing and this disclosure may not pass
+    (consent.selectors.restriction_allows_statutory), else None."""
+    problem = restriction_allows_statutory(
+        statutory_request.client, required_by_law=_required_by_law(statutory_request), decided_by=decided_by
+    )
+    return StatutoryRefused(problem) if problem else None
 
 
 def _decide_on_consent(*, client, partner, purpose, selection, on=None, lock=False) -> sharing_selectors.ShareDecision:
@@ -593,8 +610,9 @@ def statutory_request_decide(
 
     "In full" discloses exactly the request's limit; "in part" a smaller selection within
     it. Raises NotADecider, ValidationError (by field), or StatutoryRefused (a selection
-    beyond the limit, or no consent where only consent can cover it) after writing a
-    denied SHARE row.
+    beyond the limit; a client restricted for sharing when the disclosure is not one that
+    passes a restriction, `_required_by_law`; or no consent where only consent can cover
+    it) after writing a denied SHARE row.
     """
     selection = selection or Selection()
     reasons = reasons or {}
@@ -638,6 +656,8 @@ def statutory_request_decide(
             if refusal is None and outcome == Result.DISCLOSED_PART and selection == limit:
                 raise ValidationError({"outcome": "That is everything within the limit: choose “Disclose in full”."})
             consent = None
+            if refusal is None:
+                refusal = _restriction_refusal(locked, decided_by=actor)
             if refusal is None:
                 reasons = disclosure_reasons_check(selection, reasons)
                 if locked.needs_consent:
@@ -712,7 +732,10 @@ def statutory_emergency_disclose(
 
     Only within what the emergency needs (the request's scope). Recorded as such at once,
     e-mailed to the client's team managers and the ISO, and left on the queue until a
-    manager reviews it (`statutory_emergency_review`).
+    manager reviews it (`statutory_emergency_review`). When the client is restricted for
+    sharing (UK GDPR Art. 18) it still goes ahead, since a life is at risk (Art. 18(2)),
+    but the SHARE and request audit rows say the restriction was passed without a manager,
+    for the review.
     """
     errors: dict = {}
     _required(errors, "life_at_risk", life_at_risk, "Say whose life is at risk and how.")
@@ -741,6 +764,10 @@ def statutory_emergency_disclose(
             refusal = StatutoryRefused(
                 "Only the client's consent can cover a disclosure to this body, and a manager must decide that."
             )
+        # A restricted client's emergency disclosure by a caseworker (life at risk, nobody
+        # who may decide it reachable) goes ahead, flagged for the manager's review.
+        restricted = restriction_allows_statutory(locked.client, required_by_law=True, decided_by=actor)
+        flag = f" Flagged for the review: {restricted}" if restricted else ""
         if refusal is not None:
             refused = _refuse_share(actor, locked, request=request, selection=selection, refusal=refusal)
         else:
@@ -772,7 +799,7 @@ def statutory_emergency_disclose(
                 outcome=Outcome.ALLOWED,
                 basis=disclosure.basis_label,
                 obj=disclosure,
-                detail=f"Disclosure {disclosure.reference}, SHA-256 {disclosure.snapshot_sha256}",
+                detail=f"Disclosure {disclosure.reference}, SHA-256 {disclosure.snapshot_sha256}.{flag}",
             )
             _audit(
                 actor,
@@ -782,10 +809,11 @@ def statutory_emergency_disclose(
                 detail=(
                     f"Emergency disclosure by a caseworker under the emergency exception ({selection.describe()}); "
                     f"awaiting a manager's review. Life at risk: {locked.emergency_life_at_risk}. "
-                    f"Tried to reach: {locked.emergency_managers_tried}"
+                    f"Tried to reach: {locked.emergency_managers_tried}.{flag}"
                 ),
             )
-            _raise_alert(locked, StatutoryAlert.Kind.EMERGENCY_DISCLOSED, now=now)
+            # The review clock starts: e-mailed once now, and again if the review is late.
+            deadline_check(clock=EMERGENCY_REVIEW, object_ids=[locked.pk], now=now)
     if refused is not None:
         raise refused
     return locked
@@ -834,83 +862,3 @@ def statutory_emergency_review(
         f"Client told: {_told_text(locked)}. {locked.review_note}",
     )
     return locked
-
-
-# --- Alerts --------------------------------------------------------------------------------
-
-
-def _raise_alert(statutory_request: StatutoryRequest, kind: str, *, now) -> StatutoryAlert:
-    alert, created = StatutoryAlert.objects.get_or_create(
-        statutory_request=statutory_request, kind=kind, defaults={"raised_at": now}
-    )
-    if created:
-        transaction.on_commit(partial(_enqueue_alert, alert.pk))
-    return alert
-
-
-def _enqueue_alert(alert_id: int) -> None:
-    from .tasks import send_statutory_alert
-
-    try:
-        send_statutory_alert.delay(alert_id)
-    except Exception:  # the broker is down: the queue page sends what is still unsent
-        logger.warning("Could not queue the e-mail for statutory alert %s; the queue page will send it.", alert_id)
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def statutory_alert_send(*, alert_id: int) -> bool:
-    """Hand one alert to the e-mail outbox, once. Returns whether this call queued it.
-
-    The claim (a conditional update of emailed_at) and the outbox row commit together: a
-    second sender waits on the row and then finds it claimed. The outbox then sends it at
-    most once, claiming before it sends (deadlines.services.outbox_send), so a worker
-    killed after the mail server accepted cannot send it twice.
-    """
-    alert = (
-        StatutoryAlert.objects.select_related("statutory_request__client", "statutory_request__decided_by")
-        .filter(pk=alert_id)
-        .first()
-    )
-    if alert is None or alert.emailed_at is not None:
-        return False
-    statutory_request = alert.statutory_request
-    recipients = selectors.alert_recipients(statutory_request)
-    with transaction.atomic():
-        claimed = StatutoryAlert.objects.filter(pk=alert.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now(), recipients=", ".join(recipients)
-        )
-        if not claimed:
-            return False
-        if not recipients:
-            logger.warning("Statutory alert %s has nobody to e-mail (no managers or ISO with an address).", alert.pk)
-            return True
-        # No client name in an e-mail: the reference and a link, which opens only through the gate.
-        context = {
-            "alert": alert,
-            "statutory_request": statutory_request,
-            "url": _absolute(reverse("statutory:request", args=[statutory_request.client_id, statutory_request.pk])),
-            "organisation_name": settings.ORGANISATION_NAME,
-        }
-        subject = render_to_string("statutory/email/alert_subject.txt", context).strip()
-        body = render_to_string("statutory/email/alert_body.txt", context)
-        outbox_queue(subject=subject, body=body, recipients=recipients)
-    return True
-
-
-def statutory_alerts_retry(*, now: dt.datetime | None = None) -> int:
-    """Queue alerts the worker has not queued within a few minutes (Redis or the worker down).
-
-    Called by the queue page, directly rather than through Celery, which is what stopped.
-    The claim in `statutory_alert_send` keeps each alert to one e-mail.
-    """
-    now = now or timezone.now()
-    sent = 0
-    for alert_id in selectors.unsent_alert_ids(raised_before=now - ALERT_RETRY_AFTER):
-        try:
-            sent += statutory_alert_send(alert_id=alert_id)
-        except Exception:
-            logger.exception("Could not e-mail statutory alert %s.", alert_id)
-    return sent

@@ -1,21 +1,20 @@
-"""Background work for statutory requests: the e-mail to the client's team managers and the ISO.
+"""Statutory requests have no tasks of their own: their e-mails run on the shared deadline
+mechanism (statutory/deadlines.py, swept by deadlines.tasks.sweep_deadlines, sent through
+the outbox).
 
-The task takes an alert id, re-fetches, and is safe to run twice (emailed_at is claimed
-with a conditional update). It is enqueued on commit by `services`.
+The two names below belonged to the e-mail task these alerts had before. Messages queued
+before an upgrade may still carry them: they stay registered, and do nothing, since their
+alerts were carried into the deadline mechanism (migration 0004) and are sent from there.
 """
 
 from celery import shared_task
 
-from . import services
 
-
-@shared_task(name="statutory.tasks.send_statutory_alert", acks_late=True, soft_time_limit=45, time_limit=60)
+@shared_task(name="statutory.tasks.send_statutory_alert", ignore_result=True)
 def send_statutory_alert(alert_id: int) -> bool:
-    return services.statutory_alert_send(alert_id=alert_id)
+    return False
 
 
-# The name this task had while statutory requests lived in `sharing`: messages queued
-# before an upgrade still carry it, so it stays registered (the claim keeps it to one e-mail).
-@shared_task(name="sharing.tasks.send_statutory_alert", acks_late=True, soft_time_limit=45, time_limit=60)
+@shared_task(name="sharing.tasks.send_statutory_alert", ignore_result=True)
 def send_statutory_alert_old_name(alert_id: int) -> bool:
-    return services.statutory_alert_send(alert_id=alert_id)
+    return False

@@ -32,6 +32,7 @@ from access.gate import (
     run_gated,
 )
 from accounts.models import Role
+from casework import references
 from clients.categories import Selection
 from clients.models import Client
 from consent.evidence import file_response
@@ -367,7 +368,9 @@ def _disclosed(disclosure) -> list[str]:
 def record_pdf(request, access, statutory_request):
     disclosure = access.obj
     response = HttpResponse(statutory_disclosure_pdf(disclosure), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="disclosure-record-{disclosure.reference}.pdf"'
+    response["Content-Disposition"] = references.attachment_header(
+        references.download_name(disclosure.reference, "disclosure-record", "pdf")
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -417,7 +420,6 @@ def _deciders_only(request) -> None:
 def queue(request):
     """Open requests of the manager's teams (ISO: all), oldest emergency first."""
     _deciders_only(request)
-    services.statutory_alerts_retry()
     rows = selectors.queue_rows(request.user)
     # A list naming clients by reference: audit the query, not every row.
     record_list(request.user, action=Action.LIST, request=request, detail="statutory request queue")

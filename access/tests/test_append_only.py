@@ -51,6 +51,15 @@ def _statutory_disclosure(fx):
     return StatutoryDisclosure.objects.create(statutory_request=request, disclosure=disclosure)
 
 
+def _sar_release(fx):
+    from rights.models import SarRelease
+    from rights.tests.factories import released_pack
+
+    fx.getfixturevalue("settings").PRIVATE_STORAGE_ROOT = fx.getfixturevalue("tmp_path")
+    pack = released_pack(client=fx.getfixturevalue("own_client"), actor=fx.getfixturevalue("manager"))
+    return SarRelease.objects.get(pack=pack)
+
+
 MAKERS = {
     "access.AccessEvent": _access_event,
     "access.AuditSeal": _audit_seal,
@@ -58,6 +67,7 @@ MAKERS = {
     "sharing.Disclosure": _disclosure,
     "sharing.MeetingAttendance": _attendance,
     "statutory.StatutoryDisclosure": _statutory_disclosure,
+    "rights.SarRelease": _sar_release,
 }
 
 PROTECTED = [

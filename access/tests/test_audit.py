@@ -270,6 +270,42 @@ def test_verify_says_loudly_when_it_cannot_read_the_seal_file(db, seal_file):
     assert f"CANNOT VERIFY the audit log: the seal file {seal_file} cannot be read" in err
 
 
+def test_a_new_database_with_nothing_sealed_and_no_seal_file_yet_is_not_a_failure(db, seal_file):
+    code, out, err = verify()
+    assert (code, err) == (0, "")
+    assert "Nothing to verify yet: the audit log is empty" in out
+
+    make_events(3, at=timezone.now())
+    code, out, err = verify()
+    assert (code, err) == (0, "")
+    assert "Not sealed yet: 3 row(s)" in out
+    assert "Nothing in the log is tamper-evident until then." in out
+
+
+def test_rows_too_old_to_be_waiting_for_the_first_seal_cannot_be_verified_without_seals(db, seal_file, settings):
+    settings.AUDIT_SEAL_INTERVAL_SECONDS = 60
+    make_events(2, at=timezone.now() - timedelta(minutes=10))
+
+    code, out, err = verify()
+
+    assert code == 2
+    assert "Audit log intact" not in out
+    assert "CANNOT VERIFY the audit log: nothing has been sealed and there is no seal file" in err
+    assert "the seals and the seal file have been removed" in err
+
+
+def test_a_missing_seal_file_fails_as_soon_as_one_seal_exists(db, seal_file):
+    make_events(2)
+    seal_audit()
+    seal_file.unlink()
+    make_events(1, at=timezone.now())
+
+    code, _out, err = verify()
+
+    assert code == 2
+    assert "cannot be read (it does not exist)" in err
+
+
 def test_checking_the_database_alone_is_a_choice_that_warns(db, seal_file):
     _sealed()
     seal_file.unlink()

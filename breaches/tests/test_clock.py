@@ -59,6 +59,10 @@ def test_it_refuses_a_naive_time():
         (0, "0 min left"),
         (-1, "Overdue by 1 min"),
         (-(3 * 60 + 5), "Overdue by 3 h 5 min"),
+        (-72 * 60, "Overdue by 72 h 0 min"),
+        (-(73 * 60 + 30), "Overdue by 3 days 1 h"),
+        (-(8692 * 60 + 20), "Overdue by 362 days 4 h"),
+        (-(96 * 60), "Overdue by 4 days"),
     ],
 )
 def test_it_describes_the_time_left(minutes_left, text):

@@ -285,6 +285,17 @@ def _team_a_import(fx):
     return {"import_id": client_import.pk}
 
 
+def _team_a_retention_batch(fx):
+    from rights.models import RetentionBatch, RetentionRule
+
+    team, manager = fx.team_a, fx.manager  # the fixtures bring the database
+    rule = RetentionRule.objects.create(kind="closed_cases", period_months=72, starts_from="case_closed")
+    batch = RetentionBatch.objects.create(
+        rule=rule, period_months=72, team=team, approved_by=manager, approved_at=manager.date_joined
+    )
+    return {"batch_id": batch.pk}
+
+
 def _statutory(client, fx):
     from statutory.tests.factories import StatutoryRequestFactory
 
@@ -340,6 +351,14 @@ def _sar_pack(client, fx):
     from rights.tests.factories import ready_pack
 
     return {"client_id": client.pk, "obj_id": ready_pack(client=client, actor=fx.manager).pk}
+
+
+def _sar_released_pack(client, fx):
+    if client is None:
+        return {"client_id": MISSING, "obj_id": MISSING}
+    from rights.tests.factories import released_pack
+
+    return {"client_id": client.pk, "obj_id": released_pack(client=client, actor=fx.manager).pk}
 
 
 def _erasure(client, fx):
@@ -411,9 +430,17 @@ ROLE_ONLY: dict[str, RoleUrl] = {
     "statutory:queue": RoleUrl(MANAGERS_AND_ISO),
     "statutory:report": RoleUrl(MANAGERS_AND_ISO),
     "rights:register": RoleUrl(MANAGERS_AND_ISO),
+    "rights:retention": RoleUrl(MANAGERS_AND_ISO),
+    # A team_a retention batch: its manager and the ISO; other roles 403, another team's manager 404.
+    "rights:retention_batch": RoleUrl(
+        frozenset({"manager", "iso"}), kwargs=_team_a_retention_batch, denied_status=(403, 404)
+    ),
     "breaches:queue": RoleUrl(MANAGERS_AND_ISO),
     "breaches:export": RoleUrl(MANAGERS_AND_ISO),
     "reports:page": RoleUrl(MANAGERS_AND_ISO),
+    # The records of processing (Art 30): the ISO and admins; no client is named.
+    "reports:processing": RoleUrl(frozenset({"iso", "admin_user"})),
+    "reports:processing_download": RoleUrl(frozenset({"iso", "admin_user"}), kwargs=lambda fx: {"fmt": "csv"}),
     "imports:index": RoleUrl(MANAGERS_AND_ISO | {"admin_user"}),
     # A team_a import: its managers, admins and the ISO see it; only its managers and admins decide.
     **{
@@ -509,6 +536,10 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "rights:pack": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:pack_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
     "rights:pack_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:review": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack),
+    "rights:review_withhold": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_pack, data=lambda c, fx: {"item": "notes:0"}),
+    "rights:release_pdf": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
+    "rights:release_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
     "rights:erasure_new": ClientUrl(LEGAL_HOLD),
     "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
 }

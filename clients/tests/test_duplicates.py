@@ -19,6 +19,7 @@ from clients.duplicates import (
     nhs_number_key,
     ni_number_key,
     possible_duplicates,
+    surname_score,
 )
 from clients.models import Client
 from clients.tests.factories import AssignmentFactory, ClientFactory
@@ -46,6 +47,22 @@ def accented(name: str, data) -> str:
 
 def cased(name: str, data) -> str:
     return data.draw(st.sampled_from([name.upper(), name.lower(), name.title(), name.swapcase()]))
+
+
+# Surnames long enough to be spelt two ways (Davis, Davies).
+surnames = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=5, max_size=12)
+
+
+def slipped(name: str, data) -> str:
+    """The name spelt a little differently after its first three letters: a letter added,
+    dropped or changed (Davis/Davies, Thomson/Thompson, Smith/Smyth)."""
+    how = data.draw(st.sampled_from(["add", "drop", "change"]))
+    letter = data.draw(st.sampled_from("abcdefghijklmnopqrstuvwxyz"))
+    if how == "add":
+        at = data.draw(st.integers(min_value=3, max_value=len(name)))
+        return name[:at] + letter + name[at:]
+    at = data.draw(st.integers(min_value=3, max_value=len(name) - 1))
+    return name[:at] + ("" if how == "drop" else letter) + name[at + 1 :]
 
 
 @pytest.fixture(autouse=True)
@@ -77,9 +94,35 @@ def test_a_nickname_matches_the_full_name(full, last, data):
     assert name_score(*typed, full.title(), last) == 100
 
 
+@given(full=st.sampled_from(sorted(NICKNAMES)), last=surnames, data=st.data())
+def test_a_nickname_with_the_surname_spelt_a_little_differently_matches(full, last, data):
+    nickname = data.draw(st.sampled_from([full, *NICKNAMES[full]]))
+    typed_last = cased(accented(slipped(last, data), data), data)
+
+    assert name_score(cased(nickname, data), typed_last, full.title(), last) >= THRESHOLD
+
+
+def test_gill_davis_is_gillian_davies():
+    assert name_score("Gill", "Davis", "Gillian", "Davies") >= THRESHOLD
+    assert name_score("Davis", "Gill", "Gillian", "Davies") >= THRESHOLD
+    assert name_score("Jill", "Davies", "Gillian", "Davis") >= THRESHOLD
+
+
 def test_different_names_do_not_match():
     assert name_score("Maria", "Kowalska", "John", "Smith") < THRESHOLD
     assert name_score("Will", "Smith", "Wendy", "Smith") < THRESHOLD
+    # The same first name with a different surname is not a spelling of it.
+    assert name_score("John", "Smith", "John", "Smart") < THRESHOLD
+    assert name_score("Gill", "Jones", "Gillian", "James") < THRESHOLD
+    # A surname spelt alike does not make a different first name the same.
+    assert name_score("Gareth", "Davis", "Gillian", "Davies") < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("one", "other"), [("Davis", "Davies"), ("Smith", "Smyth"), ("Thomson", "Thompson"), ("MacDonald", "McDonald")]
+)
+def test_surnames_spelt_two_ways_score_above_the_threshold(one, other):
+    assert surname_score(one, other) >= THRESHOLD
 
 
 def test_fold_removes_case_accents_and_punctuation():
@@ -121,6 +164,37 @@ def test_a_variant_of_the_name_with_the_same_date_of_birth_matches(first, last, 
         typed_first, typed_last = typed_last, typed_first
 
     [match] = possible_duplicates(first_name=typed_first, last_name=typed_last, date_of_birth=BORN)
+
+    assert match.client == known
+    assert match.why == "similar name, same date of birth"
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    full=st.sampled_from(sorted(NICKNAMES)),
+    last=surnames,
+    days=st.integers(min_value=1, max_value=20000),
+    data=st.data(),
+)
+def test_a_nickname_and_a_surname_spelt_differently_match_only_on_the_same_date_of_birth(
+    full, last, days, data, team_a
+):
+    Client.objects.all().delete()
+    known = ClientFactory(team=team_a, first_name=full.title(), last_name=last.title(), date_of_birth=BORN)
+    nickname = data.draw(st.sampled_from(NICKNAMES[full]))
+    typed = {"first_name": cased(nickname, data), "last_name": cased(slipped(last, data), data)}
+    other_day = BORN + datetime.timedelta(days=days * data.draw(st.sampled_from([1, -1])))
+
+    assert [match.client for match in possible_duplicates(**typed, date_of_birth=BORN)] == [known]
+    assert possible_duplicates(**typed, date_of_birth=other_day) == []
+
+
+def test_gill_davis_finds_gillian_davies_born_the_same_day_only(team_a):
+    known = ClientFactory(team=team_a, first_name="Gillian", last_name="Davies", date_of_birth=BORN)
+    ClientFactory(team=team_a, first_name="Gillian", last_name="Davies", date_of_birth=BORN.replace(year=1981))
+
+    [match] = possible_duplicates(first_name="Gill", last_name="Davis", date_of_birth=BORN)
 
     assert match.client == known
     assert match.why == "similar name, same date of birth"

@@ -1,6 +1,8 @@
 """Merging two records of the same person (clients.merge) and its page."""
 
+import csv
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -201,6 +203,25 @@ def test_both_access_logs_stay_readable(login, manager, caseworker, own_client, 
     assert old_log.status_code == 200
     assert {event.client_id for event in old_log.context["page"].object_list} >= {duplicate.pk}
     assert {event.client_id for event in survivor_log.context["page"].object_list} >= {duplicate.pk, own_client.pk}
+
+
+def test_the_survivors_access_log_says_which_record_each_row_was_about(
+    login, manager, caseworker, own_client, duplicate
+):
+    browser = login(caseworker)
+    browser.get(reverse("clients:record", args=[duplicate.pk]))
+    merge.client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason="Same person")
+
+    manager_browser = login(manager)
+    html = manager_browser.get(reverse("access:client_log", args=[own_client.pk])).content.decode()
+    exported = manager_browser.get(reverse("access:client_log_export", args=[own_client.pk, "csv"])).content.decode()
+
+    assert '<th scope="col">Record</th>' in html
+    assert "DUP-001" in html
+    assert "This record" in html
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[0][-1] == "Record"
+    assert {row[-1] for row in rows[1:]} >= {"This record", "DUP-001 (merged into this one)"}
 
 
 def test_manager_merges_on_the_merge_page(login, manager, own_client, duplicate):

@@ -79,6 +79,45 @@ def test_the_timeline_filters_by_category_and_by_kind(caseworker, own_client):
     assert texts(category="housing_history", kind="referral_sent") == []
 
 
+def test_events_about_the_whole_case_have_their_own_filter_and_label(caseworker, own_client):
+    _note_at(own_client, T0, author=caseworker, category="mental_health", text="Low mood")
+    with time_machine.travel(T0 + datetime.timedelta(hours=1), tick=False):
+        services.alert_raise(actor=caseworker, client=own_client, kind=Alert.Kind.OTHER, text="Uses a wheelchair")
+    services.timeline_record(
+        at=T0 + datetime.timedelta(hours=2),
+        client=own_client,
+        kind=TimelineEvent.Kind.REFERRAL_SENT,
+        summary="Referral to the crisis team",
+        categories=["mental_health"],
+    )
+
+    whole_case = selectors.timeline_page(own_client, category=selectors.WHOLE_CASE).object_list
+    everything = selectors.timeline_page(own_client).object_list
+
+    assert [item.kind for item in whole_case] == ["alert_raised", "case_opened"]
+    assert all(item.category_labels == ["Whole case"] for item in whole_case)
+    assert [item.category_labels for item in everything[:3]] == [["Mental health"], ["Whole case"], ["Mental health"]]
+    # A real category still shows only what is about it.
+    mental_health = selectors.timeline_page(own_client, category="mental_health").object_list
+    assert [item.kind for item in mental_health] == ["referral_sent", "note"]
+
+
+def test_the_record_offers_and_applies_the_whole_case_filter(login, caseworker, own_client):
+    CaseNoteFactory(client=own_client, author=caseworker, category="finances", text="Universal Credit claim")
+    test_client = login(caseworker)
+    url = reverse("clients:record", args=[own_client.pk])
+
+    everything = test_client.get(url).content.decode()
+    whole_case = test_client.get(url, {"category": "whole_case"}).content.decode()
+
+    assert '<option value="whole_case">Whole case (events about no one category)</option>' in everything
+    assert "Universal Credit claim" in everything
+    assert "Universal Credit claim" not in whole_case
+    assert "Case opened in" in whole_case
+    assert '<span class="tag">Whole case</span>' in whole_case
+    assert '<option value="whole_case" selected>' in whole_case
+
+
 def test_the_record_filters_the_timeline_from_the_page(login, caseworker, own_client):
     CaseNoteFactory(client=own_client, author=caseworker, category="mental_health", text="Low mood")
     CaseNoteFactory(client=own_client, author=caseworker, category="finances", text="Universal Credit claim")
@@ -146,6 +185,10 @@ def test_the_record_costs_the_same_queries_at_20_and_200_notes(
     assert response.context["page"].has_next
     assert CaseNote.objects.filter(client=own_client).count() == 200
     assert at_20 <= 12
+    # Filtering costs nothing more: by a category, or to the events about the whole case.
+    for category in ("mental_health", "whole_case"):
+        with django_assert_num_queries(at_20):
+            test_client.get(reverse("clients:record", args=[own_client.pk]), {"category": category})
 
 
 def test_markup_in_a_note_or_a_name_is_shown_as_text_on_the_record(login, caseworker, own_client):

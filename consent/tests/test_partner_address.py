@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from consent.models import Partner
 from consent.services import partner_address_kind
+from deadlines.models import OutboxEmail
 
 from .factories import PartnerFactory
 
@@ -50,13 +51,11 @@ def test_a_recorded_reason_lets_a_webmail_address_through(admin_user, login):
     assert Partner.objects.get().secure_email == "safehaven@gmail.com"
 
 
-def test_changing_the_address_is_in_the_history_and_emailed_to_the_iso(
-    admin_user, iso, login, django_capture_on_commit_callbacks
-):
+def test_changing_the_address_is_in_the_history_and_emailed_to_the_iso(admin_user, iso, login, outbox_sent):
     partner = PartnerFactory(name="Safe Haven", secure_email="referrals@safehaven.nhs.net")
     browser = login(admin_user)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         response = browser.post(
             reverse("admin:consent_partner_change", args=[partner.pk]),
             partner_data(secure_email="new-referrals@safehaven.org.uk"),
@@ -68,6 +67,8 @@ def test_changing_the_address_is_in_the_history_and_emailed_to_the_iso(
     assert "referrals@safehaven.nhs.net" in message.body
     assert "new-referrals@safehaven.org.uk" in message.body
     assert "not in a recognised secure domain" in message.body
+    # Through the outbox: claimed before it was sent, at most once, its outcome recorded.
+    assert OutboxEmail.objects.get(recipients=iso.email).status == OutboxEmail.Status.SENT
     latest = partner.history.latest()
     assert latest.history_user == admin_user
     assert latest.history_change_reason == (

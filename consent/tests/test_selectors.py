@@ -147,10 +147,28 @@ def test_bases_are_not_combined_item_by_item(jordan, riverside, housing):
     assert not answer.covered
     assert [(item.key, item.basis) for item in answer.items] == [("housing_history", consent), ("finances", basis)]
     assert answer.explanation == (
-        "Consent to Riverside Housing covers housing history (summary) but not finances and benefits (summary). "
-        "Public task basis for Riverside Housing covers finances and benefits (summary) but not housing history "
-        "(summary). No single basis covers all of it, and one basis must cover the whole share."
+        "No single basis covers everything chosen. Not covered: finances and benefits (summary) — by consent to "
+        "Riverside Housing given 3 May 2026; housing history (summary) — by public task basis for Riverside Housing "
+        f"from {basis.starts_on.day} {basis.starts_on:%B %Y}. "
+        "Each item is covered by one of them, but one basis must cover the whole share."
     )
+
+
+def test_several_consents_that_each_leave_something_out_give_one_grouped_message(jordan, riverside, housing):
+    ConsentRecordFactory(client=jordan, selection={"housing_history": "detail"}, given_at=AT)
+    ConsentRecordFactory(client=jordan, selection={"identity": "summary"}, given_at=AT + dt.timedelta(days=30))
+
+    answer = ask(
+        jordan, riverside, housing, {"housing_history": "summary", "identity": "summary", "mental_health": "summary"}
+    )
+
+    assert not answer.covered
+    assert answer.explanation == (
+        "No single basis covers everything chosen. Not covered: housing history (summary), mental health (summary) "
+        "— by consent to Riverside Housing given 2 June 2026; identity (summary), mental health (summary) — by "
+        "consent to Riverside Housing given 3 May 2026."
+    )
+    assert answer.explanation.count("Consent to") == 0  # one message, not one sentence per consent
 
 
 def test_a_consent_is_preferred_to_another_basis_when_both_cover(jordan, riverside, housing):

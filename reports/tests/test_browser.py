@@ -18,3 +18,14 @@ def test_a_manager_reads_the_reports_page_and_its_charts(page, browser_login, ax
     page.get_by_label("From").fill("2025-01-01")
     page.get_by_role("button", name="Show").click()
     assert "1 January 2025" in page.content()
+
+
+def test_the_iso_opens_the_records_of_processing_from_the_navigation(page, browser_login, axe, iso):
+    from sharing.tests.factories import DataSharingAgreementFactory
+
+    DataSharingAgreementFactory(reference="DSA-BROWSER-1")
+    browser_login(iso)
+    page.get_by_role("link", name="Records of processing").click()
+    page.get_by_role("heading", name="Records of processing", level=1).wait_for()
+    assert page.get_by_role("cell", name="DSA-BROWSER-1").count() >= 1
+    axe(page)

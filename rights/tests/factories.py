@@ -30,15 +30,33 @@ def received_days_ago(days: int) -> dt.date:
     return timezone.localdate() - dt.timedelta(days=days)
 
 
-def ready_pack(*, client, actor):
-    """A compiled pack (small stand-in files) for a new request about `client`."""
+def _stand_in_pack(client) -> dict:
+    """A small compiled pack's data: two items with review keys."""
+    return {
+        "draft": True,
+        "title": f"Information we hold about you ({client.reference})",
+        "organisation": "Test",
+        "generated_at": "",
+        "sections": {
+            "identity": [{"key": "identity:reference", "item": "Reference", "value": client.reference}],
+            "notes": [{"key": "notes:0", "category": "Support needs", "written": "", "text": "A note", "source": ""}],
+        },
+    }
+
+
+def ready_pack(*, client, actor, sar=None):
+    """A compiled pack (a small real archive, a stand-in PDF) for a new request about `client`."""
+    import hashlib
+
     from django.core.files.base import ContentFile
 
     from consent.evidence import private_storage
     from rights.models import SarPack
+    from rights.pack import pack_archive
 
-    sar = SubjectAccessRequestFactory(client=client, logged_by=actor)
+    sar = sar or SubjectAccessRequestFactory(client=client, logged_by=actor)
     storage = private_storage()
+    pdf, archive = b"%PDF-1.4 test", pack_archive(_stand_in_pack(client))
     return SarPack.objects.create(
         sar=sar,
         client=client,
@@ -46,6 +64,35 @@ def ready_pack(*, client, actor):
         requested_at=timezone.now(),
         status=SarPack.Status.READY,
         progress=100,
-        pdf_name=storage.save("sar/test.pdf", ContentFile(b"%PDF-1.4 test")),
-        archive_name=storage.save("sar/test.zip", ContentFile(b"PK test")),
+        pdf_name=storage.save("sar/test.pdf", ContentFile(pdf)),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        archive_name=storage.save("sar/test.zip", ContentFile(archive)),
+        archive_sha256=hashlib.sha256(archive).hexdigest(),
     )
+
+
+def released_pack(*, client, actor):
+    """A released pack (stand-in files, written directly: no PDF is rendered) for a new request."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from consent.evidence import private_storage
+    from rights.models import SarRelease
+
+    pack = ready_pack(client=client, actor=actor)
+    storage = private_storage()
+    pdf, archive = b"%PDF-1.4 released", b"PK released"
+    SarRelease.objects.create(
+        sar=pack.sar,
+        pack=pack,
+        released_by=actor,
+        released_at=timezone.now(),
+        content={"sections": {}},
+        content_sha256="0" * 64,
+        pdf_name=storage.save("sar/released.pdf", ContentFile(pdf)),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        archive_name=storage.save("sar/released.zip", ContentFile(archive)),
+        archive_sha256=hashlib.sha256(archive).hexdigest(),
+    )
+    return pack

@@ -18,13 +18,15 @@ from consent.evidence import private_storage
 from consent.models import ConsentEvidence
 from consent.tests.factories import consent_with_evidence
 from rights import services
-from rights.models import ErasureRequest, SubjectAccessRequest
+from rights.models import ErasureRequest, SarPack, SarWithholding, SubjectAccessRequest
+from rights.tests.factories import ready_pack
 
 # Kept on purpose (docs/decisions/0014): the audit log and its seals, what left the
 # organisation (disclosure snapshots and the notices about them), the requests of
 # statutory bodies, and breach reports — under UK GDPR Art 17(3)(b) and (e).
 KEPT = {"access", "statutory", "breaches"}
-KEPT_MODELS = {"sharing.Disclosure", "sharing.RecipientNotice"}
+# A released subject access pack is what the client was given: kept like a disclosure snapshot.
+KEPT_MODELS = {"sharing.Disclosure", "sharing.RecipientNotice", "rights.SarRelease"}
 
 IDENTIFYING = {
     "first_name": "Philippa",
@@ -54,7 +56,7 @@ def person(manager, caseworker, team_a, settings, tmp_path):
     )
     client_services.note_create(actor=caseworker, client=client, category="support_needs", text=NOTE_TEXT)
     consent_with_evidence(client=client, actor=caseworker)
-    services.sar_log(
+    sar = services.sar_log(
         actor=manager,
         client=client,
         requester=SubjectAccessRequest.Requester.REPRESENTATIVE,
@@ -63,6 +65,15 @@ def person(manager, caseworker, team_a, settings, tmp_path):
         verification=SubjectAccessRequest.Verification.PHOTO_ID,
         asked_for=f"Everything about {IDENTIFYING['first_name']}",
         received_on=timezone.localdate(),
+    )
+    # A compiled pack under review, with a reviewer's note naming the client's address.
+    pack = ready_pack(client=client, actor=manager, sar=sar)
+    services.sar_item_withhold(
+        actor=manager,
+        pack=pack,
+        item_key="notes:0",
+        exemption=SarWithholding.Exemption.THIRD_PARTY,
+        note=f"The friend at {SECRETS[-1]} has not agreed.",
     )
     client.refresh_from_db()
     return client
@@ -123,6 +134,20 @@ def test_evidence_files_are_deleted_from_storage_once_committed(person, manager,
         services.client_anonymise(actor=manager, client=person, reason="erasure")
 
     assert not any(private_storage().exists(name) for name in stored)
+
+
+def test_compiled_subject_access_pack_files_are_deleted_once_committed(
+    person, manager, django_capture_on_commit_callbacks
+):
+    pack = SarPack.objects.get(client=person)
+    stored = [pack.pdf_name, pack.archive_name]
+    assert all(private_storage().exists(name) for name in stored)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.client_anonymise(actor=manager, client=person, reason="erasure")
+
+    assert not any(private_storage().exists(name) for name in stored)
+    assert SarPack.objects.filter(client=person, pdf_name="", archive_name="").count() == 1
 
 
 def test_the_audit_log_still_verifies_afterwards(person, manager, settings, tmp_path):

@@ -202,3 +202,57 @@ def test_a_meeting_goes_ahead_under_the_default_policy_when_no_agreement_forbids
 def test_nobody_outside_the_team_approves(su_referral):
     outsider = UserFactory(role="service_manager")
     assert not services.can_approve_without_agreement(outsider, su_referral)
+
+
+# --- An approval is for what the draft held when it was given ---------------------------------
+
+
+def test_changing_the_selection_after_approval_resets_it_and_the_send_waits_for_a_new_one(
+    su_referral, caseworker, manager
+):
+    services.referral_approve_without_agreement(actor=manager, referral=su_referral, reason="Urgent detox place.")
+    changed = Selection({key: level for key, level in SU_SELECTION.items() if key != "contact"})
+
+    updated = services.referral_update(actor=caseworker, referral=su_referral, selection=changed, reasons=SU_REASONS)
+
+    assert updated.approval_reset
+    su_referral.refresh_from_db()
+    assert (su_referral.unagreed_approved_at, su_referral.unagreed_approved_by, su_referral.unagreed_reason) == (
+        None,
+        None,
+        "",
+    )
+    with pytest.raises(services.ShareRefused, match="A service manager must approve"):
+        services.referral_send(actor=caseworker, referral=su_referral)
+    services.referral_approve_without_agreement(actor=manager, referral=su_referral, reason="Still urgent.")
+    assert services.referral_send(actor=caseworker, referral=su_referral).disclosure.selection == changed.to_json()
+
+
+def test_saving_the_draft_without_changing_what_it_shares_keeps_the_approval(su_referral, caseworker, manager):
+    services.referral_approve_without_agreement(actor=manager, referral=su_referral, reason="Urgent detox place.")
+
+    updated = services.referral_update(
+        actor=caseworker,
+        referral=su_referral,
+        selection=Selection(SU_SELECTION),
+        reasons=SU_REASONS,
+        details={"request": "Please offer an assessment this week."},
+    )
+
+    assert not updated.approval_reset
+    su_referral.refresh_from_db()
+    assert su_referral.unagreed_approved_by == manager
+
+
+def test_dropping_an_item_after_approval_says_the_approval_must_be_given_again(
+    su_referral, jordan, caseworker, manager, login
+):
+    services.referral_approve_without_agreement(actor=manager, referral=su_referral, reason="Urgent detox place.")
+
+    response = login(caseworker).post(
+        reverse("sharing:referral_preview", args=[jordan.pk, su_referral.pk]), {"drop": "contact"}, follow=True
+    )
+
+    assert "must approve sending it without an agreement again" in response.content.decode()
+    su_referral.refresh_from_db()
+    assert su_referral.unagreed_approved_at is None

@@ -18,6 +18,7 @@ from clients.categories import Selection
 from consent.models import ConsentRecord
 from consent.services import consent_withdraw
 from consent.tests.factories import ConsentRecordFactory, MeetingGroupFactory
+from deadlines.models import OutboxEmail
 from sharing import services
 from sharing.models import RecipientNotice, SharingPolicy, Transmission
 
@@ -142,10 +143,10 @@ def test_the_referral_page_shows_the_delivery_outcome(sent, jordan, caseworker, 
 
 
 def test_a_withdrawal_cancels_the_queued_email_and_tells_the_requester(
-    sent, su_consent, su_service, caseworker, manager, django_capture_on_commit_callbacks, login
+    sent, su_consent, su_service, caseworker, manager, outbox_sent, login
 ):
     transmission = sent.transmissions.get()
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         withdraw(su_consent, manager)
 
     transmission.refresh_from_db()
@@ -162,6 +163,9 @@ def test_a_withdrawal_cancels_the_queued_email_and_tells_the_requester(
     [told] = [m for m in mail.outbox if m.to == [caseworker.email]]
     assert sent.disclosure.reference in told.subject
     assert "was withdrawn on" in told.body
+    # ...through the outbox: claimed before it was sent, once.
+    [row] = OutboxEmail.objects.filter(recipients=caseworker.email)
+    assert (row.status, row.subject) == (OutboxEmail.Status.SENT, told.subject)
     dashboard = login(caseworker).get(reverse("home")).content.decode()
     assert "Not sent" in dashboard
     assert sent.disclosure.reference in dashboard
@@ -350,3 +354,17 @@ def test_the_sharing_history_says_a_referral_is_not_yet_transmitted_until_it_is(
     services.transmission_send(transmission_id=sent.transmissions.get().pk)
 
     assert "Recorded, not yet transmitted" not in browser.get(history).content.decode()
+
+
+def test_a_connection_broken_mid_send_is_unknown_and_never_sent_again(sent, su_service, settings):
+    transmission = sent.transmissions.get()
+    settings.EMAIL_BACKEND = "deadlines.tests.backends.DisconnectMidSendBackend"
+
+    # The server may already have taken it: no retry is raised, the outcome is unknown.
+    assert services.transmission_send(transmission_id=transmission.pk) == Transmission.Status.UNKNOWN
+
+    transmission.refresh_from_db()
+    assert "SMTPServerDisconnected" in transmission.failure_reason
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.transmission_send(transmission_id=transmission.pk) == Transmission.Status.UNKNOWN
+    assert partner_mail(su_service) == []

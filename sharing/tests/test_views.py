@@ -382,7 +382,7 @@ def test_downloading_the_pdf_passes_the_gate_and_is_audited(sent, jordan, casewo
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == f'attachment; filename="referral-{sent.disclosure.reference}.pdf"'
+    assert response["Content-Disposition"] == f'attachment; filename="{sent.disclosure.reference}-referral.pdf"'
     event = AccessEvent.objects.filter(action=AccessEvent.Action.DOWNLOAD).get()
     assert event.client == jordan
     assert event.outcome == AccessEvent.Outcome.ALLOWED

@@ -12,8 +12,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from deadlines.models import Alert
 from sharing.models import Disclosure
-from statutory.models import StatutoryAlert, StatutoryDocument, StatutoryRequest
+from statutory.models import StatutoryDocument, StatutoryRequest
 
 BEFORE_THE_MOVE = [("sharing", "0003_statutory_purpose"), ("statutory", None)]
 
@@ -140,7 +141,10 @@ def test_moving_statutory_requests_keeps_every_row_history_row_and_link():
     assert sorted(disclosed.history.values_list("history_type", "status")) == [("+", "open"), ("~", "closed")]
     assert StatutoryRequest.history.count() == 4
     assert StatutoryDocument.objects.get().statutory_request == disclosed
-    assert StatutoryAlert.objects.get().statutory_request == disclosed
+    # The alert moved to the deadline mechanism (statutory 0004), its e-mail state with it.
+    [alert] = Alert.objects.filter(clock="statutory.emergency_request")
+    assert (alert.object_id, alert.threshold, alert.due_at) == (disclosed.pk, "logged", disclosed.logged_at)
+    assert alert.email.status == "pending"
     disclosure = Disclosure.objects.get(pk=old["disclosure"])
     assert list(disclosed.disclosures.all()) == [disclosure]
     assert disclosure.statutory_link.statutory_request == disclosed

@@ -20,14 +20,17 @@ from clients.categories import CATEGORIES, Level, Selection
 from clients.models import Client
 from consent.evidence import check_upload, private_storage
 from consent.tests.factories import PDF_BYTES, ConsentRecordFactory, PartnerFactory
-from deadlines.models import OutboxEmail
+from deadlines import enqueue
+from deadlines.models import Alert, OutboxEmail
+from deadlines.services import deadlines_sweep
 from sharing.models import Disclosure
 from sharing.snapshot import snapshot_hash
 from sharing.tests.conftest import DA_DETAIL, DA_SUMMARY, HOUSING_SUMMARY, SU_SUMMARY, SUPPORT_DETAIL, SUPPORT_SUMMARY
 from statutory import services
 from statutory import tasks as tasks_statutory
+from statutory.deadlines import EMERGENCY_REQUEST, EMERGENCY_REVIEW
 from statutory.documents import statutory_disclosure_pdf
-from statutory.models import StatutoryAlert, StatutoryDocument, StatutoryRequest
+from statutory.models import StatutoryDocument, StatutoryRequest
 from statutory.selectors import is_broad, queue
 
 from .factories import (
@@ -144,37 +147,82 @@ def test_an_emergency_request_emails_the_teams_managers_and_the_iso_once_on_comm
     assert sorted(message.to) == sorted([manager.email, iso.email])
     assert logged.reference in message.subject
     assert jordan.last_name not in message.subject + message.body  # no client names in e-mail
-    [alert] = StatutoryAlert.objects.all()
-    assert alert.emailed_at is not None
-    # Sending again (a redelivered task, the queue's retry) sends nothing more.
-    assert services.statutory_alert_send(alert_id=alert.pk) is False
-    assert services.statutory_alerts_retry(now=timezone.now() + dt.timedelta(hours=1)) == 0
+    [alert] = Alert.objects.filter(clock=EMERGENCY_REQUEST, object_id=logged.pk)
+    assert alert.threshold == "logged"
+    assert alert.email.status == OutboxEmail.Status.SENT
+    # Later sweeps (and a redelivered task) send nothing more.
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)), django_capture_on_commit_callbacks(execute=True):
+        deadlines_sweep()
     assert len(mail.outbox) == 1
 
 
 def test_a_routine_request_emails_nobody(jordan, caseworker, manager, eager_celery, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         log(jordan, caseworker, basis=SR.Basis.NONE)
+        deadlines_sweep()
 
     assert mail.outbox == []
-    assert not StatutoryAlert.objects.exists()
+    assert not Alert.objects.exists()
 
 
-def test_an_alert_the_worker_never_sent_is_sent_by_the_queues_retry(
+def test_an_alert_the_worker_never_got_is_sent_by_the_next_sweep(
     jordan, caseworker, manager, iso, monkeypatch, eager_celery, django_capture_on_commit_callbacks
 ):
-    def broker_down(*args):
+    def broker_down(outbox_ids):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(tasks_statutory.send_statutory_alert, "delay", broker_down)
-    log(jordan, caseworker)  # on_commit callbacks do not run: as if the worker never got it
+    with monkeypatch.context() as patched:
+        patched.setattr(enqueue, "send_soon", broker_down)
+        log(jordan, caseworker)  # on_commit callbacks do not run: as if the worker never got it
+    assert mail.outbox == []
 
-    assert services.statutory_alerts_retry() == 0  # too fresh: the worker may still send it
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.statutory_alerts_retry(now=timezone.now() + dt.timedelta(minutes=6)) == 1
+        deadlines_sweep()
+        deadlines_sweep()
     assert len(mail.outbox) == 1
     # Through the outbox: claimed before it was sent, and recorded as sent.
     assert OutboxEmail.objects.get().status == OutboxEmail.Status.SENT
+
+
+def test_an_emergency_disclosure_not_reviewed_within_24_hours_emails_once_more(
+    jordan, caseworker, manager, iso, eager_celery, django_capture_on_commit_callbacks
+):
+    request = log(jordan, caseworker)
+    with django_capture_on_commit_callbacks(execute=True):
+        disclosed = emergency_disclose(request, caseworker)
+    assert [m.subject for m in mail.outbox] == [
+        f"Emergency disclosure made: review {disclosed.reference} within 24 hours"
+    ]
+
+    for hours in (23, 25, 26):
+        with (
+            time_machine.travel(disclosed.decided_at + dt.timedelta(hours=hours)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            deadlines_sweep()
+
+    assert [m.subject for m in mail.outbox][1:] == [f"Review overdue: emergency disclosure {disclosed.reference}"]
+    assert "The review of this emergency disclosure is overdue" in mail.outbox[1].body
+
+
+def test_a_reviewed_emergency_disclosure_stops_its_clock(
+    jordan, caseworker, manager, eager_celery, django_capture_on_commit_callbacks
+):
+    disclosed = emergency_disclose(log(jordan, caseworker), caseworker)
+    services.statutory_emergency_review(
+        actor=manager, statutory_request=disclosed, upheld=True, note="Justified.", client_told=True
+    )
+    mail.outbox.clear()
+
+    with (
+        time_machine.travel(disclosed.decided_at + dt.timedelta(hours=30)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deadlines_sweep()
+
+    # The "disclosed" e-mail queued before the review is no longer sent, and nothing is overdue.
+    assert mail.outbox == []
+    assert not Alert.objects.filter(clock=EMERGENCY_REVIEW, threshold="overdue").exists()
 
 
 def test_a_warrant_places_the_clients_records_under_legal_hold_and_keeps_the_copy(jordan, caseworker):

@@ -151,7 +151,7 @@ def test_the_intake_page_says_what_the_law_allows(jordan, caseworker, login):
 
     assert response.status_code == 200
     assert shows(response, "Immigration Enforcement has no power to demand information")
-    assert 'src="/static/js/statutory.js"' in page(response)
+    assert 'src="/static/js/reveal.js"' in page(response)
 
 
 # --- Who sees a request -----------------------------------------------------------------------
