@@ -16,7 +16,8 @@ app.autodiscover_tasks()
 # or duplicates it.
 app.conf.beat_schedule = {
     # The one deadline mechanism (deadlines/): breach alerts, consent reviews and
-    # expiries, agreement ends; it also republishes e-mails Redis could not take.
+    # expiries, agreement ends, statutory emergencies; it also republishes e-mails Redis
+    # could not take and hands partner transmissions left queued to the worker again.
     "deadline-sweep": {
         "task": "deadlines.tasks.sweep_deadlines",
         # Seconds; shortened only by tests that run a real beat.

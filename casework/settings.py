@@ -271,6 +271,12 @@ STORAGES = {
 # served only through the access gate. There is deliberately no MEDIA_URL route.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "var" / "private")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Decompression bombs (a small file that expands hugely when read): an uploaded PDF may
+# have at most this many pages and streams that inflate to at most this many bytes in all;
+# an image (uploaded, or inside a PDF) at most this many pixels.
+UPLOAD_MAX_PDF_PAGES = env_int("UPLOAD_MAX_PDF_PAGES", 200)
+UPLOAD_MAX_DECODED_BYTES = env_int("UPLOAD_MAX_DECODED_BYTES", 200 * 1024 * 1024)
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 60_000_000)
 # Client imports (imports/): the largest spreadsheet accepted, and rows written per transaction.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 200)

@@ -21,6 +21,7 @@ import re
 import unicodedata
 import uuid
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import pikepdf
@@ -117,6 +118,7 @@ _BAD_PDF = (
     "The PDF could not be read: it may be damaged, incomplete or password-protected. "
     "Save or scan it again, without a password, and upload the new copy."
 )
+_BIG_PDF = "This PDF is too large to accept: it has {what}. Scan or save just the signed pages, and upload that."
 _ACTIVE_PDF = (
     "This PDF is not accepted: it contains {what}. Print it to a new PDF or scan the signed document, and upload that."
 )
@@ -157,12 +159,17 @@ def _check_pdf(content: bytes) -> None:
     `bad_pdf` when the file does not parse without repair or is encrypted, `active_pdf`
     when it carries scripts, launch, submit-form, import-data or rich-media actions, an
     additional-actions (/AA) dictionary, an /OpenAction that is an action, embedded or
-    attached files, or an XFA form.
+    attached files, or an XFA form; `pdf_too_big` when it would expand beyond what a signed
+    form needs (a decompression bomb): more than UPLOAD_MAX_PDF_PAGES pages, streams that
+    inflate past UPLOAD_MAX_DECODED_BYTES in all, or an image over UPLOAD_MAX_IMAGE_PIXELS.
     """
     try:
         with pikepdf.open(io.BytesIO(content), attempt_recovery=False) as pdf:
             if pdf.is_encrypted:
                 raise UploadRefused(_BAD_PDF, code="bad_pdf")
+            too_big = _pdf_too_big(pdf)
+            if too_big:
+                raise UploadRefused(_BIG_PDF.format(what=too_big), code="pdf_too_big")
             found = _active_content(pdf)
     except UploadRefused:
         raise
@@ -170,6 +177,56 @@ def _check_pdf(content: bytes) -> None:
         raise UploadRefused(_BAD_PDF, code="bad_pdf") from exc
     if found:
         raise UploadRefused(_ACTIVE_PDF.format(what=found), code="active_pdf")
+
+
+def _pdf_too_big(pdf) -> str | None:
+    """What makes the document too large to accept (for the message), or None.
+
+    Compressed streams are inflated in 1 MiB steps and the output thrown away, stopping as
+    soon as the total passes the limit, so a small file that inflates to gigabytes costs
+    no more than the limit to find out.
+    """
+    pages = len(pdf.pages)
+    if pages > settings.UPLOAD_MAX_PDF_PAGES:
+        return f"{pages} pages (at most {settings.UPLOAD_MAX_PDF_PAGES} are accepted)"
+    budget = settings.UPLOAD_MAX_DECODED_BYTES
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        info = obj.stream_dict
+        if _name(info.get("/Subtype")) == "/Image":
+            pixels = int(info.get("/Width", 0)) * int(info.get("/Height", 0))
+            if pixels > settings.UPLOAD_MAX_IMAGE_PIXELS:
+                return _too_many_pixels(pixels)
+        budget -= _inflated_size(obj, budget)
+        if budget < 0:
+            return f"content that expands to more than {filesizeformat(settings.UPLOAD_MAX_DECODED_BYTES)}"
+    return None
+
+
+def _inflated_size(stream, limit: int) -> int:
+    """How many bytes `stream` holds once inflated, counting no further than just past `limit`."""
+    raw = stream.read_raw_bytes()
+    filters = stream.stream_dict.get("/Filter")
+    first = filters[0] if isinstance(filters, pikepdf.Array) and len(filters) else filters
+    if _name(first) != "/FlateDecode":
+        return len(raw)
+    inflater = zlib.decompressobj()
+    total, data = 0, raw
+    try:
+        while data and total <= limit:
+            total += len(inflater.decompress(data, 1 << 20))
+            data = inflater.unconsumed_tail
+    except zlib.error:
+        return len(raw)
+    return total
+
+
+def _too_many_pixels(pixels: int) -> str:
+    return (
+        f"an image of {pixels / 1_000_000:.0f} megapixels "
+        f"(at most {settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000:.0f} are accepted)"
+    )
 
 
 def _active_content(pdf) -> str | None:
@@ -241,6 +298,14 @@ def _check_image(content: bytes, content_type: str) -> None:
             with Image.open(io.BytesIO(content)) as image:
                 if image.format != expected:
                     raise refused
+                # The size is read from the header, before anything is decoded.
+                pixels = image.width * image.height
+                if pixels > settings.UPLOAD_MAX_IMAGE_PIXELS:
+                    raise UploadRefused(
+                        f"The image is too large: {_too_many_pixels(pixels)}. "
+                        "Take the photo or scan again at a lower resolution.",
+                        code="image_too_big",
+                    )
                 image.verify()
     except UploadRefused:
         raise

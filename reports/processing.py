@@ -137,7 +137,8 @@ def purposes() -> Section:
 
 def data_subjects() -> Section:
     """The people the system holds information about, with how many of each (two aggregate queries)."""
-    clients = Client.objects.aggregate(
+    # A record merged into another is the same person: counted once, as the record kept.
+    clients = Client.objects.filter(merged_into__isnull=True).aggregate(
         total=Count("pk"),
         open=Count("pk", filter=Q(closed_on__isnull=True)),
         closed=Count("pk", filter=~Q(closed_on=None)),

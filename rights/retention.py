@@ -163,8 +163,8 @@ ACTIONS = {
     Kind.SUBJECT_ACCESS: "Listed, not anonymised on its own: the request's details about the requester go when "
     "the client's record is anonymised; the request's dates stay as evidence that it was answered.",
     Kind.BREACH_REPORTS: "Listed for the information security officer, kept: the breach register is the "
-    "organisation's own accountability record (UK GDPR Art 33(5)). Reports name staff and describe what "
-    "happened, not clients' records.",
+    "organisation's own accountability record (UK GDPR Art 33(5)). A report links the clients affected by id "
+    "(their records are anonymised under closed cases); its account of what happened is reviewed by hand.",
     Kind.STATUTORY_REQUESTS: "Listed, kept: what was disclosed to police and statutory bodies, and why, is "
     "kept for legal claims (Art 17(3)(e)); the client's own record is anonymised under closed cases.",
     Kind.AUDIT_EVENTS: "Never erased: the sealed audit log is kept under the accountability principle "

@@ -65,10 +65,10 @@ def _assert_reset_recorded(person, actor, mailoutbox, kind=Kind.TWO_FACTOR_RESET
 
 
 def test_resetting_two_factor_from_the_staff_list_is_recorded_and_tells_the_person(
-    admin_client, admin_user, manager, mailoutbox, django_capture_on_commit_callbacks
+    admin_client, admin_user, manager, mailoutbox, outbox_sent
 ):
     TOTPDeviceFactory(user=manager)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         admin_client.post(
             reverse("admin:accounts_user_changelist"),
             {"action": "reset_two_factor", "_selected_action": [manager.pk]},
@@ -79,11 +79,9 @@ def test_resetting_two_factor_from_the_staff_list_is_recorded_and_tells_the_pers
     assert "two-factor" in mailoutbox[0].subject.lower()
 
 
-def test_deleting_a_device_in_admin_is_a_recorded_reset(
-    admin_client, admin_user, manager, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_deleting_a_device_in_admin_is_a_recorded_reset(admin_client, admin_user, manager, mailoutbox, outbox_sent):
     device = TOTPDeviceFactory(user=manager)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         response = admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
 
     assert response.status_code == 302
@@ -92,10 +90,10 @@ def test_deleting_a_device_in_admin_is_a_recorded_reset(
 
 
 def test_bulk_deleting_devices_in_admin_records_a_reset_per_person(
-    admin_client, admin_user, manager, iso, mailoutbox, django_capture_on_commit_callbacks
+    admin_client, admin_user, manager, iso, mailoutbox, outbox_sent
 ):
     devices = [TOTPDeviceFactory(user=manager), TOTPDeviceFactory(user=iso)]
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         admin_client.post(
             reverse("admin:otp_totp_totpdevice_changelist"),
             {"action": "delete_selected", "_selected_action": [d.pk for d in devices], "post": "yes"},
@@ -110,10 +108,10 @@ def test_bulk_deleting_devices_in_admin_records_a_reset_per_person(
 
 
 def test_setting_a_password_in_admin_is_recorded_and_tells_the_person(
-    admin_client, admin_user, caseworker, mailoutbox, django_capture_on_commit_callbacks
+    admin_client, admin_user, caseworker, mailoutbox, outbox_sent
 ):
     url = reverse("admin:auth_user_password_change", args=[caseworker.pk])
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         response = admin_client.post(
             url,
             {
@@ -129,11 +127,9 @@ def test_setting_a_password_in_admin_is_recorded_and_tells_the_person(
     _assert_reset_recorded(caseworker, admin_user, mailoutbox, kind=Kind.PASSWORD_SET_BY_ADMIN)
 
 
-def test_a_refused_password_in_admin_records_nothing(
-    admin_client, caseworker, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_a_refused_password_in_admin_records_nothing(admin_client, caseworker, mailoutbox, outbox_sent):
     url = reverse("admin:auth_user_password_change", args=[caseworker.pk])
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_sent():
         response = admin_client.post(url, {"password1": "a new long passphrase 71", "password2": "different 71"})
 
     assert response.status_code == 200

@@ -414,3 +414,31 @@ def test_the_page_makes_the_same_queries_whatever_the_number_of_cases(
     with django_assert_num_queries(len(few)):
         response = test_client.get(reverse("rights:retention"))
     assert "A-MORE-4" in response.content.decode()
+
+
+def test_the_batch_page_makes_the_same_queries_whatever_the_number_skipped(
+    rule, cases, login, manager, team_a, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(4):
+        closed_case(team_a, manager, f"A-SKIP-{n}", dt.date(2018, 5, n + 1))
+    batch = retention.retention_batch_approve(actor=manager)
+    items = RetentionBatchItem.objects.filter(batch=batch).order_by("id")
+    test_client = login(manager)
+    url = reverse("rights:retention_batch", args=[batch.pk])
+
+    def skip(item_ids):
+        for pk in item_ids:
+            items.filter(pk=pk).update(outcome="skipped", reason=f"Under legal hold: order {pk}")
+        RetentionBatch.objects.filter(pk=batch.pk).update(skipped=items.filter(outcome="skipped").count())
+
+    skip([items[0].pk])
+    test_client.get(url)  # warm the session
+    with CaptureQueriesContext(connection) as one_skipped:
+        test_client.get(url)
+    skip(list(items.values_list("pk", flat=True)))
+    with django_assert_num_queries(len(one_skipped)):
+        response = test_client.get(url)
+    assert response.content.decode().count("Under legal hold: order") == 6
