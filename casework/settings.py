@@ -316,6 +316,9 @@ CONSENT_REVIEW_PERIOD_DAYS = env_int("CONSENT_REVIEW_PERIOD_DAYS", 182)
 # Data-sharing agreements: days before the end date at which managers and the ISO are
 # e-mailed (once each); the largest also sets how early it shows on their dashboards.
 AGREEMENT_END_LEAD_DAYS = [int(d) for d in env_list("AGREEMENT_END_LEAD_DAYS", "90,30,7")]
+# Days before a rectification request's one-month deadline at which its handlers are e-mailed
+# (0 = when it is overdue). rights/rectification.py.
+RECTIFICATION_ALERT_DAYS = [int(d) for d in env_list("RECTIFICATION_ALERT_DAYS", "7,0")]
 # A report whose "became aware" is older than this asks the person to confirm the date.
 BREACH_AWARE_CONFIRM_DAYS = env_int("BREACH_AWARE_CONFIRM_DAYS", 365)
 

@@ -8,7 +8,7 @@ from django import forms
 from casework.forms import Form
 from consent.forms import DateInput
 
-from .models import ErasureRequest, SarWithholding, SubjectAccessRequest
+from .models import ErasureRequest, RectificationNotice, RectificationRequest, SarWithholding, SubjectAccessRequest
 
 SAR = SubjectAccessRequest
 TEXT_MAX = 4000
@@ -139,3 +139,36 @@ class RetentionApproveForm(Form):
         if not self.cleaned_data.get("confirm"):
             raise forms.ValidationError("Tick to confirm you have checked the list.")
         return True
+
+
+# --- Rectification (Art 16) and correction notices (Art 19) -----------------------------------
+
+
+class RectificationLogForm(Form):
+    received_on = _date("Date received", help_text="The one-month deadline runs from this day.")
+    asked_by = forms.CharField(
+        label="Who asked", max_length=200, required=False, help_text="The client, or who acted for them."
+    )
+    what_is_wrong = _text("What they say is wrong or incomplete", help_text="In their words.", rows=4)
+
+
+class RectificationDecideForm(Form):
+    decision = forms.ChoiceField(
+        choices=RectificationRequest.Decision.choices, widget=forms.RadioSelect, required=False, label="Decision"
+    )
+    reason = _text(
+        "Reasons",
+        help_text="Needed when refused or partly corrected: the client is told why, and that they may complain "
+        "to the ICO.",
+    )
+    outcome_on = _date("Date the client was told the outcome")
+
+
+class ToldOtherwiseForm(Form):
+    how = forms.ChoiceField(
+        choices=[c for c in RectificationNotice.How.choices if c[0] not in ("email", "email_notice")],
+        widget=forms.RadioSelect,
+        required=False,
+        label="How they were told",
+    )
+    note = _text("Note", help_text="Who you spoke to or wrote to, and when.", rows=2)

@@ -525,3 +525,127 @@ class RetentionBatchItem(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}: {self.client_id} {self.outcome or 'waiting'}"
+
+
+# --- Rectification (UK GDPR Art 16) and telling recipients of a correction (Art 19) ----------
+# The rules live in rights/rectification.py; docs/decisions/0017-rectification-notices.md says why.
+
+
+class RectificationRequest(models.Model):
+    """A client's request to correct (or complete) what we hold (Art 16), on the one-month clock.
+
+    `due_on` is kept by the services from the calendar-month rule (`rights.calendar.response_due`).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Awaiting a decision"
+        DECIDED = "decided", "Decided"
+
+    class Decision(models.TextChoices):
+        CORRECTED = "corrected", "Corrected as asked"
+        PARTLY = "partly", "Partly corrected"
+        REFUSED = "refused", "Refused"
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField("date received")
+    asked_by = models.CharField("who asked", max_length=200)
+    what_is_wrong = models.TextField("what they say is wrong or incomplete")
+    due_on = models.DateField()
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    logged_at = models.DateTimeField()
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    decision_reason = models.TextField("reasons", blank=True)
+    outcome_on = models.DateField("date the client was told the outcome", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["due_on"], name="rectification_open_due", condition=Q(status="open"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", decision="", outcome_on__isnull=True)
+                | Q(status="decided", outcome_on__isnull=False, decided_at__isnull=False) & ~Q(decision=""),
+                name="rectification_decided_has_decision_and_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=["", "corrected"]) | ~Q(decision_reason=""),
+                name="rectification_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Rectification request {self.pk} about {self.client_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def days_left(self, today: dt.date) -> int:
+        return days_left(self.due_on, today)
+
+
+class RectificationNotice(models.Model):
+    """One recipient told of one correction of one item they were sent (Art 19).
+
+    The item is what a disclosure's snapshot carried: an information entry ("entry:12"),
+    the identity or contact facts ("facts:identity") or a case note ("note:5"). The
+    correction is named by `correction_sha256`, the SHA-256 of the corrected values the
+    recipient is told, so the same correction is never sent twice to the same recipient of
+    the same disclosure (the unique constraint), and a later, different correction is.
+    The corrected values themselves are not kept here: they are in the client's record,
+    and in the outbox e-mail that carried them.
+    """
+
+    class How(models.TextChoices):
+        EMAIL = "email", "Secure e-mail with the corrected information"
+        EMAIL_WITHOUT_VALUE = "email_notice", "Secure e-mail without the corrected information"
+        PHONE = "phone", "Phone call"
+        LETTER = "letter", "Letter"
+        IN_PERSON = "in_person", "In person"
+        OTHER = "other", "Another way (described)"
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    disclosure = models.ForeignKey("sharing.Disclosure", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("consent.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # "partner:<id>", or "body" for a statutory body that is not a registered partner.
+    recipient_key = models.CharField(max_length=40)
+    recipient_label = models.CharField(max_length=300)
+    item_key = models.CharField(max_length=40)
+    category = models.CharField(max_length=40)
+    correction_sha256 = models.CharField(max_length=64)
+    how = models.CharField(max_length=20, choices=How.choices)
+    to_address = models.EmailField(blank=True)
+    outbox_email = models.ForeignKey(
+        "deadlines.OutboxEmail", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The basis the notice went under, as recorded in the SHARE audit row.
+    basis = models.CharField(max_length=300)
+    # Why the corrected information itself was not sent ("" when it was).
+    withheld_reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    told_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    told_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["told_at", "id"]
+        indexes = [models.Index(fields=["client", "item_key"], name="rectification_notice_item")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["disclosure", "recipient_key", "item_key", "correction_sha256"],
+                name="one_rectification_notice_per_correction",
+            ),
+            models.CheckConstraint(
+                condition=~Q(how__in=["email", "email_notice"]) | Q(outbox_email__isnull=False) & ~Q(to_address=""),
+                name="rectification_email_has_outbox_row",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Correction notice {self.pk} for {self.disclosure_id}"

@@ -51,6 +51,9 @@ COVERED = {
     "rights.ErasureRequest": "left out: the client's own requests",
     "rights.SarPack": "left out: the pack itself",
     "rights.RetentionBatchItem": "left out: a retention batch's working list (an anonymised client has no pack)",
+    "rights.RectificationRequest": "left out: the client's own requests",
+    "rights.RectificationNotice": "left out: a correction notice repeats a disclosure's corrected information, "
+    "which the entries and disclosures sections hold",
     "clients.ClientUserObjectPermission": "left out: permission rows (access is reported instead)",
     "clients.ClientGroupObjectPermission": "left out: permission rows (access is reported instead)",
 }

@@ -320,6 +320,7 @@ SAR_TEXT = {
 }
 ERASURE_TEXT = {"asked_by": "", "asked_text": ""}
 WITHHOLDING_NOTE_REMOVED = "Removed when the client was anonymised"
+RECTIFICATION_TEXT = {"asked_by": "", "what_is_wrong": "", "decision_reason": ""}
 
 
 class AlreadyAnonymised(ValidationError):
@@ -365,7 +366,7 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
     from sharing.models import Referral
 
-    from .models import ErasureRequest, SarPack, SarWithholding
+    from .models import ErasureRequest, RectificationNotice, RectificationRequest, SarPack, SarWithholding
 
     with transaction.atomic():
         _require(actor, client)
@@ -390,6 +391,15 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
             "subject access requests": _scrub(SAR, SAR.objects.filter(client=locked), SAR_TEXT, actor=actor),
             "erasure requests": _scrub(
                 ErasureRequest, ErasureRequest.objects.filter(client=locked), ERASURE_TEXT, actor=actor
+            ),
+            "rectification requests": _scrub(
+                RectificationRequest,
+                RectificationRequest.objects.filter(client=locked),
+                RECTIFICATION_TEXT,
+                actor=actor,
+            ),
+            "correction notices": _scrub(
+                RectificationNotice, RectificationNotice.objects.filter(client=locked), {"note": ""}, actor=actor
             ),
         }
         evidence = ConsentEvidence.objects.filter(client=locked)

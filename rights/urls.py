@@ -31,3 +31,9 @@ urlpatterns = [
     path("client/<int:client_id>/erasure/new/", views.erasure_new, name="erasure_new"),
     path("client/<int:client_id>/erasure/<int:obj_id>/", views.erasure_detail, name="erasure"),
 ]
+
+urlpatterns += [
+    path("client/<int:client_id>/corrections/", views.corrections, name="corrections"),
+    path("client/<int:client_id>/rectification/new/", views.rectification_new, name="rectification_new"),
+    path("client/<int:client_id>/rectification/<int:obj_id>/", views.rectification_detail, name="rectification"),
+]

@@ -26,6 +26,7 @@ from access.gate import (
     AccessDenied,
     Action,
     Outcome,
+    client_view,
     gate_client,
     record,
     record_list,
@@ -33,21 +34,25 @@ from access.gate import (
 )
 from accounts.models import Role
 from casework import references
+from clients.categories import REGISTRY
 from clients.models import Client
 from clients.services import UnderLegalHold
 from consent.evidence import private_storage
 
-from . import retention, selectors, services
+from . import rectification, retention, selectors, services
 from .forms import (
     ErasureDecideForm,
     ErasureLogForm,
+    RectificationDecideForm,
+    RectificationLogForm,
     RetentionApproveForm,
     SarCompleteForm,
     SarExtendForm,
     SarLogForm,
+    ToldOtherwiseForm,
     WithholdForm,
 )
-from .models import ErasureRequest, SarPack, SubjectAccessRequest
+from .models import ErasureRequest, RectificationRequest, SarPack, SubjectAccessRequest
 from .pack import KEY
 
 IDENTITY = ["identity"]
@@ -165,7 +170,12 @@ def register(request):
     rows = selectors.sar_register(request.user, include_answered=include_answered)
     # A list naming clients by reference: audit the query, not every row.
     record_list(request.user, action=Action.LIST, request=request, detail="subject access register")
-    return render(request, "rights/register.html", {"rows": rows, "include_answered": include_answered})
+    rectifications = rectification.register_rows(request.user, include_decided=include_answered)
+    return render(
+        request,
+        "rights/register.html",
+        {"rows": rows, "include_answered": include_answered, "rectifications": rectifications},
+    )
 
 
 # --- On the client's record ----------------------------------------------------------------
@@ -179,7 +189,12 @@ def client_requests(request, access):
     return render(
         request,
         "rights/client.html",
-        _page(access, sars=sars, erasures=list(selectors.erasure_requests_for_client(request.user, client))),
+        _page(
+            access,
+            sars=sars,
+            erasures=list(selectors.erasure_requests_for_client(request.user, client)),
+            rectifications=rectification.register_rows(request.user, include_decided=True, client=client),
+        ),
     )
 
 
@@ -551,4 +566,174 @@ def retention_batch(request, batch_id):
         request,
         "rights/retention_batch.html",
         {"batch": batch, "skipped": skipped, "more_skipped": max(0, batch.skipped - len(skipped))},
+    )
+
+
+# --- Rectification (Art 16) and telling recipients of a correction (Art 19) -------------------------
+
+EVERY_CATEGORY = list(REGISTRY)
+
+
+def _anchor(item_key: str) -> str:
+    return "item-" + item_key.replace(":", "-")
+
+
+def _corrections_url(client_id: int, item_key: str = "") -> str:
+    url = reverse("rights:corrections", args=[client_id])
+    return f"{url}#{_anchor(item_key)}" if item_key else url
+
+
+def _notify_refused(request, access, item_key: str):
+    """Seeing who holds an older version is not telling them: a denied row, and the 403 page."""
+    record(
+        request.user,
+        action=Action.SHARE,
+        outcome=Outcome.DENIED,
+        client=access.client,
+        request=request,
+        purpose=rectification.NOTICE_PURPOSE,
+        detail=f"only the key worker or a team manager tells recipients of a correction ({item_key[:40]})",
+    )
+    return render(request, "403.html", status=403)
+
+
+@client_view(Action.VIEW, categories=EVERY_CATEGORY, purpose="corrections to pass on")
+def corrections(request, access):
+    """What recipients hold in an older version, who they are, and telling them (one click)."""
+    client = access.client
+    may_notify = rectification.can_notify(request.user, client)
+    bound = None
+    if request.method == "POST":
+        step = request.POST.get("step", "")
+        item_key = request.POST.get("item", "")[:60]
+        if not may_notify:
+            return _notify_refused(request, access, item_key)
+        if step == "notify":
+            chosen = [value[:60] for value in request.POST.getlist("recipient")] or None
+            try:
+                result = rectification.rectification_notify(
+                    actor=request.user, client=client, item=item_key, recipients=chosen, request=request
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _notified_message(result))
+            return redirect(_corrections_url(client.pk, item_key))
+        if step == "other":
+            recipient = request.POST.get("recipient", "")[:60]
+            form = ToldOtherwiseForm(request.POST, prefix=f"other-{recipient}")
+            if form.is_valid():
+                try:
+                    rectification.rectification_told_otherwise(
+                        actor=request.user,
+                        client=client,
+                        item=item_key,
+                        recipient=recipient,
+                        how=form.cleaned_data["how"],
+                        note=form.cleaned_data["note"],
+                        request=request,
+                    )
+                except ValidationError as exc:
+                    _apply_errors(form, exc)
+                else:
+                    messages.success(request, "Recorded: the recipient was told of the correction.")
+                    return redirect(_corrections_url(client.pk, item_key))
+            bound = (item_key, recipient, form)
+    items = rectification.corrected_items(client)
+    for item in items:
+        item.anchor = _anchor(item.key)
+        for recipient in item.pending:
+            prefix = f"other-{recipient.id}"
+            matches = bound is not None and bound[0] == item.key and bound[1] == recipient.id
+            recipient.other_form = bound[2] if matches else ToldOtherwiseForm(prefix=prefix)
+            recipient.other_form.auto_id = f"{item.anchor}-{prefix}-%s"
+    return render(
+        request,
+        "rights/rectification_corrections.html",
+        {
+            "client": client,
+            "access": access,
+            "tab": "information",
+            "items": items,
+            "may_notify": may_notify,
+        },
+        status=400 if bound is not None else 200,
+    )
+
+
+def _notified_message(result) -> str:
+    parts = []
+    if result.emails:
+        parts.append(
+            f"{result.emails} e-mail{'s' if result.emails != 1 else ''} queued to the recipients' registered "
+            f"secure address{'es' if result.emails != 1 else ''}."
+        )
+    withheld = [n for n in result.notices if n.withheld_reason]
+    if withheld:
+        parts.append(f"{len(withheld)} said only that the information was corrected: {withheld[0].withheld_reason}")
+    if result.already_told and not result.notices:
+        parts.append("They had already been told of this correction: nothing was sent again.")
+    if result.other_means:
+        names = ", ".join(sorted({r.name for r in result.other_means}))
+        parts.append(f"No registered address for {names}: tell them another way and record it below.")
+    return " ".join(parts) or "Nothing to send."
+
+
+rectification_view = _object_view(
+    RectificationRequest, rectification.request_for, "rectification request", rectification.PURPOSE
+)
+
+
+@rights_client_view(purpose=rectification.PURPOSE)
+def rectification_new(request, access):
+    form = RectificationLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = rectification.rectification_request_log(
+                actor=request.user, client=access.client, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except rectification.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        else:
+            messages.success(request, f"Rectification request logged: due {obj.due_on:%-d %B %Y}.")
+            return redirect("rights:rectification", client_id=obj.client_id, obj_id=obj.pk)
+    return render(
+        request, "rights/rectification_new.html", _page(access, form=form), status=400 if form.is_bound else 200
+    )
+
+
+@rectification_view
+def rectification_detail(request, access, obj):
+    form = RectificationDecideForm(request.POST or None, prefix="decide")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rectification.rectification_request_decide(
+                actor=request.user,
+                rectification=obj,
+                decision=data["decision"],
+                reason=data["reason"],
+                outcome_on=data["outcome_on"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except rectification.NotRightsOfficer as exc:
+            raise PermissionDenied from exc
+        else:
+            messages.success(request, "The rectification request is decided.")
+            return redirect("rights:rectification", client_id=obj.client_id, obj_id=obj.pk)
+    today = timezone.localdate()
+    return render(
+        request,
+        "rights/rectification_detail.html",
+        _page(
+            access,
+            obj=obj,
+            row=rectification.RequestRow(obj, obj.days_left(today)),
+            form=form,
+        ),
+        status=400 if form.is_bound else 200,
     )

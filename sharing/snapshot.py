@@ -160,3 +160,13 @@ def canonical(snapshot: dict) -> bytes:
 
 def snapshot_hash(snapshot: dict) -> str:
     return hashlib.sha256(canonical(snapshot)).hexdigest()
+
+
+def client_facts(client, key: str, level: Level) -> list[list[str]]:
+    """The facts a snapshot carries about `client` for category `key` at `level`, as [[label, value]].
+
+    Identity and contact carry facts from the client row (the other categories carry
+    entries, so [] for them). The same functions `build_snapshot` uses, so a later reader
+    (rights' rectification notices) can tell whether what a recipient was sent still holds.
+    """
+    return _FACTS[key](client, level) if key in _FACTS else []

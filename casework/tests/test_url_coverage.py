@@ -379,6 +379,25 @@ def _erasure(client, fx):
     return {"client_id": pk(client), "obj_id": erasure}
 
 
+def _rectification(client, fx):
+    from rights.models import RectificationRequest
+
+    obj = (
+        RectificationRequest.objects.create(
+            client=client,
+            received_on=client.opened_on,
+            asked_by="The client",
+            what_is_wrong="My date of birth is wrong.",
+            due_on=client.opened_on,
+            logged_by=fx.manager,
+            logged_at=client.created_at,
+        ).pk
+        if client
+        else MISSING
+    )
+    return {"client_id": pk(client), "obj_id": obj}
+
+
 def _admin_object(client, fx):
     return {"object_id": str(pk(client))}
 
@@ -542,6 +561,10 @@ CLIENT_URLS: dict[str, ClientUrl] = {
     "rights:release_archive": ClientUrl(STATUTORY_DECIDER, kwargs=_sar_released_pack),
     "rights:erasure_new": ClientUrl(LEGAL_HOLD),
     "rights:erasure": ClientUrl(STATUTORY_DECIDER, kwargs=_erasure),
+    # Who was sent an older version of corrected information: anyone the record opens for.
+    "rights:corrections": ClientUrl(RECORD),
+    "rights:rectification_new": ClientUrl(LEGAL_HOLD),
+    "rights:rectification": ClientUrl(STATUTORY_DECIDER, kwargs=_rectification),
 }
 
 
