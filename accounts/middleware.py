@@ -17,7 +17,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from . import drafts, formtokens, selectors, services, sessions
-from .models import ActiveSession, SecurityEvent
+from .models import SecurityEvent
 
 # Pages someone who still owes a second factor may open.
 OPEN_UNTIL_VERIFIED = frozenset(
@@ -58,7 +58,7 @@ class SessionSecurityMiddleware:
             kept = drafts.keep(request, user_id=user.pk)
             services.session_end(request=request, kind=SecurityEvent.Kind.SESSION_EXPIRED)
             return redirect(login_url(request, ended=reason, next_url=kept or _resumable(request)))
-        active_key = ActiveSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True).first()
+        active_key = selectors.active_session_key(user.pk)
         if active_key != request.session.session_key:
             # A newer login replaced this session (normally its row is already gone from
             # the store; this catches session engines that cannot delete, such as cookies).

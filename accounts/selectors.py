@@ -1,13 +1,16 @@
 """Reads for staff security: who may see which security events, lockouts, devices."""
 
+import functools
+
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import BackupCodeDevice, Role, SecurityEvent, Team, TeamMembership, User
+from .models import ActiveSession, BackupCodeDevice, Role, SecurityEvent, Team, TeamMembership, User
 
 Kind = SecurityEvent.Kind
 
@@ -127,3 +130,25 @@ def backup_codes_remaining(user) -> int | None:
     """How many unused backup codes `user` has, or None if they never made a set."""
     devices = BackupCodeDevice.objects.filter(user=user, confirmed=True).annotate(remaining=Count("codes"))
     return devices.values_list("remaining", flat=True).first()
+
+
+@functools.cache
+def _active_session_sql(vendor: str) -> str:
+    # Identifiers from model metadata only; `vendor` keys the cache.
+    qn, meta = connection.ops.quote_name, ActiveSession._meta
+    return (
+        f"SELECT {qn(meta.get_field('session_key').column)} FROM {qn(meta.db_table)} "  # noqa: S608 (identifiers from model metadata)
+        f"WHERE {qn(meta.get_field('user').column)} = %s"
+    )
+
+
+def active_session_key(user_id: int) -> str | None:
+    """The session key of the person's one live session (ActiveSession), or None.
+
+    Read on every signed-in request (accounts.middleware), so as a statement written once
+    per process: building the ORM query cost more CPU than running it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_active_session_sql(connection.vendor), [user_id])
+        row = cursor.fetchone()
+    return row[0] if row else None

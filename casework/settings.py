@@ -133,8 +133,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.site",
             ],
-            # Replaces {% csrf_token %} so every form carries the form tokens (accounts.formtokens).
-            "builtins": ["accounts.templatetags.formtokens"],
+            # Replaces {% csrf_token %} so every form carries the form tokens (accounts.formtokens),
+            # and {% url %} with one that keeps its answers (casework.templatetags.cached_url).
+            "builtins": ["accounts.templatetags.formtokens", "casework.templatetags.cached_url"],
         },
     },
 ]
@@ -210,6 +211,8 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 # How long before the idle timeout a page warns and offers "stay signed in".
 SESSION_WARNING = timedelta(minutes=env_int("SESSION_WARNING_MINUTES", 2))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Django's database sessions, read with a precompiled statement (accounts/session_store.py).
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

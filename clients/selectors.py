@@ -6,23 +6,20 @@ the gate has already opened.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
-    BooleanField,
-    CharField,
-    Count,
     Exists,
     F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    TextField,
-    Value,
 )
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .categories import CATEGORIES, REGISTRY, Category
@@ -213,14 +210,120 @@ def record_sections(client: Client) -> list[CategorySection]:
     return list(sections.values())
 
 
-def category_counts(client: Client) -> dict[str, int]:
-    """How many entries and notes the client has in each data category (keys with none are absent). One query."""
-    entries = InformationEntry.objects.filter(client=client).values("category").annotate(n=Count("pk")).order_by()
-    notes = CaseNote.objects.filter(client=client).values("category").annotate(n=Count("pk")).order_by()
+def _column_reader(model, name: str):
+    """A function turning a raw value of `model.name` into what the ORM would give (on SQLite,
+    dates and times come back as text), with the same converters the query compiler applies."""
+    model_field = model._meta.get_field(name)
+    column = model_field.get_col(model._meta.db_table)
+    converters = [*connection.ops.get_db_converters(column), *model_field.get_db_converters(connection)]
+
+    def read(value):
+        for convert in converters:
+            value = convert(value, column, connection)
+        return value
+
+    return read
+
+
+def _qn(model, name: str = "") -> str:
+    """The quoted table of `model`, or the quoted column of its field `name`."""
+    meta = model._meta
+    return connection.ops.quote_name(meta.get_field(name).column if name else meta.db_table)
+
+
+@dataclass
+class RecordOverview:
+    """What the top of the record shows besides the client row: counts per data category
+    (keys with nothing held are absent), the key worker (a User, or None) and the active
+    alerts, staff safety first."""
+
+    counts: dict[str, int]
+    key_worker: object
+    alerts: list[Alert]
+
+
+@functools.cache
+def _overview_sql(vendor: str) -> str:
+    """The statement `record_overview` runs, written out once per process from the models'
+    metadata (identifiers only; every value is a parameter). `vendor` keys the cache.
+
+    One UNION ALL of three row shapes told apart by `src`: "a" an active alert, "k" an open
+    key-worker assignment (`day` its start), "c" a category count (`kind` the category, `n`
+    the count); the people's ids and names in `person`/`first`/`last`/`login`.
+    """
+    user = get_user_model()
+    entry, note, assignment, alert = InformationEntry, CaseNote, Assignment, Alert
+
+    def u(name):
+        return "u." + _qn(user, name)
+
+    people = f"{u('id')}, {u('first_name')}, {u('last_name')}, {u('username')}"
+    # The alerts come first: every column of theirs has a type (PostgreSQL types a UNION's
+    # NULL columns from the first branch that has one, pair by pair).
+    return (
+        f"SELECT 'a' AS src, a.{_qn(alert, 'id')} AS id, a.{_qn(alert, 'kind')} AS kind, "  # noqa: S608 (identifiers from model metadata; values are parameters)
+        f"a.{_qn(alert, 'text')} AS body, a.{_qn(alert, 'raised_at')} AS at, a.{_qn(alert, 'review_by')} AS day, "
+        f"{people}, CAST(NULL AS INTEGER) AS n "
+        f"FROM {_qn(alert)} a JOIN {_qn(user)} u ON {u('id')} = a.{_qn(alert, 'raised_by')} "
+        f"WHERE a.{_qn(alert, 'client')} = %s AND a.{_qn(alert, 'ended_at')} IS NULL "
+        f"UNION ALL "
+        f"SELECT 'k', a.{_qn(assignment, 'id')}, NULL, NULL, NULL, a.{_qn(assignment, 'started_on')}, {people}, NULL "
+        f"FROM {_qn(assignment)} a JOIN {_qn(user)} u ON {u('id')} = a.{_qn(assignment, 'caseworker')} "
+        f"WHERE a.{_qn(assignment, 'client')} = %s AND a.{_qn(assignment, 'ended_on')} IS NULL "
+        f"AND a.{_qn(assignment, 'is_key_worker')} = %s "
+        f"UNION ALL "
+        f"SELECT 'c', NULL, x.cat, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*) "
+        f"FROM (SELECT {_qn(entry, 'category')} AS cat FROM {_qn(entry)} WHERE {_qn(entry, 'client')} = %s "
+        f"UNION ALL SELECT {_qn(note, 'category')} FROM {_qn(note)} WHERE {_qn(note, 'client')} = %s) x "
+        f"GROUP BY x.cat"
+    )
+
+
+def record_overview(client: Client) -> RecordOverview:
+    """Category counts, key worker and active alerts of a client the gate opened. One query
+    however much is held.
+
+    The same answers as counting entries and notes by category, the open key-worker
+    assignment that started last (`Assignment`'s ordering) and `active_alerts(client)`;
+    written as one precompiled statement because the record is the page people open most
+    and building three ORM queries cost more CPU than running them (BENCHMARKS.md). The
+    alerts are also kept on `client` for the warnings banner (clients/_alerts.html), which
+    then does not read them again.
+    """
+    user_model = get_user_model()
+    with connection.cursor() as cursor:
+        cursor.execute(_overview_sql(connection.vendor), [client.pk, client.pk, True, client.pk, client.pk])
+        rows = cursor.fetchall()
+    read_at, read_review, read_started = (
+        _column_reader(Alert, "raised_at"),
+        _column_reader(Alert, "review_by"),
+        _column_reader(Assignment, "started_on"),
+    )
     counts: dict[str, int] = {}
-    for row in entries.union(notes, all=True):
-        counts[row["category"]] = counts.get(row["category"], 0) + row["n"]
-    return counts
+    key_workers, alerts = [], []
+    for src, pk, kind, body, at, day, person, first, last, login, n in rows:
+        if src == "c":
+            counts[kind] = n
+            continue
+        who = user_model(id=person, first_name=first or "", last_name=last or "", username=login)
+        if src == "k":
+            key_workers.append((read_started(day), pk, who))
+        else:
+            alerts.append(
+                Alert(
+                    id=pk,
+                    client=client,
+                    kind=kind,
+                    text=body,
+                    raised_by=who,
+                    raised_at=read_at(at),
+                    review_by=read_review(day),
+                )
+            )
+    key_worker = max(key_workers, key=lambda row: row[:2])[2] if key_workers else None
+    alerts = _staff_safety_first(alerts)
+    client._active_alerts = alerts
+    return RecordOverview(counts=counts, key_worker=key_worker, alerts=alerts)
 
 
 # --- The timeline ----------------------------------------------------------------------------
@@ -300,48 +403,73 @@ class TimelinePage:
         return self.number - 1
 
 
-def _timeline_rows(client: Client, *, category: str = "", kind: str = "") -> QuerySet:
-    """The client's notes and events, newest first, with what the timeline shows of each
-    (text, categories, who), as one UNION ALL query; the two halves have the same columns."""
-    notes = CaseNote.objects.filter(client=client)
-    events = TimelineEvent.objects.filter(client=client)
-    if category == WHOLE_CASE:
-        notes = notes.none()
-        events = events.filter(categories="")
-    elif category:
-        notes = notes.filter(category=category)
-        events = events.filter(categories__contains=f",{category},")
-    if kind == NOTE:
-        events = events.none()
-    elif kind:
-        notes = notes.none()
-        events = events.filter(kind=kind)
-    columns = ("id", "when", "source", "body", "cats", "kind_key", "who_first", "who_last", "who_login", "secret")
-    notes = notes.annotate(
-        source=Value("n", output_field=CharField()),
-        when=F("written_at"),
-        body=F("text"),
-        cats=F("category"),
-        kind_key=Value(NOTE, output_field=CharField()),
-        who_first=F("author__first_name"),
-        who_last=F("author__last_name"),
-        who_login=F("author__username"),
-        secret=F("held_in_confidence"),
+@functools.cache
+def _timeline_sql(vendor: str, *, category: str, kind: str) -> str:
+    """The timeline's statement for one shape of filters, written once per process from the
+    models' metadata (identifiers only; every value is a parameter). `vendor` keys the cache.
+
+    Notes and events with what the timeline shows of each (text, categories, who), newest
+    first, as one UNION ALL: the two halves have the same columns. `category` is "" (any),
+    "key" (one data category, a parameter) or WHOLE_CASE (events about no one category);
+    `kind` is "" (both halves), NOTE (notes only) or "event" (events of one kind, a parameter).
+    At least one half must be wanted (`_timeline_halves`).
+    """
+    user = get_user_model()
+    note, event = CaseNote, TimelineEvent
+    with_notes, with_events = _timeline_halves(category=category, kind=kind)
+
+    def who(alias):
+        return ", ".join(f"{alias}.{_qn(user, name)}" for name in ("first_name", "last_name", "username"))
+
+    notes = (
+        f"SELECT n.{_qn(note, 'id')}, n.{_qn(note, 'written_at')}, 'n', n.{_qn(note, 'text')}, "  # noqa: S608 (identifiers from model metadata)
+        f"n.{_qn(note, 'category')}, '{NOTE}', {who('u')}, n.{_qn(note, 'held_in_confidence')} "
+        f"FROM {_qn(note)} n JOIN {_qn(user)} u ON u.{_qn(user, 'id')} = n.{_qn(note, 'author')} "
+        f"WHERE n.{_qn(note, 'client')} = %s" + (f" AND n.{_qn(note, 'category')} = %s" if category == "key" else "")
     )
-    events = events.annotate(
-        source=Value("e", output_field=CharField()),
-        when=F("at"),
-        body=Cast("summary", output_field=TextField()),
-        cats=F("categories"),
-        kind_key=F("kind"),
-        who_first=F("actor__first_name"),
-        who_last=F("actor__last_name"),
-        who_login=F("actor__username"),
-        secret=Value(False, output_field=BooleanField()),
+    events = (
+        f"SELECT e.{_qn(event, 'id')}, e.{_qn(event, 'at')}, 'e', e.{_qn(event, 'summary')}, "  # noqa: S608 (identifiers from model metadata)
+        f"e.{_qn(event, 'categories')}, e.{_qn(event, 'kind')}, {who('u')}, FALSE "
+        f"FROM {_qn(event)} e LEFT JOIN {_qn(user)} u ON u.{_qn(user, 'id')} = e.{_qn(event, 'actor')} "
+        f"WHERE e.{_qn(event, 'client')} = %s"
+        + {
+            "": "",
+            "key": f" AND e.{_qn(event, 'categories')} {connection.operators['contains']}",
+            WHOLE_CASE: f" AND e.{_qn(event, 'categories')} = ''",
+        }[category]
+        + (f" AND e.{_qn(event, 'kind')} = %s" if kind == "event" else "")
     )
-    return (
-        notes.values(*columns).order_by().union(events.values(*columns).order_by(), all=True).order_by("-when", "-id")
-    )
+    union = " UNION ALL ".join([*([notes] if with_notes else []), *([events] if with_events else [])])
+    # By position: the first two columns are the id and the time.
+    return f"{union} ORDER BY 2 DESC, 1 DESC LIMIT %s OFFSET %s"
+
+
+def _timeline_halves(*, category: str, kind: str) -> tuple[bool, bool]:
+    """Whether the filters want (notes, events): events about the whole case are never notes."""
+    return kind in ("", NOTE) and category != WHOLE_CASE, kind != NOTE
+
+
+def _timeline_rows(client: Client, *, category: str, kind: str, limit: int, offset: int) -> list[tuple]:
+    """Rows of (id, when, source "n"/"e", text, categories, kind, first, last, username, held in confidence)."""
+    category_shape = category if category in ("", WHOLE_CASE) else "key"
+    kind_shape = kind if kind in ("", NOTE) else "event"
+    with_notes, with_events = _timeline_halves(category=category_shape, kind=kind_shape)
+    if not (with_notes or with_events):
+        return []  # Case notes about the whole case: there are none (and no query).
+    params: list = []
+    if with_notes:
+        params += [client.pk, *([category] if category_shape == "key" else [])]
+    if with_events:
+        params.append(client.pk)
+        if category_shape == "key":
+            params.append(f"%{connection.ops.prep_for_like_query(f',{category},')}%")
+        if kind_shape == "event":
+            params.append(kind)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _timeline_sql(connection.vendor, category=category_shape, kind=kind_shape), [*params, limit, offset]
+        )
+        return cursor.fetchall()
 
 
 def _page_number(page: object) -> int:
@@ -364,20 +492,20 @@ def timeline_page(
     events with their authors, `per_page + 1` rows (the extra one says there is an older page).
     """
     number = _page_number(page)
-    offset = (number - 1) * per_page
-    rows = list(_timeline_rows(client, category=category, kind=kind)[offset : offset + per_page + 1])
+    rows = _timeline_rows(client, category=category, kind=kind, limit=per_page + 1, offset=(number - 1) * per_page)
+    read_note_time = _column_reader(CaseNote, "written_at")
     items = [
         TimelineItem(
-            pk=row["id"],
-            is_note=row["source"] == "n",
-            at=row["when"],
-            kind=row["kind_key"],
-            text=row["body"],
-            categories=[key for key in (row["cats"] or "").split(",") if key],
-            who=f"{row['who_first'] or ''} {row['who_last'] or ''}".strip() or (row["who_login"] or ""),
-            held_in_confidence=bool(row["secret"]),
+            pk=pk,
+            is_note=source == "n",
+            at=read_note_time(when),
+            kind=kind_key,
+            text=body,
+            categories=[key for key in (cats or "").split(",") if key],
+            who=f"{first or ''} {last or ''}".strip() or (login or ""),
+            held_in_confidence=bool(secret),
         )
-        for row in rows[:per_page]
+        for pk, when, source, body, cats, kind_key, first, last, login, secret in rows[:per_page]
     ]
     return TimelinePage(object_list=items, number=number, has_next=len(rows) > per_page)
 
@@ -397,15 +525,6 @@ def open_assignments_of(client: Client) -> list[Assignment]:
         .prefetch_related("caseworker__teams")
         .order_by("-is_key_worker", "pk")
     )
-
-
-def current_key_worker(client: Client):
-    assignment = (
-        Assignment.objects.filter(client=client, ended_on__isnull=True, is_key_worker=True)
-        .select_related("caseworker")
-        .first()
-    )
-    return assignment.caseworker if assignment else None
 
 
 @dataclass

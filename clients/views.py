@@ -277,7 +277,9 @@ def record_page(request, access):
     form = TimelineFilterForm(request.GET or None)
     filters = form.filters()
     page = selectors.timeline_page(client, **filters, page=request.GET.get("page"), per_page=TIMELINE_PAGE_SIZE)
-    counts = selectors.category_counts(client)
+    # Counts, key worker and the warnings banner's alerts in one query.
+    overview = selectors.record_overview(client)
+    counts = overview.counts
     return render(
         request,
         "clients/record.html",
@@ -291,7 +293,7 @@ def record_page(request, access):
             filter_query=urlencode({name: value for name, value in filters.items() if value}),
             filtered=any(filters.values()),
             held=[(category, counts[category.key]) for category in CATEGORIES if category.key in counts],
-            key_worker=selectors.current_key_worker(client),
+            key_worker=overview.key_worker,
             age=_age(client.date_of_birth),
             record_url=reverse("clients:record", args=[client.pk]),
         ),

@@ -289,7 +289,9 @@ def _team_a_retention_batch(fx):
     from rights.models import RetentionBatch, RetentionRule
 
     team, manager = fx.team_a, fx.manager  # the fixtures bring the database
-    rule = RetentionRule.objects.create(kind="closed_cases", period_months=72, starts_from="case_closed")
+    rule, _ = RetentionRule.objects.get_or_create(
+        kind="closed_cases", defaults={"period_months": 72, "starts_from": "case_closed"}
+    )
     batch = RetentionBatch.objects.create(
         rule=rule, period_months=72, team=team, approved_by=manager, approved_at=manager.date_joined
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from clients import selectors, services
 from clients.models import Alert, CaseNote, TimelineEvent
-from clients.tests.factories import CaseNoteFactory, InformationEntryFactory
+from clients.tests.factories import AssignmentFactory, CaseNoteFactory, ClientFactory, InformationEntryFactory
 
 # After the standing clients' "case opened" events, which are written at the real now.
 T0 = datetime.datetime.now(datetime.UTC).replace(microsecond=0) + datetime.timedelta(days=1)
@@ -189,3 +189,53 @@ def test_the_record_costs_the_same_queries_at_20_and_200_notes(
     for category in ("mental_health", "whole_case"):
         with django_assert_num_queries(at_20):
             test_client.get(reverse("clients:record", args=[own_client.pk]), {"category": category})
+
+
+def test_markup_in_a_note_or_a_name_is_shown_as_text_on_the_record(login, caseworker, own_client):
+    author = UserFactory(first_name='<b onclick="x()">Bo</b>', last_name="O'Neil & Co")
+    CaseNoteFactory(client=own_client, author=author, text="<script>alert(1)</script>\r\nSecond line\rThird")
+
+    content = login(caseworker).get(reverse("clients:record", args=[own_client.pk])).content.decode()
+
+    assert "<script>alert(1)" not in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>Second line<br>Third" in content
+    assert "&lt;b onclick=&quot;x()&quot;&gt;Bo&lt;/b&gt; O&#x27;Neil &amp; Co" in content
+
+
+def test_the_record_overview_gives_what_the_orm_gives(caseworker, other_caseworker, manager, own_client):
+    """Counts by category, the key worker who started last and the active alerts, staff safety first."""
+    for category in ["identity", "finances", "finances"]:
+        InformationEntryFactory(client=own_client, recorded_by=caseworker, category=category)
+    CaseNoteFactory(client=own_client, author=caseworker, category="finances")
+    CaseNoteFactory(client=own_client, author=caseworker, category="mental_health")
+    AssignmentFactory(
+        client=own_client,
+        caseworker=other_caseworker,
+        started_on=datetime.date.today() + datetime.timedelta(days=1),
+        started_by=manager,
+    )
+    other = services.alert_raise(actor=caseworker, client=own_client, kind=Alert.Kind.OTHER, text="Prefers mornings")
+    staff = services.alert_raise(actor=manager, client=own_client, kind=Alert.Kind.RISK_TO_STAFF, text="Knife")
+    ended = services.alert_raise(actor=caseworker, client=own_client, kind=Alert.Kind.SAFEGUARDING, text="Gone")
+    services.alert_end(actor=caseworker, alert=ended, reason="Moved out")
+
+    overview = selectors.record_overview(own_client)
+
+    assert overview.counts == {"identity": 1, "finances": 3, "mental_health": 1}
+    assert overview.key_worker.pk == other_caseworker.pk
+    assert str(overview.key_worker) == str(other_caseworker)
+    assert [alert.pk for alert in overview.alerts] == [alert.pk for alert in selectors.active_alerts(own_client)]
+    assert [alert.pk for alert in overview.alerts] == [staff.pk, other.pk]
+    first = overview.alerts[0]
+    assert (first.text, first.raised_at, first.review_by, str(first.raised_by)) == (
+        staff.text,
+        staff.raised_at,
+        staff.review_by,
+        str(manager),
+    )
+
+
+def test_a_client_with_nothing_recorded_has_an_empty_overview(team_a):
+    overview = selectors.record_overview(ClientFactory(team=team_a))
+
+    assert (overview.counts, overview.key_worker, overview.alerts) == ({}, None, [])
