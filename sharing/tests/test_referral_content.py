@@ -127,6 +127,25 @@ def test_the_preview_and_the_pdf_hold_exactly_the_same_text(da_referral, da_cons
     assert referral.disclosure.snapshot["request"] == REQUEST
 
 
+def test_the_disclosure_log_entry_shows_the_referral_as_sent_not_an_older_layout(
+    da_referral, da_consent, notes, jordan, caseworker, login
+):
+    fill(da_referral, notes, caseworker)
+    referral = services.referral_send(actor=caseworker, referral=da_referral)
+
+    page = (
+        login(caseworker).get(reverse("sharing:disclosure", args=[jordan.pk, referral.disclosure.pk])).content.decode()
+    )
+
+    start = page.index('<div id="referral-document"')
+    document = page_text(page[start : page.index("Back to the sharing history", start)])
+    assert document in without_page_furniture(pdf_text(referral_pdf(referral.disclosure)))
+    for text in (REQUEST, SAFE_TIME, CHOSEN_1, CHOSEN_2, DA_DETAIL, "0161 496 0000"):
+        assert words(text) in document
+    for withheld in (NOT_CHOSEN, OTHER_CATEGORY, SU_DETAIL):
+        assert words(withheld) not in page_text(page)
+
+
 def test_notes_are_kept_only_in_categories_chosen_at_detail_level(da_referral, notes, caseworker):
     fill(da_referral, notes, caseworker)
     assert sorted(da_referral.notes) == sorted([notes["chosen_1"].pk, notes["chosen_2"].pk])
