@@ -280,12 +280,16 @@ def test_the_queue_does_not_run_more_queries_for_more_breaches(login, manager, t
     assert len(one) <= 20
 
 
-def test_the_queue_warns_when_the_sweep_has_stopped_and_emails_the_iso_once(login, manager, iso, mailoutbox):
+def test_the_queue_warns_when_the_sweep_has_stopped_and_emails_the_iso_once(
+    login, manager, iso, mailoutbox, outbox_sent
+):
     SweepHeartbeat.objects.create(pk=1, last_sweep_at=timezone.now() - datetime.timedelta(minutes=20))
     client = login(manager)
 
-    first = client.get(reverse("breaches:queue"))
-    second = client.get(reverse("breaches:queue"))
+    with outbox_sent():
+        first = client.get(reverse("breaches:queue"))
+    with outbox_sent():
+        second = client.get(reverse("breaches:queue"))
 
     assert "The breach deadline timer is not running" in first.content.decode()
     assert "The breach deadline timer is not running" in second.content.decode()
@@ -293,29 +297,31 @@ def test_the_queue_warns_when_the_sweep_has_stopped_and_emails_the_iso_once(logi
     assert mailoutbox[0].to == [iso.email]
 
 
-def test_a_new_stale_episode_emails_the_iso_again(login, manager, iso, mailoutbox):
+def test_a_new_stale_episode_emails_the_iso_again(login, manager, iso, mailoutbox, outbox_sent):
     start = datetime.datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
     client = login(manager)
-    with time_machine.travel(start, tick=False):
+    with time_machine.travel(start, tick=False), outbox_sent():
         SweepHeartbeat.objects.create(pk=1, last_sweep_at=start - datetime.timedelta(minutes=20))
         client.get(reverse("breaches:queue"))
-    with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
+    with time_machine.travel(start + datetime.timedelta(hours=1), tick=False), outbox_sent():
         deadlines_sweep()  # the worker came back...
-    with time_machine.travel(start + datetime.timedelta(hours=2), tick=False):
+    with time_machine.travel(start + datetime.timedelta(hours=2), tick=False), outbox_sent():
         client.get(reverse("breaches:queue"))  # ...and stopped again
 
     assert len(mailoutbox) == 2
 
 
-def test_the_queue_shows_no_warning_while_the_sweep_runs(login, manager, fresh_heartbeat, mailoutbox):
-    response = login(manager).get(reverse("breaches:queue"))
+def test_the_queue_shows_no_warning_while_the_sweep_runs(login, manager, fresh_heartbeat, mailoutbox, outbox_sent):
+    with outbox_sent():
+        response = login(manager).get(reverse("breaches:queue"))
 
     assert "not running" not in response.content.decode()
     assert mailoutbox == []
 
 
-def test_the_queue_warns_when_the_sweep_has_never_run(login, manager, iso, mailoutbox):
-    response = login(manager).get(reverse("breaches:queue"))
+def test_the_queue_warns_when_the_sweep_has_never_run(login, manager, iso, mailoutbox, outbox_sent):
+    with outbox_sent():
+        response = login(manager).get(reverse("breaches:queue"))
 
     assert "It has not run yet" in response.content.decode()
     assert len(mailoutbox) == 1
