@@ -94,8 +94,14 @@ _NOT_CONTENT = {OWNER_FIELD, ONCE_FIELD, "csrfmiddlewaretoken"}
 
 
 def content_digest(request) -> str:
-    """SHA-256 (hex) of the page and the submitted fields and files, without the tokens."""
-    digest = hashlib.sha256(request.path.encode())
+    """SHA-256 (hex) of the session, the page and the submitted fields and files, without the tokens.
+
+    The session is part of it: the same content from another browser (a second sign-in with
+    the same code, a colleague's tab) is never the Back button's repeat.
+    """
+    session = getattr(request, "session", None)
+    digest = hashlib.sha256(((session.session_key if session is not None else "") or "").encode())
+    digest.update(b"\0" + request.path.encode())
     for key in sorted(set(request.POST) - _NOT_CONTENT):
         for value in request.POST.getlist(key):
             digest.update(b"\0" + key.encode() + b"\0" + value.encode())
@@ -106,14 +112,21 @@ def content_digest(request) -> str:
 
 
 def repeat_result(*, user, digest: str) -> str | None:
-    """Where the same person's same submission led, if it succeeded within REPEAT_WINDOW."""
-    return (
-        FormSubmission.objects.filter(user=user, content_digest=digest, claimed_at__gte=timezone.now() - REPEAT_WINDOW)
+    """Where the same submission led, if it is the person's last successful one, within REPEAT_WINDOW.
+
+    Only the last: the Back button then Send repeats what was just sent, while the same
+    content sent again after something else (withhold an item, put it back, withhold it
+    again; tell a recipient, correct the entry again, tell them again) is a new decision
+    and must act. Returns the first result's URL, or None when this is not a repeat.
+    """
+    last = (
+        FormSubmission.objects.filter(user=user, claimed_at__gte=timezone.now() - REPEAT_WINDOW)
         .exclude(result_url="")
-        .order_by("-claimed_at")
-        .values_list("result_url", flat=True)
+        .order_by("-claimed_at", "-pk")
+        .values_list("content_digest", "result_url")
         .first()
     )
+    return last[1] if last is not None and last[0] == digest else None
 
 
 def settle(token: str, *, result_url: str, digest: str = "") -> None:

@@ -188,6 +188,35 @@ def test_the_back_button_and_send_again_saves_the_note_once(login, caseworker, o
     assert CaseNote.objects.count() == 2
 
 
+def test_the_same_content_after_another_submission_is_a_new_decision_not_a_repeat(login, caseworker, own_client):
+    """Withhold, put back, withhold again (or note, other note, same note again): each acts."""
+    browser = login(caseworker)
+    url = reverse("clients:note_add", args=[own_client.pk])
+    same = {"category": "support_needs", "text": NOTE}
+
+    browser.post(url, {**tokens(browser.get(url)), **same})
+    browser.post(url, {**tokens(browser.get(url)), "category": "support_needs", "text": "Another visit."})
+    again = browser.post(url, {**tokens(browser.get(url)), **same})
+
+    assert again.status_code == 302
+    assert CaseNote.objects.filter(text=NOTE).count() == 2
+
+
+def test_the_same_content_from_another_browser_is_not_a_repeat(client, caseworker, own_client, login):
+    from django.test import Client as BrowserClient
+
+    url = reverse("clients:note_add", args=[own_client.pk])
+    data = {"category": "support_needs", "text": NOTE}
+    first = login(caseworker)
+    first.post(url, {**tokens(first.get(url)), **data})
+
+    second = login(caseworker, BrowserClient())  # a second sign-in: another session
+    other = second.post(url, {**tokens(second.get(url)), **data})
+
+    assert other.status_code == 302
+    assert CaseNote.objects.filter(text=NOTE).count() == 2
+
+
 def test_add_a_client_sent_twice_adds_one_client(login, caseworker, team_a):
     browser = login(caseworker)
     url = reverse("clients:create")
