@@ -10,6 +10,8 @@ in the names of downloaded files:
     Police/statutory request SR-20261130-1A2B date received, random suffix
     Subject access request  SAR-20261130-9C3D date logged, random suffix
     Erasure request         ER-000045
+    Rectification request   RR-000012
+    Retention batch         RB-000003
     Personal data breach    BR-00012
     Client import           IMP-000007
 
@@ -52,13 +54,22 @@ KINDS: dict[str, ReferenceKind] = {
         ReferenceKind("statutory_request", "Police or statutory request", "SR", r"SR-\d{8}-[0-9A-F]{4}"),
         ReferenceKind("subject_access_request", "Subject access request", "SAR", r"SAR-\d{8}-[0-9A-F]{4}"),
         ReferenceKind("erasure_request", "Erasure request", "ER", r"ER-\d{6,}"),
+        ReferenceKind("rectification_request", "Rectification request", "RR", r"RR-\d{6,}"),
+        ReferenceKind("retention_batch", "Retention batch", "RB", r"RB-\d{6,}"),
         ReferenceKind("breach", "Personal data breach", "BR", r"BR-\d{5,}"),
         ReferenceKind("client_import", "Client import", "IMP", r"IMP-\d{6,}"),
     )
 }
 
 # Digits of a reference numbered from the row's id; the hex digits of a dated one.
-_NUMBERED_WIDTH = {"referral": 6, "erasure_request": 6, "breach": 5, "client_import": 6}
+_NUMBERED_WIDTH = {
+    "referral": 6,
+    "erasure_request": 6,
+    "rectification_request": 6,
+    "retention_batch": 6,
+    "breach": 5,
+    "client_import": 6,
+}
 _DATED_TOKEN_BYTES = {"disclosure": 3, "statutory_request": 2, "subject_access_request": 2}
 CLIENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 

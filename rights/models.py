@@ -489,7 +489,7 @@ class RetentionBatch(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"RB-{self.pk:06d}" if self.pk else "RB-new"
+        return references.numbered("retention_batch", self.pk)
 
     @property
     def processed(self) -> int:
@@ -581,7 +581,11 @@ class RectificationRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"Rectification request {self.pk} about {self.client_id}"
+        return f"{self.reference} about client {self.client_id}"
+
+    @property
+    def reference(self) -> str:
+        return references.numbered("rectification_request", self.pk)
 
     @property
     def is_open(self) -> bool:

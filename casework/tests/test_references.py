@@ -62,6 +62,20 @@ def _make(kind: str, fx) -> str:
             logged_by=fx.manager,
             logged_at=now,
         ).reference
+    if kind == "rectification_request":
+        from rights.rectification import rectification_request_log
+
+        return rectification_request_log(
+            actor=fx.manager,
+            client=fx.own_client,
+            received_on=timezone.localdate(),
+            asked_by="The client",
+            what_is_wrong="My date of birth is wrong.",
+        ).reference
+    if kind == "retention_batch":
+        from rights.models import RetentionBatch
+
+        return RetentionBatch(pk=3).reference
     if kind == "breach":
         from breaches.tests.factories import BreachReportFactory
 
