@@ -199,7 +199,9 @@ def sar_extend(
     today = timezone.localdate()
     errors: dict = {}
     total = locked.extension_months + (months or 0)
-    if not months or months < 1 or total > MAX_EXTENSION_MONTHS:
+    if not months:
+        errors["months"] = "Choose how long to extend by."
+    elif months < 1 or total > MAX_EXTENSION_MONTHS:
         errors["months"] = (
             f"A request can be extended by at most {MAX_EXTENSION_MONTHS} further months in all "
             f"({MAX_EXTENSION_MONTHS - locked.extension_months} left)."

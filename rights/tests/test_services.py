@@ -114,6 +114,13 @@ def test_an_extension_needs_a_reason_and_the_date_the_requester_was_told(manager
     assert set(refused.value.message_dict) == {"reason", "told_on"}
 
 
+def test_an_extension_without_a_length_asks_for_one(manager, own_client):
+    sar = log(manager, own_client, received_on=dt.date(2026, 2, 20))
+    with pytest.raises(ValidationError) as refused:
+        services.sar_extend(actor=manager, sar=sar, months=None, reason="Complex.", told_on=TODAY.date())
+    assert refused.value.message_dict["months"] == ["Choose how long to extend by."]
+
+
 def test_the_requester_must_be_told_within_the_first_month(manager, own_client):
     sar = log(manager, own_client, received_on=dt.date(2026, 1, 31))  # first month ended 28 Feb
     with pytest.raises(ValidationError) as refused:
