@@ -124,7 +124,10 @@ class RetentionApproveForm(Form):
         queryset=None,
         required=False,
         empty_label="Every team I handle",
-        help_text="The closed cases listed above for the team chosen (or every team you handle), as they stand when you approve.",
+        help_text=(
+            "The closed cases listed above for the team chosen (or every team you handle), "
+            "as they stand when you approve."
+        ),
     )
     confirm = forms.BooleanField(
         label="I have checked the list: these closed cases are past their retention period and may be anonymised",

@@ -66,7 +66,9 @@ class StatutoryRequestForm(Form):
         required=False,
         label="The organisation in our list of partners, if it is there",
         empty_label="Not in the list",
-        help_text='Choose it when the force or organisation asking is one of our partners; otherwise leave "Not in the list".',
+        help_text=(
+            'Choose it when the force or organisation asking is one of our partners; otherwise leave "Not in the list".'
+        ),
     )
     requester_name = forms.CharField(max_length=200, required=False, label="Name of the person asking")
     requester_rank = forms.CharField(max_length=100, required=False, label="Rank or job title")
