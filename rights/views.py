@@ -38,6 +38,7 @@ from clients.categories import REGISTRY
 from clients.models import Client
 from clients.services import UnderLegalHold
 from consent.evidence import private_storage
+from deadlines import selectors as deadline_selectors
 
 from . import rectification, retention, selectors, services
 from .forms import (
@@ -337,9 +338,26 @@ def pack(request, access, pack):
         request,
         "rights/pack.html",
         _page(
-            access, pack=pack, release=getattr(pack, "release", None), sar_release=getattr(pack.sar, "release", None)
+            access,
+            pack=pack,
+            release=getattr(pack, "release", None),
+            sar_release=getattr(pack.sar, "release", None),
+            worker_stale=_worker_stale(waiting=pack.in_progress),
         ),
     )
+
+
+def _worker_stale(*, waiting: bool):
+    """The sweep's heartbeat when something waits for the worker and the sweep has stopped, else None.
+
+    The worker runs beat's deadline sweep every few minutes (deadlines.SweepHeartbeat); when
+    that has not happened for DEADLINE_SWEEP_STALE_MINUTES, a queued pack or batch is not
+    being worked on either, and the page must say so rather than "waiting".
+    """
+    if not waiting:
+        return None
+    state = deadline_selectors.heartbeat_state(timezone.now())
+    return state if state.stale else None
 
 
 def _pack_file(pack, *, pdf: bool):
@@ -565,7 +583,12 @@ def retention_batch(request, batch_id):
     return render(
         request,
         "rights/retention_batch.html",
-        {"batch": batch, "skipped": skipped, "more_skipped": max(0, batch.skipped - len(skipped))},
+        {
+            "batch": batch,
+            "skipped": skipped,
+            "more_skipped": max(0, batch.skipped - len(skipped)),
+            "worker_stale": _worker_stale(waiting=not batch.finished),
+        },
     )
 
 

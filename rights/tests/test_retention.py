@@ -391,6 +391,18 @@ def test_approving_leads_to_the_batchs_progress_and_report(rule, cases, login, m
     assert "Production order PO-99" in report
 
 
+def test_a_waiting_batch_says_when_the_worker_is_not_running(rule, cases, login, manager):
+    from deadlines.models import SweepHeartbeat
+
+    batch = retention.retention_batch_approve(actor=manager)
+    url = reverse("rights:retention_batch", args=[batch.pk])
+    test_client = login(manager)
+
+    assert "worker does not seem to be running" in test_client.get(url).content.decode()  # never swept
+    SweepHeartbeat.objects.create(pk=1, last_sweep_at=timezone.now())
+    assert "worker does not seem to be running" not in test_client.get(url).content.decode()
+
+
 def test_another_teams_manager_cannot_see_a_batch(rule, cases, login, manager, other_manager):
     batch = retention.retention_batch_approve(actor=manager)
     assert login(other_manager).get(reverse("rights:retention_batch", args=[batch.pk])).status_code == 404
