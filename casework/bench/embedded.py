@@ -47,7 +47,7 @@ from deadlines.models import SweepHeartbeat
 from sharing.models import Referral, Transmission
 
 from .dataset import Builder, Sizes
-from .http import Gunicorn, _proxy_headers, database_url
+from .http import Gunicorn, database_url, proxy_headers
 from .operations import percentile, signed_in
 
 # Referrals carry these categories (none special: no reasons to type).
@@ -118,7 +118,7 @@ class Browser:
             self.used = time.monotonic()
 
     def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
-        headers = _proxy_headers() | {
+        headers = proxy_headers() | {
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
             "Connection": "keep-alive",
         }

@@ -131,7 +131,7 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}: see {self.log_path}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/healthz", headers=_proxy_headers())
+                conn.request("GET", "/healthz", headers=proxy_headers())
                 if conn.getresponse().status == 200:
                     return
             except OSError:
@@ -164,7 +164,7 @@ def _wait_for_sessions_to_end(timeout: float = 10) -> None:
         time.sleep(0.1)
 
 
-def _proxy_headers() -> dict[str, str]:
+def proxy_headers() -> dict[str, str]:
     return {"Host": "127.0.0.1", "X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.10"}
 
 
@@ -172,7 +172,7 @@ def load(
     *, port: int, path: str, cookie: str, requests: int, seconds: float, concurrency: int, warmup: int = 20
 ) -> tuple[list[float], int, float]:
     """GET `path` until `requests` are done or `seconds` have passed. Returns (latencies ms, errors, elapsed)."""
-    headers = _proxy_headers() | {"Cookie": cookie, "Connection": "keep-alive"}
+    headers = proxy_headers() | {"Cookie": cookie, "Connection": "keep-alive"}
     lock = threading.Lock()
     issued = 0
     latencies: list[float] = []
@@ -264,7 +264,7 @@ def probe_during(
     taken first with nothing else running (`quiet_requests` requests), then for as long as
     `work` runs. Returns the figures as a dict (milliseconds).
     """
-    headers = _proxy_headers() | {"Cookie": cookie, "Connection": "keep-alive"}
+    headers = proxy_headers() | {"Cookie": cookie, "Connection": "keep-alive"}
     with Gunicorn(workers=workers, log_path=log_path) as server:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 from django.urls import path as url_path
 
-from casework.templatetags.cached_url import CachedURLNode, _reverse
+from casework.templatetags.cached_url import CachedURLNode, cached_reverse
 
 
 def _render(source: str, **context) -> str:
@@ -23,13 +23,13 @@ def test_every_template_gets_the_caching_tag():
 
 
 def test_it_gives_what_reverse_gives_and_keeps_the_answer(own_client):
-    _reverse.cache_clear()
+    cached_reverse.cache_clear()
 
     first = _render("{% url 'clients:record' client_id %}|{% url 'home' %}", client_id=own_client.pk)
     again = _render("{% url 'clients:record' client_id %}|{% url 'home' %}", client_id=own_client.pk)
 
     assert first == again == f"{reverse('clients:record', args=[own_client.pk])}|{reverse('home')}"
-    assert _reverse.cache_info().hits == 2
+    assert cached_reverse.cache_info().hits == 2
 
 
 def test_it_takes_keyword_arguments_and_as_a_variable(own_client):
@@ -55,12 +55,12 @@ def test_a_swapped_urlconf_gets_its_own_answers():
 
 
 def test_arguments_that_are_not_strings_or_ints_are_not_kept():
-    _reverse.cache_clear()
+    cached_reverse.cache_clear()
 
     rendered = Template("{% url 'clients:record' number %}").render(Context({"number": Decimal(7)}))
 
     assert rendered == reverse("clients:record", args=[7])
-    assert _reverse.cache_info().currsize == 0
+    assert cached_reverse.cache_info().currsize == 0
 
 
 def _home(request):  # pragma: no cover - only reversed

@@ -88,7 +88,7 @@ def _text_columns():
                 yield model._meta.db_table, field.column
 
 
-def _where_found(value: str) -> list[str]:
+def where_found(value: str) -> list[str]:
     found = []
     with connection.cursor() as cursor:
         for table, column in _text_columns():
@@ -104,11 +104,11 @@ def _where_found(value: str) -> list[str]:
 
 def test_anonymising_leaves_no_identifying_value_in_any_text_column(person, manager):
     everything = [*SECRETS, ENTRY_SUMMARY, ENTRY_DETAIL, NOTE_TEXT, REQUESTER]
-    assert all(_where_found(value) for value in everything), "the fixture should hold every value first"
+    assert all(where_found(value) for value in everything), "the fixture should hold every value first"
 
     services.client_anonymise(actor=manager, client=person, reason="erasure request granted")
 
-    assert {value: _where_found(value) for value in everything} == {value: [] for value in everything}
+    assert {value: where_found(value) for value in everything} == {value: [] for value in everything}
 
 
 def test_the_client_becomes_a_stub_and_counts_remain(person, manager):

@@ -23,7 +23,7 @@ from clients import services as client_services
 from clients.models import Client
 from rights import retention
 from rights.models import RetentionBatch, RetentionBatchItem, RetentionReview, RetentionRule
-from rights.tests.test_anonymise import ENTRY_DETAIL, NOTE_TEXT, SECRETS, _where_found, person  # noqa: F401
+from rights.tests.test_anonymise import ENTRY_DETAIL, NOTE_TEXT, SECRETS, person, where_found  # noqa: F401
 
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 15)
@@ -309,7 +309,7 @@ def test_after_a_batch_nothing_identifying_remains_and_the_audit_still_verifies(
         seal_audit()
 
     assert RetentionBatchItem.objects.get(batch=batch).outcome == "anonymised"
-    assert {value: _where_found(value) for value in everything} == {value: [] for value in everything}
+    assert {value: where_found(value) for value in everything} == {value: [] for value in everything}
     call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())  # exits 1 on any alteration
 
 
