@@ -440,6 +440,9 @@ def review(request, access, pack):
 @pack_view
 def review_withhold(request, access, pack):
     """One item of the compiled pack, and the form that withholds it with an exemption and a note."""
+    if getattr(pack, "release", None) is not None:
+        messages.error(request, "This pack has been released: its decisions cannot be changed.")
+        return _to_review(pack)
     key = (request.POST.get("item") if request.method == "POST" else request.GET.get("item")) or ""
     try:
         found = selectors.pack_item(pack, key[:100]) if pack.is_ready else None

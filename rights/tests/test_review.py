@@ -358,6 +358,21 @@ def test_a_manager_withholds_an_item_and_releases_from_the_pages(
     ).exists()
 
 
+def test_the_withhold_page_of_a_released_pack_sends_back_to_the_review(
+    record_with_third_party, own_client, manager, login
+):
+    pack = compiled(own_client, manager)
+    withhold_and_release(pack, manager, record_with_third_party)
+    key = f"entries:{record_with_third_party['entry'].pk}"
+    browser = login(manager)
+
+    opened = browser.get(review_url(pack, "rights:review_withhold"), {"item": key})
+
+    assert opened.status_code == 302
+    assert opened["Location"] == review_url(pack)
+    assert "has been released" in browser.get(opened["Location"]).content.decode()
+
+
 def test_a_changed_released_file_is_not_served(record_with_third_party, own_client, manager, login):
     pack = compiled(own_client, manager)
     release = services.sar_pack_release(actor=manager, pack=pack)
