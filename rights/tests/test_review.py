@@ -373,6 +373,17 @@ def test_the_withhold_page_of_a_released_pack_sends_back_to_the_review(
     assert "has been released" in browser.get(opened["Location"]).content.decode()
 
 
+def test_withheld_items_are_named_for_people_not_by_their_keys(record_with_third_party, own_client, manager, login):
+    pack = compiled(own_client, manager)
+    withhold_and_release(pack, manager, record_with_third_party)
+    entry = record_with_third_party["entry"]
+
+    page = login(manager).get(reverse("rights:sar", args=[own_client.pk, pack.sar_id])).content.decode()
+
+    assert f"Information we hold about you (no. {entry.pk})" in page
+    assert f"entries:{entry.pk}" not in page
+
+
 def test_a_changed_released_file_is_not_served(record_with_third_party, own_client, manager, login):
     pack = compiled(own_client, manager)
     release = services.sar_pack_release(actor=manager, pack=pack)
