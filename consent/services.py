@@ -143,7 +143,8 @@ def consent_record(
     now = timezone.now()
     errors: dict[str, str] = {}
     if not has_capacity:
-        raise ValidationError({"has_capacity": NO_CAPACITY_MESSAGE})
+        # Said beside the field with every other problem, so the form is corrected in one go.
+        errors["has_capacity"] = NO_CAPACITY_MESSAGE
     _check_scope(errors, partners=partners, meeting_group=meeting_group, purposes=purposes, selection=selection)
     if method == ConsentRecord.Method.WRITTEN and evidence is None:
         errors["evidence"] = "Upload the signed consent form."

@@ -54,6 +54,23 @@ def test_consent_cannot_be_recorded_without_capacity(jordan, caseworker, riversi
     assert not ConsentRecord.objects.exists()
 
 
+def test_no_capacity_is_said_with_every_other_problem_at_once(jordan, caseworker, riverside, housing, notice):
+    with pytest.raises(ValidationError) as excinfo:
+        record(
+            jordan,
+            caseworker,
+            riverside,
+            housing,
+            notice,
+            has_capacity=False,
+            method=ConsentRecord.Method.VERBAL,
+            witness_name="",
+            given_at=timezone.now() + dt.timedelta(days=1),
+        )
+    assert {"has_capacity", "witness_name", "given_at"} <= set(errors_of(excinfo))
+    assert not ConsentRecord.objects.exists()
+
+
 def test_verbal_consent_needs_a_witness_and_for_sensitive_items_the_clients_words(
     jordan, caseworker, riverside, housing, notice
 ):
