@@ -51,3 +51,24 @@ def response_due(received_on: dt.date, *, extension_months: int = 0) -> dt.date:
 def days_left(due_on: dt.date, today: dt.date) -> int:
     """Whole days from `today` to `due_on` (both local dates): 0 on the last day, negative when late."""
     return (due_on - today).days
+
+
+# The earliest date a request in the rights register can have been received: the GDPR's
+# rights as they stand (now UK GDPR) apply from 25 May 2018.
+GDPR_IN_FORCE = dt.date(2018, 5, 25)
+
+
+def received_on_problem(received_on: dt.date | None, *, today: dt.date, right: str) -> str | None:
+    """What is wrong with a request's local date of receipt, or None.
+
+    Takes the date (None when not given), today's local date and the right's name as the
+    message says it ("Subject access", "The right to erasure"). A date in the future or
+    before GDPR_IN_FORCE is a typing slip to check (UK GDPR Arts 15–17 apply from then).
+    """
+    if received_on is None:
+        return "Enter the date the request was received."
+    if received_on > today:
+        return "The date received cannot be in the future."
+    if received_on < GDPR_IN_FORCE:
+        return f"{right} as it stands dates from {GDPR_IN_FORCE:%d %B %Y} (GDPR, then UK GDPR): check the date."
+    return None

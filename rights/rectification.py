@@ -65,7 +65,7 @@ from sharing.models import Disclosure, MeetingAttendance
 from sharing.snapshot import client_facts
 
 from . import selectors
-from .calendar import response_due
+from .calendar import received_on_problem, response_due
 from .deadlines import due_at
 from .models import RectificationNotice, RectificationRequest
 
@@ -616,12 +616,8 @@ def rectification_request_log(
     """
     _require_handler(actor, client)
     errors = {}
-    if received_on is None:
-        errors["received_on"] = "Enter the date the request was received."
-    elif received_on > timezone.localdate():
-        errors["received_on"] = "The date received cannot be in the future."
-    elif received_on < dt.date(2018, 5, 25):
-        errors["received_on"] = "The right to rectification as it stands dates from 25 May 2018: check the date."
+    if problem := received_on_problem(received_on, today=timezone.localdate(), right="The right to rectification"):
+        errors["received_on"] = problem
     if _blank(asked_by):
         errors["asked_by"] = "Say who asked (the client, or who acted for them)."
     if _blank(what_is_wrong):

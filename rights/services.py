@@ -25,7 +25,7 @@ from clients.models import Client
 from deadlines.services import deadline_check
 
 from . import selectors
-from .calendar import MAX_EXTENSION_MONTHS, response_due
+from .calendar import MAX_EXTENSION_MONTHS, received_on_problem, response_due
 from .deadlines import CLOCK as SAR_CLOCK
 from .models import SubjectAccessRequest
 
@@ -83,18 +83,8 @@ def _check_sar(errors: dict, *, today: dt.date, values: dict) -> None:
         errors["verification_note"] = "Name the documents seen."
     if _blank(v["asked_for"]):
         errors["asked_for"] = "Write down what they asked for."
-    if v["received_on"] is None:
-        errors["received_on"] = "Enter the date the request was received."
-    elif v["received_on"] > today:
-        errors["received_on"] = "The date received cannot be in the future."
-    elif v["received_on"] < GDPR_IN_FORCE:
-        errors["received_on"] = (
-            f"Subject access as it stands dates from {GDPR_IN_FORCE:%d %B %Y} (GDPR, then UK GDPR): check the date."
-        )
-
-
-# The earliest date a subject access request in this register can have been received.
-GDPR_IN_FORCE = dt.date(2018, 5, 25)
+    if problem := received_on_problem(v["received_on"], today=today, right="Subject access"):
+        errors["received_on"] = problem
 
 
 def _new_reference(now: dt.datetime) -> str:
@@ -464,10 +454,8 @@ def erasure_request_log(
 
     _require(actor, client)
     errors: dict = {}
-    if received_on is None:
-        errors["received_on"] = "Enter the date the request was received."
-    elif received_on > timezone.localdate():
-        errors["received_on"] = "The date received cannot be in the future."
+    if problem := received_on_problem(received_on, today=timezone.localdate(), right="The right to erasure"):
+        errors["received_on"] = problem
     if _blank(asked_by):
         errors["asked_by"] = "Say who asked (the client, or who acted for them)."
     if _blank(asked_text):

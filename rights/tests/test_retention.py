@@ -23,7 +23,7 @@ from clients import services as client_services
 from clients.models import Client
 from rights import retention
 from rights.models import RetentionBatch, RetentionBatchItem, RetentionReview, RetentionRule
-from rights.tests.test_anonymise import ENTRY_DETAIL, NOTE_TEXT, SECRETS, person, where_found  # noqa: F401
+from rights.tests.test_anonymise import ENTRY_DETAIL, NOTE_TEXT, SECRETS, person, where_found  # noqa: F401 (person is a fixture)
 
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 15)

@@ -157,3 +157,23 @@ def test_another_teams_manager_cannot_extend_or_answer(manager, other_manager, o
         services.sar_extend(actor=other_manager, sar=sar, months=1, reason="x", told_on=TODAY.date())
     with pytest.raises(services.NotRightsOfficer):
         services.sar_complete(actor=other_manager, sar=sar, completed_on=TODAY.date())
+
+
+@pytest.mark.parametrize("received_on", [dt.date(2010, 1, 5), dt.date(2099, 1, 5)])
+def test_every_rights_request_refuses_a_date_received_that_cannot_be_true(manager, own_client, received_on):
+    """Subject access, erasure and rectification share one rule for the date received."""
+    from rights.rectification import rectification_request_log
+
+    logs = [
+        lambda: log(manager, own_client, received_on=received_on),
+        lambda: services.erasure_request_log(
+            actor=manager, client=own_client, received_on=received_on, asked_by="The client", asked_text="Erase it."
+        ),
+        lambda: rectification_request_log(
+            actor=manager, client=own_client, received_on=received_on, asked_by="The client", what_is_wrong="My name."
+        ),
+    ]
+    for attempt in logs:
+        with pytest.raises(ValidationError) as refused:
+            attempt()
+        assert "received_on" in refused.value.message_dict
