@@ -100,6 +100,14 @@ class Command(BaseCommand):
             help="Comma-separated operations to run once more under cProfile, printing the top entries.",
         )
         parser.add_argument(
+            "--only",
+            metavar="STEPS",
+            default="",
+            help="Comma-separated steps to run (seal_audit, verify_audit, client_page, caseload_page, decide_share, "
+            "timeline_page, duplicate_check, referral_send, referral_pdf, transmission_recheck, deadlines_sweep, "
+            "reports_page, sar_pack, import_clients, retention); all when not given.",
+        )
+        parser.add_argument(
             "--embedded",
             action="store_true",
             help="The embedded default under a team's load: SQLite (set DATABASE_URL to a fresh file), "
@@ -156,6 +164,7 @@ class Command(BaseCommand):
                 build_seconds = time.monotonic() - build_started
                 bench = Bench(built, plan, seal_file=seal_file, stdout=self.stdout)
                 bench.profile_names = {name.strip() for name in options["profile"].split(",") if name.strip()}
+                bench.only = {name.strip() for name in options["only"].split(",") if name.strip()}
                 if not options["no_http"]:
                     # The retention batch runs while the caseworker's page is asked for over HTTP.
                     cookie = bench.caseworker.cookies[settings.SESSION_COOKIE_NAME].value
