@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from access.models import AccessEvent
 from clients.duplicates import (
     NICKNAMES,
+    candidate_query,
     fold,
     identifier_key,
     name_score,
@@ -342,3 +343,71 @@ def test_candidates_come_from_the_indexes_not_a_scan(team_a):
     assert "client_date_of_birth" in plan
     assert "client_nhs_key" in plan
     assert "client_ni_key" in plan
+
+
+# --- Unknown dates of birth, swapped day and month, UK diminutives ---------------------------
+
+
+def test_the_same_name_matches_when_no_date_of_birth_is_given(team_a, team_b):
+    known = ClientFactory(team=team_b, first_name="Oliver", last_name="Fairweather", date_of_birth=BORN)
+
+    [match] = possible_duplicates(first_name="oliver", last_name="FAIRWEATHER")
+
+    assert match.client == known
+    assert "not recorded" in match.why
+
+
+def test_a_known_record_without_a_date_of_birth_matches_the_same_name(team_a):
+    known = ClientFactory(team=team_a, first_name="Dana", last_name="Quill", date_of_birth=None)
+
+    [match] = possible_duplicates(first_name="Dana", last_name="Quill", date_of_birth=BORN)
+
+    assert match.client == known
+
+
+def test_a_known_different_date_of_birth_is_still_a_different_person(team_a):
+    ClientFactory(team=team_a, first_name="Dana", last_name="Quill", date_of_birth=datetime.date(1970, 1, 2))
+
+    assert possible_duplicates(first_name="Dana", last_name="Quill", date_of_birth=BORN) == []
+
+
+def test_day_and_month_swapped_is_a_possible_match(team_a):
+    known = ClientFactory(team=team_a, first_name="Amir", last_name="Khan", date_of_birth=datetime.date(1995, 3, 10))
+
+    [match] = possible_duplicates(first_name="Amir", last_name="Khan", date_of_birth=datetime.date(1995, 10, 3))
+
+    assert match.client == known
+    assert "swapped" in match.why
+
+
+@pytest.mark.parametrize(("short", "full"), [("Olly", "Oliver"), ("Ollie", "Oliver"), ("Charlie", "Charlotte")])
+def test_uk_diminutives_match_the_full_name_with_or_without_a_date_of_birth(team_a, short, full):
+    known = ClientFactory(team=team_a, first_name=full, last_name="Brennan", date_of_birth=BORN)
+
+    assert [m.client for m in possible_duplicates(first_name=short, last_name="Brennan", date_of_birth=BORN)] == [known]
+    assert [m.client for m in possible_duplicates(first_name=short, last_name="Brennan")] == [known]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's planner")
+def test_the_real_candidate_query_uses_only_indexes(team_a):
+    Client.objects.bulk_create(
+        ClientFactory.build(team=team_a, reference=f"BULK{n:05d}", date_of_birth=None, nhs_number=f"9{n:09d}")
+        for n in range(3000)
+    )
+    candidates = candidate_query(
+        first_name="Olly",
+        last_name="Smith",
+        date_of_birth=datetime.date(1995, 3, 10),
+        nhs_number="943 476 5919",
+        national_insurance_number="AB123456C",
+    )
+    with connection.cursor() as cursor:
+        # With statistics the planner knows nearly every client is unmerged (as at 100,000).
+        cursor.execute("ANALYZE clients_client")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = candidates.explain()
+
+    assert "Seq Scan" not in plan
+    for index in ("client_date_of_birth", "client_nhs_key", "client_ni_key", "client_name_key"):
+        assert index in plan
