@@ -10,7 +10,6 @@ from clients import services
 from clients.duplicates import possible_duplicates
 from clients.identifiers import nhs_check_digit_valid, nhs_number_problem, ni_number_problem, normalise_identifier
 from clients.models import Client
-from imports import services as import_services
 
 
 def _with_check_digit(nine: str) -> str | None:
@@ -107,15 +106,3 @@ def test_a_legacy_number_with_spaces_still_matches_the_duplicate_check(own_clien
     Client.objects.filter(pk=own_client.pk).update(nhs_number="943 476 5919")
     [match] = possible_duplicates(first_name="X", last_name="Y", nhs_number="9434765919")
     assert match.client.pk == own_client.pk
-
-
-def test_an_import_refuses_invalid_numbers_and_stores_valid_ones_normalised(manager, team_a):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    text = "first_name,last_name,nhs_number,national_insurance_number\nAmy,Lee,1234567890,\nBen,Ray,,XX999999Z\n"
-    check = import_services.import_check(
-        actor=manager, team=team_a, upload=SimpleUploadedFile("c.csv", text.encode(), content_type="text/csv")
-    )
-    problems = " ".join(" ".join(item["messages"]) for item in check.report)
-    assert "NHS number" in problems
-    assert "National Insurance number" in problems
