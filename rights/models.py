@@ -296,6 +296,14 @@ class SarReleaseQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ReleasedPackChanged("Cannot update a released subject access pack: it is frozen.")
 
+    def content_remove(self, *, removed_at, content: dict, withheld: list) -> int:
+        """The one change a release admits, once: its content removed, what identifies it and its
+        SHA-256 kept (`rights.services.sar_releases_content_remove`, docs/decisions/0014 and 0016).
+        The database refuses anything else, and a second removal. Returns the rows changed."""
+        return super().update(
+            content=content, withheld=withheld, pdf_name="", archive_name="", content_removed_at=removed_at
+        )
+
     def delete(self):
         raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
 
@@ -322,12 +330,28 @@ class SarRelease(models.Model):
     pdf_sha256 = models.CharField(max_length=64)
     archive_name = models.CharField(max_length=200)
     archive_sha256 = models.CharField(max_length=64)
+    # Set once, when the personal content is removed after the client was anonymised and the
+    # legal-claims period passed (docs/decisions/0014, 0016): the hashes and dates stay.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SarReleaseQuerySet.as_manager()
 
+    # Columns the content removal writes (access.management.commands.app_role_grants grants these alone).
+    CONTENT_REMOVAL_FIELDS = ("content", "withheld", "pdf_name", "archive_name", "content_removed_at")
+
     class Meta:
         triggers = [
-            pgtrigger.Protect(name="sar_release_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(name="sar_release_append_only", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="sar_release_content_removal_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    'NOT (OLD."content_removed_at" IS NULL AND NEW."content_removed_at" IS NOT NULL '
+                    'AND NEW."id" = OLD."id" AND NEW."sar_id" = OLD."sar_id" '
+                    'AND NEW."released_at" = OLD."released_at" AND NEW."content_sha256" = OLD."content_sha256" '
+                    'AND NEW."pdf_sha256" = OLD."pdf_sha256" AND NEW."archive_sha256" = OLD."archive_sha256")'
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -454,7 +478,7 @@ class RetentionBatch(models.Model):
     """Clients past their retention, approved for anonymisation as a fixed list at that moment.
 
     Approved by a service manager (their teams' clients) or the ISO; anonymised by a Celery
-    task in bounded transactions, each client through `client_anonymise` after re-checking
+    task in bounded transactions, each chunk through `clients_anonymise` after re-checking
     legal hold and retention. Progress is written by the task with conditional updates.
     """
 

@@ -9,6 +9,9 @@ Reads first, then writes, as one module about one concern of the rights app:
 - `retention_status`: per rule, how many records are due and held, and what happens to them.
 - `retention_review_record`: the daily snapshot beat takes (`rights.tasks.retention_review`).
 - `retention_batch_approve`: a manager or the ISO fixes the list due at that moment.
+- `snapshot_content_sweep`: with the daily review, the personal content of disclosure snapshots
+  and released subject access packs of clients anonymised longer ago than
+  `DISCLOSURE_SNAPSHOT_RETENTION_DAYS` is removed, each removal audited (docs/decisions/0014).
 - `retention_batch_run`: the Celery task's work, in bounded transactions, each chunk of clients
   anonymised together by `rights.services.clients_anonymise` after re-checking legal hold and retention.
 
@@ -29,7 +32,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from access.gate import Action, record_list
@@ -38,8 +41,15 @@ from accounts.models import Role, Team, TeamMembership
 from clients.models import Client
 
 from .calendar import add_calendar_months
-from .models import RetentionBatch, RetentionBatchItem, RetentionReview, RetentionRule, SubjectAccessRequest
-from .services import AlreadyAnonymised, NotRightsOfficer, clients_anonymise
+from .models import (
+    RetentionBatch,
+    RetentionBatchItem,
+    RetentionReview,
+    RetentionRule,
+    SarRelease,
+    SubjectAccessRequest,
+)
+from .services import AlreadyAnonymised, NotRightsOfficer, clients_anonymise, sar_releases_content_remove
 
 logger = logging.getLogger(__name__)
 Kind = RetentionRule.Kind
@@ -481,6 +491,77 @@ def retention_batch_run(*, batch_id: int, budget_seconds: float | None = None) -
         )
     batch.refresh_from_db()
     return batch
+
+
+# --- Disclosure snapshots and released packs past the legal-claims period --------------------
+
+
+def _content_past(before: dt.datetime) -> Q:
+    """Clients anonymised on or before `before` and not under legal hold."""
+    return Q(anonymised_at__lte=before, legal_hold_since__isnull=True)
+
+
+def snapshot_content_due(*, now: dt.datetime | None = None) -> QuerySet[Client]:
+    """Anonymised clients whose disclosure snapshots or released subject access packs still hold
+    personal content `DISCLOSURE_SNAPSHOT_RETENTION_DAYS` after the anonymisation, and not under
+    legal hold, in id order (a queryset; two EXISTS subqueries). Statutory disclosures are not
+    counted: they are kept with their requests (docs/decisions/0015)."""
+    from sharing.models import Disclosure
+
+    before = (now or timezone.now()) - dt.timedelta(days=settings.DISCLOSURE_SNAPSHOT_RETENTION_DAYS)
+    snapshots = Disclosure.objects.filter(client_id=OuterRef("pk"), content_removed_at__isnull=True).exclude(
+        kind=Disclosure.Kind.STATUTORY
+    )
+    releases = SarRelease.objects.filter(sar__client_id=OuterRef("pk"), content_removed_at__isnull=True)
+    return Client.objects.filter(_content_past(before)).filter(Exists(snapshots) | Exists(releases)).order_by("pk")
+
+
+def snapshot_content_sweep(*, now: dt.datetime | None = None, budget_seconds: float | None = None) -> dict[str, int]:
+    """Remove the personal content of what was disclosed about anonymised clients, once it is no
+    longer kept for legal claims (beat, with the daily retention review; docs/decisions/0014).
+
+    Takes the moment (default now, UTC) and a time budget in seconds (default
+    `RETENTION_TASK_SECONDS`; what is left waits for the next day). Works through
+    `snapshot_content_due` in transactions of `RETENTION_BATCH_SIZE` clients: locks them,
+    re-checks legal hold and the period under the lock (a hold placed meanwhile wins), then
+    removes, set-based, the content of their referral and meeting disclosures
+    (`sharing.services.disclosure_content_remove`) and of their released subject access packs
+    (`rights.services.sar_releases_content_remove`), each removal with its own audit row.
+    Idempotent: what was removed is not taken again. Returns the numbers of disclosures and
+    releases changed: {"disclosures": n, "releases": n}.
+    """
+    from sharing.models import Disclosure
+    from sharing.services import disclosure_content_remove
+
+    now = now or timezone.now()
+    days = settings.DISCLOSURE_SNAPSHOT_RETENTION_DAYS
+    before = now - dt.timedelta(days=days)
+    reason = f"kept {days} days after the client was anonymised, under the legal-claims exemption (Art 17(3)(e))"
+    size = max(1, settings.RETENTION_BATCH_SIZE)
+    budget = settings.RETENTION_TASK_SECONDS if budget_seconds is None else budget_seconds
+    started, last, done = time.monotonic(), 0, {"disclosures": 0, "releases": 0}
+    while time.monotonic() - started <= budget:
+        chunk = list(snapshot_content_due(now=now).filter(pk__gt=last).values_list("pk", flat=True)[:size])
+        if not chunk:
+            break
+        last = chunk[-1]
+        with transaction.atomic():
+            ids = list(
+                Client.objects.select_for_update()
+                .filter(_content_past(before), pk__in=chunk)
+                .values_list("pk", flat=True)
+            )
+            snapshots = (
+                Disclosure.objects.filter(client_id__in=ids, content_removed_at__isnull=True)
+                .exclude(kind=Disclosure.Kind.STATUTORY)
+                .values_list("pk", flat=True)
+            )
+            releases = SarRelease.objects.filter(sar__client_id__in=ids, content_removed_at__isnull=True)
+            done["disclosures"] += len(disclosure_content_remove(disclosure_ids=list(snapshots), reason=reason))
+            done["releases"] += len(
+                sar_releases_content_remove(release_ids=list(releases.values_list("pk", flat=True)), reason=reason)
+            )
+    return done
 
 
 def retention_batches_resume() -> int:

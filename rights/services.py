@@ -573,6 +573,79 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     return stub
 
 
+def _release_content_removed(content: dict, *, removed_at: dt.datetime) -> dict:
+    """A released pack's content without anything about the client: its title, dates, the kinds of
+    exemption the client was told of, and how many items each section held (no item)."""
+    sections = content.get("sections", {})
+    return {
+        **{key: content[key] for key in ("title", "organisation", "generated_at", "released_at") if key in content},
+        "draft": False,
+        "withheld": content.get("withheld", []),
+        "sections": {name: [] for name in sections},
+        "counts": {name: len(rows) for name, rows in sections.items()},
+        "content_removed_at": removed_at.isoformat(),
+    }
+
+
+def sar_releases_content_remove(*, release_ids: Iterable[int], reason: str, actor=None) -> list:
+    """Remove the personal content of released subject access packs, once, keeping the record of the release.
+
+    A released pack is frozen (docs/decisions/0016) and kept after the client is anonymised
+    as the evidence of what the organisation answered (Art 17(3)(e), legal claims), for the
+    period the caller decides (rights.retention's sweep). Its one admitted change is this
+    removal: the content keeps its title, dates, exemption kinds and each section's number
+    of items; the decisions keep key, section, exemption, who and when but lose the
+    reviewer's note; the PDF and archive are deleted from storage once the transaction
+    commits. The SHA-256 of the content, the PDF and the archive stay, so a copy produced
+    later can still be matched. The database refuses any other change and a second removal.
+    Takes the releases' ids, why (into each audit row) and the acting person (None for the
+    beat sweep). Writes one EDIT audit row per release. Returns the releases changed.
+    """
+    from access.models import AccessEvent
+    from consent.evidence import remove
+
+    from .models import SarRelease
+
+    with transaction.atomic():
+        now = timezone.now()
+        found = list(
+            SarRelease.objects.select_for_update(of=("self",))
+            .filter(pk__in=set(release_ids), content_removed_at__isnull=True)
+            .select_related("sar")
+            .order_by("pk")
+        )
+        stored = [name for release in found for name in (release.pdf_name, release.archive_name) if name]
+        for release in found:
+            # One row each: the content differs per release, and releases are one per request.
+            SarRelease.objects.filter(pk=release.pk).content_remove(
+                removed_at=now,
+                content=_release_content_removed(release.content, removed_at=now),
+                withheld=[{k: v for k, v in decision.items() if k != "note"} for decision in release.withheld],
+            )
+        AccessEvent.objects.bulk_create(
+            [
+                AccessEvent(
+                    at=now,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    action=Action.EDIT,
+                    outcome=Outcome.ALLOWED,
+                    client_id=release.sar.client_id,
+                    object_type=SarRelease._meta.label,
+                    object_id=str(release.pk),
+                    categories=["identity"],
+                    purpose="retention",
+                    detail=f"Personal content of the pack released for {release.sar.reference} removed: "
+                    f"{reason.strip()}. Kept: dates, exemptions and the SHA-256 of the content "
+                    f"({release.content_sha256}), PDF ({release.pdf_sha256}) and archive ({release.archive_sha256})",
+                )
+                for release in found
+            ],
+            batch_size=500,
+        )
+        transaction.on_commit(lambda: [remove(name) for name in stored])
+    return found
+
+
 @transaction.atomic
 def erasure_request_log(
     *, actor, client: Client, received_on: dt.date | None, asked_by: str, asked_text: str, request=None

@@ -547,6 +547,14 @@ def _release_file(pack, *, pdf: bool):
     release = getattr(pack, "release", None)
     if release is None:
         raise Http404("This pack has not been released.")
+    if release.content_removed_at is not None:
+        return HttpResponse(
+            f"The content of this released pack was removed on "
+            f"{timezone.localtime(release.content_removed_at):%d %B %Y}, after the period it was kept for "
+            "legal claims. Its SHA-256 fingerprints are kept.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
     try:
         data = selectors.release_file(release, pdf=pdf)
     except selectors.PackUnreadable as exc:

@@ -143,6 +143,10 @@ class Disclosure(models.Model):
     # Exactly what was sent (sharing.snapshot), and SHA-256 over its canonical JSON.
     snapshot = models.JSONField()
     snapshot_sha256 = models.CharField(max_length=64)
+    # Set once, when the personal content of the snapshot is removed after the client was
+    # anonymised and the legal-claims period passed (`disclosure_content_remove`,
+    # docs/decisions/0014); the reference, recipient, dates, basis and SHA-256 stay.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-disclosed_at", "-id"]
@@ -156,8 +160,23 @@ class Disclosure(models.Model):
             ),
         ]
         triggers = [
-            pgtrigger.Protect(name="disclosure_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(name="disclosure_append_only", operation=pgtrigger.Delete),
+            # The one change the log admits: removing the content once, keeping what identifies the
+            # disclosure and its hash. The app's database role may update only these columns.
+            pgtrigger.Protect(
+                name="disclosure_content_removal_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    'NOT (OLD."content_removed_at" IS NULL AND NEW."content_removed_at" IS NOT NULL '
+                    'AND NEW."id" = OLD."id" AND NEW."reference" = OLD."reference" '
+                    'AND NEW."client_id" = OLD."client_id" AND NEW."disclosed_at" = OLD."disclosed_at" '
+                    'AND NEW."snapshot_sha256" = OLD."snapshot_sha256")'
+                ),
+            ),
         ]
+
+    # Columns the content removal writes (access.management.commands.app_role_grants grants these alone).
+    CONTENT_REMOVAL_FIELDS = ("snapshot", "reasons", "content_removed_at")
 
     def __str__(self):
         # No recipient: str() reaches admin delete pages outside the gate, and a named

@@ -1225,3 +1225,68 @@ def agreement_document_attach(*, actor, agreement: DataSharingAgreement, checked
         remove(stored_name)
         raise
     return document
+
+
+# --- Removing a disclosure's personal content (docs/decisions/0014) ----------------------------
+
+NOTICE_SUBJECT_REMOVED = "Notice about a disclosure whose content was removed"
+
+
+def disclosure_content_remove(*, disclosure_ids: Iterable[int], reason: str, actor=None) -> list[Disclosure]:
+    """Remove the personal content of these disclosures, once, keeping the record that they happened.
+
+    The disclosure log is append-only (docs/decisions/0006); its one admitted change is this
+    removal, when what was sent is no longer kept under the legal-claims exemption (UK GDPR
+    Art 17(3)(e)): the caller (rights.retention's sweep) chooses the disclosures. Takes their
+    ids, why (written into each audit row) and the acting person (None for the beat sweep).
+    In one transaction, set-based: locks those not removed yet; replaces each snapshot with
+    `snapshot.content_removed` (reference, recipient, purpose, basis, dates, categories and
+    levels: no fact, entry, note or referral text), empties the reasons given for special-category
+    items and sets `content_removed_at`; blanks the subject, message and note of the
+    withdrawal notices about them (they named the client). `snapshot_sha256`, the hash of
+    what was sent, stays, so a recipient's copy can still be matched. The database refuses
+    any other change and a second removal (a trigger, and the app's role may write only
+    these columns). Writes one EDIT audit row per disclosure. Returns the disclosures changed.
+    """
+    from access.models import AccessEvent
+
+    from .snapshot import content_removed
+
+    with transaction.atomic():
+        now = timezone.now()
+        found = list(
+            Disclosure.objects.select_for_update()
+            .filter(pk__in=set(disclosure_ids), content_removed_at__isnull=True)
+            .order_by("pk")
+        )
+        if not found:
+            return []
+        for disclosure in found:
+            disclosure.snapshot = content_removed(disclosure.snapshot, removed_at=now)
+            disclosure.reasons = {}
+            disclosure.content_removed_at = now
+        Disclosure.objects.bulk_update(found, list(Disclosure.CONTENT_REMOVAL_FIELDS), batch_size=500)
+        RecipientNotice.objects.filter(disclosure__in=found).update(
+            subject=NOTICE_SUBJECT_REMOVED, message="", done_note=""
+        )
+        AccessEvent.objects.bulk_create(
+            [
+                AccessEvent(
+                    at=now,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    action=Action.EDIT,
+                    outcome=Outcome.ALLOWED,
+                    client_id=disclosure.client_id,
+                    object_type=Disclosure._meta.label,
+                    object_id=str(disclosure.pk),
+                    categories=list(disclosure.selection),
+                    purpose="retention",
+                    detail=f"Personal content of disclosure {disclosure.reference} removed: {reason.strip()}. "
+                    f"Kept: reference, recipient, date, basis and the SHA-256 of what was sent "
+                    f"({disclosure.snapshot_sha256})",
+                )
+                for disclosure in found
+            ],
+            batch_size=500,
+        )
+    return found
