@@ -247,3 +247,26 @@ def test_the_pages_say_the_content_was_removed(disclosed, login, manager):
     body = page.content.decode()
     assert "after the period it was kept for legal claims" in body
     assert SECRETS[0] not in body
+
+
+def test_a_statutory_disclosure_is_kept_with_its_request(disclosed, caseworker):
+    sent = disclosed["disclosure"]
+    statutory = Disclosure.objects.create(
+        kind=Disclosure.Kind.STATUTORY,
+        reference="STAT-TEST-1",
+        client=disclosed["client"],
+        recipient_label="Greater Manchester Police",
+        purpose_label="Production order",
+        basis_label="Legal obligation",
+        selection=sent.selection,
+        disclosed_by=caseworker,
+        disclosed_at=timezone.now(),
+        snapshot={**sent.snapshot, "reference": "STAT-TEST-1"},
+        snapshot_sha256="d" * 64,
+    )
+
+    with _later(DAYS + 1):
+        assert retention.snapshot_content_sweep() == {"disclosures": 1, "releases": 1}
+
+    assert Disclosure.objects.get(pk=statutory.pk).content_removed_at is None
+    assert Disclosure.objects.get(pk=sent.pk).content_removed_at is not None
