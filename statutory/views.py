@@ -26,6 +26,7 @@ from access.gate import (
     Action,
     Outcome,
     client_view,
+    decider_view,
     gate_client,
     record,
     record_list,
@@ -115,27 +116,6 @@ def request_view(
                 return access, found
 
             return run_gated(request, lambda opened: view(request, *opened, **kwargs), open_gate)
-
-        wrapped.gated = True
-        return wrapped
-
-    return decorator
-
-
-def decider_client_view(*, action: str = Action.VIEW, post_action: str = Action.EDIT, purpose: str = ""):
-    """A client page for the client's team managers and the ISO (who, like everywhere, gives a reason)."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(request, client_id, **kwargs):
-            act = action if request.method in SAFE_METHODS else post_action
-
-            def open_gate():
-                return gate_client(
-                    request, client_id, action=act, purpose=purpose, team_manager_only=not _is_iso(request.user)
-                )
-
-            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
 
         wrapped.gated = True
         return wrapped
@@ -385,7 +365,7 @@ def document(request, access, statutory_request, document_id):
     return file_response(access.obj)
 
 
-@decider_client_view(action=Action.VIEW, purpose="legal hold")
+@decider_view(action=Action.VIEW, purpose="legal hold")
 def legal_hold(request, access):
     client = access.client
     form = LegalHoldLiftForm(request.POST or None)
