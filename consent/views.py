@@ -275,20 +275,20 @@ def basis_record(request, access):
 @client_view(action=Action.VIEW, categories=IDENTITY, load=_load_basis, team_manager_only=True)
 def basis_approve(request, access, basis_id):
     record = access.obj
-    error = ""
+    errors = []
     if request.method == "POST":
         try:
             services.lawful_basis_approve(actor=request.user, record=record)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            errors = exc.messages
         else:
             messages.success(request, f"{record.get_basis_display()} basis approved.")
             return redirect("consent:tab", client_id=access.client.pk)
     return render(
         request,
         "consent/basis_approve.html",
-        _page(access, record=record, error=error, can_approve=services.can_approve(request.user, record)),
-        status=400 if error else 200,
+        _page(access, record=record, errors=errors, can_approve=services.can_approve(request.user, record)),
+        status=400 if errors else 200,
     )
 
 
