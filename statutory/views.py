@@ -16,7 +16,6 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -34,6 +33,7 @@ from access.gate import (
 )
 from accounts.models import Role
 from casework import references
+from casework.pdf import PdfResponse
 from clients.categories import Selection
 from clients.models import Client
 from consent.evidence import file_response
@@ -41,7 +41,7 @@ from consent.selectors import basis_for_share
 from sharing.forms import level_field
 
 from . import selectors, services
-from .documents import statutory_disclosure_pdf
+from .documents import statutory_disclosure_html
 from .forms import (
     DecisionForm,
     EmergencyDisclosureForm,
@@ -347,7 +347,7 @@ def _disclosed(disclosure) -> list[str]:
 )
 def record_pdf(request, access, statutory_request):
     disclosure = access.obj
-    response = HttpResponse(statutory_disclosure_pdf(disclosure), content_type="application/pdf")
+    response = PdfResponse(statutory_disclosure_html(disclosure))  # laid out after the gate's transaction
     response["Content-Disposition"] = references.attachment_header(
         references.download_name(disclosure.reference, "disclosure-record", "pdf")
     )
