@@ -125,8 +125,12 @@ def outbox_sent(monkeypatch, django_capture_on_commit_callbacks):
 @pytest.fixture
 def login(client):
     """Log a standing user in with the test client, 2FA-verified where the role needs it."""
+    from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import ActiveSession
+    from accounts.sessions import FIRST_FACTOR_ONLY
 
     def _login(user, test_client=None):
         test_client = test_client or client
@@ -135,7 +139,12 @@ def login(client):
             device, _ = TOTPDevice.objects.get_or_create(user=user, name="Test phone", defaults={"confirmed": True})
             session = test_client.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            # Verified: the session becomes the person's one live session, as after a real code.
+            session.pop(FIRST_FACTOR_ONLY, None)
             session.save()
+            ActiveSession.objects.update_or_create(
+                user=user, defaults={"session_key": session.session_key, "started_at": timezone.now()}
+            )
         return test_client
 
     return _login
