@@ -32,6 +32,7 @@ from . import selectors
 from .calendar import MAX_EXTENSION_MONTHS, received_on_problem, response_due
 from .deadlines import CLOCK as SAR_CLOCK
 from .models import SubjectAccessRequest
+from .requesters import who_asked
 
 logger = logging.getLogger(__name__)
 SAR = SubjectAccessRequest
@@ -648,11 +649,21 @@ def sar_releases_content_remove(*, release_ids: Iterable[int], reason: str, acto
 
 @transaction.atomic
 def erasure_request_log(
-    *, actor, client: Client, received_on: dt.date | None, asked_by: str, asked_text: str, request=None
+    *,
+    actor,
+    client: Client,
+    received_on: dt.date | None,
+    asked_text: str,
+    requester: str = "",
+    asked_by: str = "",
+    requester_relationship: str = "",
+    request=None,
 ):
     """Log a request to erase the client's information (Art 17). Returns the ErasureRequest.
 
-    Raises NotRightsOfficer, or ValidationError keyed by field.
+    Who asked is `requester` (the client, or a representative named `asked_by` with their
+    `requester_relationship`; `rights.requesters.who_asked`). Raises NotRightsOfficer, or
+    ValidationError keyed by field.
     """
     from .models import ErasureRequest
 
@@ -660,8 +671,7 @@ def erasure_request_log(
     errors: dict = {}
     if problem := received_on_problem(received_on, today=timezone.localdate(), right="The right to erasure"):
         errors["received_on"] = problem
-    if _blank(asked_by):
-        errors["asked_by"] = "Say who asked (the client, or who acted for them)."
+    asked_by = who_asked(errors, requester=requester, name=asked_by, relationship=requester_relationship)
     if _blank(asked_text):
         errors["asked_text"] = "Write down what they asked for."
     if errors:
@@ -669,7 +679,7 @@ def erasure_request_log(
     erasure = ErasureRequest(
         client=client,
         received_on=received_on,
-        asked_by=asked_by.strip(),
+        asked_by=asked_by,
         asked_text=asked_text.strip(),
         logged_by=actor,
         logged_at=timezone.now(),

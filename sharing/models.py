@@ -431,6 +431,9 @@ class Transmission(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    # A failed send with attempts left: when its retry is due (UTC). The worker's retry is
+    # scheduled for then; if that message is lost, the deadline sweep hands it on again.
+    retry_due_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     # The requester dismissed the dashboard message about a cancelled or failed transmission.

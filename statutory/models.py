@@ -157,6 +157,9 @@ class StatutoryRequest(models.Model):
     emergency_exception = models.BooleanField(default=False)
     emergency_life_at_risk = models.TextField(blank=True)
     emergency_managers_tried = models.TextField(blank=True)
+    # Set when the client was restricted for sharing (UK GDPR Art 18) and the caseworker's
+    # emergency disclosure went ahead anyway (Art 18(2)): what was passed, for the review.
+    emergency_restriction_passed = models.TextField("sharing restriction passed without a manager", blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
