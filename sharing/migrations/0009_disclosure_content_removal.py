@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sharing', '0007_merge_transmissions_and_statutory_move'),
+        ('sharing', '0008_transmission_retry_due_at'),
     ]
 
     operations = [
