@@ -81,7 +81,13 @@ def caseload(request):
     form = CaseloadFilterForm(request.GET or None)
     query, sort = form.cleaned_or_defaults()
     page = selectors.caseload_page(
-        clients_visible_to(request.user), query=query, sort=sort, page=request.GET.get("page"), per_page=PAGE_SIZE
+        clients_visible_to(request.user),
+        query=query,
+        sort=sort,
+        page=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        # clients_visible_to's statement depends on the person alone: compiled once per process.
+        statement_key=("caseload", request.user.pk),
     )
     try:
         # Written (committed) before anything is shown; a failure shows nothing.

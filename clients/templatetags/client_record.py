@@ -116,7 +116,7 @@ def _caseload_row(client, record_url: str) -> str:
         f'<td><a href="{_escape(url)}">{_escape(client.display_name)}</a>{"".join(map(_flag, client.flags))}</td>\n'
         f"<td>{_escape(client.reference)}</td>\n"
         f"<td>{_escape(opened)}</td>\n"
-        f"<td>{_escape(client.team)}</td>\n"
+        f"<td>{_escape(client.team_name)}</td>\n"
         f"<td>{_escape(client.key_worker or 'None')}</td>\n"
         "</tr>"
     )
@@ -125,6 +125,6 @@ def _caseload_row(client, record_url: str) -> str:
 @register.simple_tag
 def caseload_rows(clients) -> SafeString:
     """`{% caseload_rows page.object_list %}`: the caseload table's <tr> rows, for clients from
-    clients.selectors.caseload_page (each with `team`, `key_worker` and `flags`)."""
+    clients.selectors.caseload_page (each with `team_name`, `key_worker` and `flags`)."""
     record_url = reverse("clients:record", args=[_ANY_ID])
     return mark_safe("\n".join(_caseload_row(client, record_url) for client in clients))  # noqa: S308 (every value escaped above)
