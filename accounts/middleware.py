@@ -58,6 +58,11 @@ class SessionSecurityMiddleware:
             kept = drafts.keep(request, user_id=user.pk)
             services.session_end(request=request, kind=SecurityEvent.Kind.SESSION_EXPIRED)
             return redirect(login_url(request, ended=reason, next_url=kept or _resumable(request)))
+        if request.session.get(sessions.FIRST_FACTOR_ONLY) and not user.is_verified():
+            # Not yet the live session (it owes a second factor, and can open only those
+            # pages): another session stays live until this one verifies.
+            sessions.touch(request.session, now)
+            return None
         session = request.session
         # Read with the session itself when it is this person's live one; asked otherwise.
         live = getattr(session, "active_for", None)
