@@ -287,13 +287,87 @@ def _shown(row: dict) -> dict:
     return {name: value for name, value in row.items() if name != KEY}
 
 
-def pack_pdf(pack: dict) -> bytes:
-    """The client's copy, rendered with WeasyPrint from `pack_sections` data; nothing is fetched.
+# How the PDF lays out the sections that grow with the record (any other section: one labelled
+# line per field). "notes": a bold line of the heading fields, then the text fields (one as it
+# is, several labelled on one line); "days": the access record as one paragraph per day.
+# WeasyPrint's time grows with the lines and elements it lays out (about half a millisecond a
+# line on these machines), so these sections spend as few of both as reads well: a case note
+# is one paragraph, and 5,000 access rows, one line each, would be 5,000 lines where days are
+# about half that (BENCHMARKS.md, "SAR pack").
+PDF_LAYOUT = {
+    "notes": ("notes", ("written", "category", "source"), ("text",)),
+    "disclosures": ("notes", ("when", "reference", "kind"), ("to", "why", "basis", "information")),
+    "access": ("days", (), ()),
+}
+PDF_INTRO = {
+    "access": "One paragraph for each day: who opened your record (their role) and their team, what they did, "
+    "and at what times. Anything they were not allowed to do says so.",
+}
+SEPARATOR = " · "
 
-    A compiled pack (`pack["draft"]` true) says on every page that it is a draft for review.
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _note_item(heading: tuple, text: tuple, row: dict) -> dict:
+    return {
+        "heading": SEPARATOR.join(str(row[name]) for name in heading if row.get(name)),
+        "text": str(row.get(text[0], ""))
+        if len(text) == 1
+        else SEPARATOR.join(f"{_label(name)}: {row[name]}" for name in text if row.get(name)),
+    }
+
+
+def _times(times: list[str]) -> str:
+    return times[0] if len(times) == 1 else f"{', '.join(times[:-1])} and {times[-1]}"
+
+
+def _access_days(rows: list[dict]) -> list[dict]:
+    """Access rows (in time order) as one item per day: heading the date, text what was done that day.
+
+    Within a day, the same person's (or role's) same action is one entry with its times
+    ("Caseworker, North: Viewed record at 09:10 and 14:02"), in the order first done. Each
+    row's "when" is `_when`'s "%d %b %Y %H:%M". An allowed access says nothing of its
+    outcome; any other says it ("Denied").
     """
-    ordered = [(SECTION_TITLES[key], [_shown(row) for row in rows]) for key, rows in pack["sections"].items()]
-    html = render_to_string("rights/pack_pdf.html", {"pack": pack, "sections": ordered})
+    allowed = str(AccessEvent.Outcome.ALLOWED.label)
+    days: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        day, _, time = row["when"].rpartition(" ")
+        who = (row.get("who") or "Someone") + (f" in {row['team']}" if row.get("team") else "")
+        outcome = "" if row.get("outcome") in ("", allowed) else f" ({row['outcome']})"
+        days.setdefault(day, {}).setdefault(f"{who}: {row.get('what', '')}{outcome}", []).append(time)
+    return [
+        {"heading": day, "text": "; ".join(f"{entry} at {_times(times)}" for entry, times in entries.items()) + "."}
+        for day, entries in days.items()
+    ]
+
+
+def _pdf_section(key: str, rows: list[dict]) -> dict:
+    """One section as the PDF template lays it out: title, intro, layout and items (strings only)."""
+    layout, heading, text = PDF_LAYOUT.get(key, ("fields", (), ()))
+    if layout == "days":
+        items = _access_days(rows)
+    elif layout == "notes":
+        items = [_note_item(heading, text, row) for row in rows]
+    else:
+        items = [
+            {"fields": [(_label(name), value) for name, value in row.items() if name != KEY and value]} for row in rows
+        ]
+    return {"title": SECTION_TITLES[key], "intro": PDF_INTRO.get(key, ""), "layout": layout, "items": items}
+
+
+def pack_pdf(pack: dict) -> bytes:
+    """The client's copy as PDF bytes, rendered with WeasyPrint from `pack_sections` data; nothing is fetched.
+
+    A compiled pack (`pack["draft"]` true) says that it is a draft for review. Review keys
+    never reach the PDF. The long sections (case notes, disclosures, the access record) are
+    laid out as plain paragraphs, one or two per row: WeasyPrint's time grows with the
+    number of elements and lines, and a table of thousands of rows costs minutes.
+    """
+    sections = [_pdf_section(key, rows) for key, rows in pack["sections"].items()]
+    html = render_to_string("rights/pack_pdf.html", {"pack": pack, "sections": sections})
     return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
 
 
