@@ -3,7 +3,8 @@
 `pack_sections(client)` gathers, for one client only: identity and contact details, every
 information entry (summary and detail), case notes, consents and other lawful bases with
 the privacy notice the client was given, every disclosure (partners, meetings and statutory
-bodies: who received what, when, why, under which basis), the record of who accessed the
+bodies: who received what, when, why, under which basis), the corrections passed on to those
+recipients (Art 19: what was corrected, who was told, when and how), the record of who accessed the
 record (by role and team; staff names only when `SAR_PACK_STAFF_NAMES` is on), and the
 sources of the information. `COVERED` names every model with a foreign key to Client and
 where it goes (or why it is left out), and a test fails when a new one is not named.
@@ -26,6 +27,8 @@ from clients.categories import REGISTRY, Selection
 from clients.models import Alert, CaseNote, Client, ClientMove, InformationEntry
 from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
 from sharing.models import Disclosure
+
+from .models import RectificationNotice
 
 # Every model holding a foreign key to Client, and the section of the pack it feeds (or why not).
 COVERED = {
@@ -52,8 +55,8 @@ COVERED = {
     "rights.SarPack": "left out: the pack itself",
     "rights.RetentionBatchItem": "left out: a retention batch's working list (an anonymised client has no pack)",
     "rights.RectificationRequest": "left out: the client's own requests",
-    "rights.RectificationNotice": "left out: a correction notice repeats a disclosure's corrected information, "
-    "which the entries and disclosures sections hold",
+    "rights.RectificationNotice": "corrections (what was corrected, who was told and how; the corrected "
+    "values are the record's own, in the sections above)",
     "clients.ClientUserObjectPermission": "left out: permission rows (access is reported instead)",
     "clients.ClientGroupObjectPermission": "left out: permission rows (access is reported instead)",
 }
@@ -77,6 +80,23 @@ def _staff(user, *, names: bool) -> str:
         return ""
     role = user.get_role_display() if hasattr(user, "get_role_display") else ""
     return f"{user.get_full_name() or user.get_username()} ({role})" if names else role or "Staff member"
+
+
+# What a correction notice's item key ("entry:12", "facts:contact", "note:5") names.
+CORRECTED_KINDS = {"entry": "information we hold", "facts": "your details", "note": "a case note"}
+
+
+def _corrected_item(notice: RectificationNotice) -> str:
+    kind = CORRECTED_KINDS.get(notice.item_key.partition(":")[0], "")
+    category = REGISTRY[notice.category].label if notice.category in REGISTRY else notice.category
+    return f"{category} ({kind})" if kind else category
+
+
+def _values_sent(notice: RectificationNotice) -> str:
+    """Whether the notice carried the corrected values: "No: <why>", "Yes" (e-mailed), "" (told another way)."""
+    if notice.withheld_reason:
+        return f"No: {notice.withheld_reason}"
+    return "Yes" if notice.how == RectificationNotice.How.EMAIL else ""
 
 
 def pack_sections(client: Client, *, on_progress=None) -> dict:
@@ -210,6 +230,22 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
         for d in disclosures.iterator(chunk_size=500)
     ]
 
+    progress(75, "Corrections passed on")
+    notices = RectificationNotice.objects.filter(client=client).select_related("disclosure").order_by("told_at", "pk")
+    sections["corrections"] = [
+        {
+            KEY: f"corrections:{n.pk}",
+            "told": _when(n.told_at),
+            "corrected": _corrected_item(n),
+            "to": n.recipient_label,
+            "disclosure": n.disclosure.reference,
+            "how": n.get_how_display(),
+            "corrected_information_sent": _values_sent(n),
+            "note": n.note,
+        }
+        for n in notices
+    ]
+
     progress(80, "Who accessed the record")
     events = (
         AccessEvent.objects.filter(client=client)
@@ -277,6 +313,7 @@ SECTION_TITLES = {
     "bases": "Other lawful bases we rely on",
     "restrictions": "Restrictions you asked for on sharing",
     "disclosures": "Who we shared your information with",
+    "corrections": "Corrections we passed on to those who had your information",
     "access": "Who looked at your record",
     "sources": "Where the information came from",
 }
