@@ -253,12 +253,21 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
         .prefetch_related("actor__teams")
         .order_by("at", "pk")
     )
+    # Per person, not per row: a prefetched `teams.all()` still builds a queryset each time.
+    staff: dict[int | None, tuple[str, str]] = {None: ("", "")}
+
+    def who(event) -> tuple[str, str]:
+        if event.actor_id not in staff:
+            teams = ", ".join(t.name for t in event.actor.teams.all())
+            staff[event.actor_id] = (_staff(event.actor, names=names), teams)
+        return staff[event.actor_id]
+
     sections["access"] = [
         {
             KEY: f"access:{e.pk}",
             "when": _when(e.at),
-            "who": _staff(e.actor, names=names),
-            "team": ", ".join(t.name for t in e.actor.teams.all()) if e.actor_id else "",
+            "who": who(e)[0],
+            "team": who(e)[1],
             "what": e.get_action_display(),
             "outcome": e.get_outcome_display(),
         }
