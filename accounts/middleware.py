@@ -58,6 +58,11 @@ class SessionSecurityMiddleware:
             kept = drafts.keep(request, user_id=user.pk)
             services.session_end(request=request, kind=SecurityEvent.Kind.SESSION_EXPIRED)
             return redirect(login_url(request, ended=reason, next_url=kept or _resumable(request)))
+        if request.session.get(sessions.FIRST_FACTOR_ONLY) and not user.is_verified():
+            # Not yet the live session (it owes a second factor, and can open only those
+            # pages): another session stays live until this one verifies.
+            sessions.touch(request.session, now)
+            return None
         active_key = selectors.active_session_key(user.pk)
         if active_key != request.session.session_key:
             # A newer login replaced this session (normally its row is already gone from

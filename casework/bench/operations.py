@@ -36,10 +36,9 @@ from django.test import Client as TestClient
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.audit import seal_audit, verify_audit
+from accounts.testing import force_verified_login
 from clients.duplicates import possible_duplicates
 from clients.models import Client
 from deadlines.models import OutboxEmail
@@ -232,14 +231,7 @@ def _expect(response, status: int, what: str):
 
 def signed_in(user) -> TestClient:
     """A test client signed in as `user` (2FA-verified where the role needs it), over HTTPS."""
-    client = TestClient()
-    client.force_login(user)
-    if user.requires_2fa:
-        device, _ = TOTPDevice.objects.get_or_create(user=user, name="Bench", defaults={"confirmed": True})
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
+    return force_verified_login(TestClient(), user, device_name="Bench")
 
 
 class Bench:

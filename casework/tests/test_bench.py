@@ -52,7 +52,11 @@ def test_bench_quick_measures_everything_and_writes_the_json_shape(tmp_path):
     call_command("bench", "--quick", "--json", str(path), stdout=out)
 
     report = json.loads(path.read_text())
-    assert set(report) == {"dataset", "operations", "ratios", "http", "machine", "profiles"}
+    assert set(report) == {"dataset", "operations", "ratios", "http", "machine", "profiles", "targets"}
+    # Issue 16's table has a row for every target, each judged met or missed.
+    target_rows = [line for line in report["targets"].splitlines()[2:] if line.startswith("| ")]
+    assert len(target_rows) == 14
+    assert all(line.endswith(("| met |", "| **missed** |")) for line in target_rows)
     assert report["dataset"]["clients"] == 1_000
     assert report["dataset"]["audit_events"] == 20_000
     assert set(report["operations"]) >= MEASURED
@@ -87,3 +91,20 @@ def test_bench_refuses_a_database_that_already_has_clients(own_client):
         pytest.skip("the benchmark loads its data with PostgreSQL COPY")
     with pytest.raises(CommandError, match="empty database"):
         call_command("bench", "--quick", "--no-http", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_only_runs_the_named_steps_and_what_they_need(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the benchmark loads its data with PostgreSQL COPY")
+    path = tmp_path / "bench.json"
+
+    call_command(
+        "bench", "--quick", "--no-http", "--only", "transmission_recheck", "--json", str(path), stdout=io.StringIO()
+    )
+
+    report = json.loads(path.read_text())
+    # The re-check needs a sent referral, so referral_send runs too; nothing else does.
+    assert set(report["machine"]["step_seconds"]) == {"referral_send", "transmission_recheck"}
+    assert "transmission_recheck" in report["operations"]
+    assert "client_page" not in report["operations"]
