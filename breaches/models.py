@@ -68,6 +68,7 @@ ALERT_SCHEDULE = Schedule(
     name="breach_alerts",
     due_field="deadline_at",
     seen_field="deadline_alerts_for",
+    stale_field="deadline_alerts_stale",
     next_field="next_alert_at",
     armed=Q(status__in=ALERTING_STATUSES),
 )
@@ -153,6 +154,7 @@ class BreachReport(models.Model):
     # The deadline sweep's cursor (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     deadline_alerts_for = models.DateTimeField(null=True, blank=True, editable=False)
+    deadline_alerts_stale = ALERT_SCHEDULE.stale_column()
     next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(m2m_fields=[affected_clients], excluded_fields=ALERT_SCHEDULE.columns())

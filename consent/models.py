@@ -172,6 +172,7 @@ REVIEW_SCHEDULE = Schedule(
     name="consent_review",
     due_field="review_due",
     seen_field="review_alerts_for",
+    stale_field="review_alerts_stale",
     next_field="review_next_alert_at",
     armed=Q(withdrawn_at__isnull=True, review_due__isnull=False),
     watch=(("expires_on", "review_alerts_expiry"),),
@@ -180,6 +181,7 @@ EXPIRY_SCHEDULE = Schedule(
     name="consent_expiry",
     due_field="expires_on",
     seen_field="expiry_alerts_for",
+    stale_field="expiry_alerts_stale",
     next_field="expiry_next_alert_at",
     armed=Q(withdrawn_at__isnull=True, expires_on__isnull=False),
 )
@@ -187,6 +189,7 @@ BASIS_END_SCHEDULE = Schedule(
     name="basis_end",
     due_field="ends_on",
     seen_field="end_alerts_for",
+    stale_field="end_alerts_stale",
     next_field="end_next_alert_at",
     armed=Q(ended_at__isnull=True, ends_on__isnull=False),
 )
@@ -254,9 +257,11 @@ class ConsentRecord(BasisScope):
     # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     review_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    review_alerts_stale = REVIEW_SCHEDULE.stale_column()
     review_alerts_expiry = models.DateField(null=True, blank=True, editable=False)
     review_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
     expiry_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    expiry_alerts_stale = EXPIRY_SCHEDULE.stale_column()
     expiry_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = consent_history
@@ -391,6 +396,7 @@ class LawfulBasisRecord(BasisScope):
     # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     end_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    end_alerts_stale = BASIS_END_SCHEDULE.stale_column()
     end_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = lawful_basis_history

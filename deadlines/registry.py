@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import ExpressionWrapper, F, Q
 
 if TYPE_CHECKING:
     from .models import Alert
@@ -45,12 +45,16 @@ class Message:
 class Schedule:
     """Where a clock keeps, on each of its objects' rows, what lets a sweep read only what is newly due.
 
-    Two bookkeeping columns on the app's model, written only by the sweep (and left out of
+    Bookkeeping columns on the app's model, written only by the sweep (and left out of
     the model's history: they are the sweep's cursor, not the record's content):
 
     - `seen_field`: the value of `due_field` the object's alerts were last worked out for
       (null: never). When it differs from `due_field` (a new object, a changed due time),
       the object is read by the next sweep.
+    - `stale_field`: a stored generated column (`stale_column()`), true when `seen_field`
+      (or a watched shadow) differs from the column it copies. It is what the partial
+      index and the query test: PostgreSQL keeps statistics on a column, not on a
+      comparison of two, so the planner knows that almost no row is stale.
     - `next_field`: when the object's next threshold falls due (UTC) under that due value;
       null when none is left. The object is read again only once that time has come.
 
@@ -66,6 +70,7 @@ class Schedule:
     name: str
     due_field: str
     seen_field: str
+    stale_field: str
     next_field: str
     armed: Q
     watch: tuple[tuple[str, str], ...] = ()
@@ -78,14 +83,24 @@ class Schedule:
             changed |= ~Q(**{shadow: F(field)}) & ~(Q(**{f"{shadow}__isnull": True}) & Q(**{f"{field}__isnull": True}))
         return changed
 
+    def stale_column(self) -> models.GeneratedField:
+        """The `stale_field` column: declare it on the model as `<stale_field> = SCHEDULE.stale_column()`."""
+        return models.GeneratedField(
+            expression=ExpressionWrapper(self.changed_q(), output_field=models.BooleanField()),
+            output_field=models.BooleanField(),
+            db_persist=True,
+        )
+
     def candidates_q(self, now: datetime) -> Q:
-        """Rows a sweep at `now` must read: armed, and changed or with a threshold now due."""
-        return self.armed & (self.changed_q() | Q(**{f"{self.next_field}__lte": now}))
+        """Rows a sweep at `now` must read: armed, and stale or with a threshold now due."""
+        return self.armed & (Q(**{self.stale_field: True}) | Q(**{f"{self.next_field}__lte": now}))
 
     def indexes(self) -> list[models.Index]:
         """The two partial indexes the sweep's read uses: declare them in the model's Meta.indexes."""
         return [
-            models.Index(fields=["id"], condition=self.armed & self.changed_q(), name=f"{self.name}_changed"),
+            models.Index(
+                fields=["id"], condition=self.armed & Q(**{self.stale_field: True}), name=f"{self.name}_changed"
+            ),
             models.Index(
                 fields=[self.next_field],
                 condition=self.armed & Q(**{f"{self.next_field}__isnull": False}),
@@ -95,7 +110,7 @@ class Schedule:
 
     def columns(self) -> list[str]:
         """The bookkeeping columns (for the model's HistoricalRecords(excluded_fields=...))."""
-        return [self.seen_field, self.next_field, *(shadow for _, shadow in self.watch)]
+        return [self.seen_field, self.stale_field, self.next_field, *(shadow for _, shadow in self.watch)]
 
     def fields(self) -> list[str]:
         """The columns a sweep reads of each candidate: pk, the due value and the watched columns."""

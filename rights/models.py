@@ -31,6 +31,7 @@ SAR_SCHEDULE = Schedule(
     name="sar_alerts",
     due_field="due_on",
     seen_field="due_alerts_for",
+    stale_field="due_alerts_stale",
     next_field="next_alert_at",
     armed=Q(status="open"),
 )
@@ -38,6 +39,7 @@ RECTIFICATION_SCHEDULE = Schedule(
     name="rectification_alerts",
     due_field="due_on",
     seen_field="due_alerts_for",
+    stale_field="due_alerts_stale",
     next_field="next_alert_at",
     armed=Q(status="open"),
 )
@@ -94,6 +96,7 @@ class SubjectAccessRequest(models.Model):
     # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     due_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    due_alerts_stale = SAR_SCHEDULE.stale_column()
     next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=SAR_SCHEDULE.columns())
@@ -589,6 +592,7 @@ class RectificationRequest(models.Model):
     # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     due_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    due_alerts_stale = RECTIFICATION_SCHEDULE.stale_column()
     next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=RECTIFICATION_SCHEDULE.columns())

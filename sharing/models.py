@@ -39,6 +39,7 @@ AGREEMENT_END_SCHEDULE = Schedule(
     name="agreement_end",
     due_field="ends_on",
     seen_field="end_alerts_for",
+    stale_field="end_alerts_stale",
     next_field="end_next_alert_at",
     armed=Q(ends_on__isnull=False),
 )
@@ -69,6 +70,7 @@ class DataSharingAgreement(models.Model):
     # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     end_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    end_alerts_stale = AGREEMENT_END_SCHEDULE.stale_column()
     end_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(m2m_fields=["purposes"], excluded_fields=AGREEMENT_END_SCHEDULE.columns())

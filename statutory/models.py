@@ -39,6 +39,7 @@ EMERGENCY_REQUEST_SCHEDULE = Schedule(
     name="statutory_emergency",
     due_field="logged_at",
     seen_field="emergency_alerts_for",
+    stale_field="emergency_alerts_stale",
     next_field="emergency_next_alert_at",
     armed=Q(status="open", basis="emergency"),
 )
@@ -46,6 +47,7 @@ EMERGENCY_REVIEW_SCHEDULE = Schedule(
     name="statutory_review",
     due_field="decided_at",
     seen_field="review_alerts_for",
+    stale_field="review_alerts_stale",
     next_field="review_next_alert_at",
     armed=Q(status="awaiting_review", decided_at__isnull=False),
 )
@@ -191,8 +193,10 @@ class StatutoryRequest(models.Model):
     # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
     # the record, so left out of its history and its forms.
     emergency_alerts_for = models.DateTimeField(null=True, blank=True, editable=False)
+    emergency_alerts_stale = EMERGENCY_REQUEST_SCHEDULE.stale_column()
     emergency_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
     review_alerts_for = models.DateTimeField(null=True, blank=True, editable=False)
+    review_alerts_stale = EMERGENCY_REVIEW_SCHEDULE.stale_column()
     review_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
