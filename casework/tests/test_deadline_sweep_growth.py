@@ -142,3 +142,54 @@ def test_a_changed_threshold_setting_rereads_every_object_once(own_client, setti
 
     assert Alert.objects.get(clock="consent.review", object_id=consent.pk).threshold == "60d"
     assert deadlines_sweep()["read"]["consent.review"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_on_real_clocks_raise_each_threshold_once_and_email_each_breach_once(team_a, caseworker):
+    import threading
+
+    from deadlines.models import OutboxEmail
+
+    breaches = [
+        BreachReportFactory(
+            team=team_a, reported_by=caseworker, became_aware_at=timezone.now() - 80 * dt.timedelta(hours=1)
+        )
+        for _ in range(10)
+    ]
+    errors = []
+
+    def sweep_round():
+        barrier = threading.Barrier(4)
+
+        def sweep():
+            try:
+                barrier.wait(timeout=30)
+                deadlines_sweep()
+            except Exception as exc:  # surfaced below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=sweep) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    sweep_round()  # the first sweeps: full passes
+    breaches[0].deadline_at += dt.timedelta(hours=30)  # moved: read again by the next sweeps
+    breaches[0].save(update_fields=["deadline_at"])
+    sweep_round()  # steady sweeps: the rows are shared out (SKIP LOCKED)
+
+    assert errors == []
+    for breach in breaches[1:]:
+        assert OutboxEmail.objects.filter(alert__clock="breaches.ico_deadline", alert__object_id=breach.pk).count() == 1
+    rows = list(Alert.objects.filter(clock="breaches.ico_deadline").values_list("object_id", "due_at", "threshold"))
+    assert len(rows) == len(set(rows))
+    moved = Alert.objects.filter(object_id=breaches[0].pk, due_at=breaches[0].deadline_at)
+    # Its passed thresholds were told under the old deadline: carried over once, not e-mailed again.
+    assert moved.exists()
+    assert set(moved.values_list("delivery", flat=True)) == {"carried"}
+    assert deadlines_sweep()["read"]["breaches.ico_deadline"] == 0
