@@ -22,8 +22,27 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from casework import references
+from deadlines.registry import Schedule
 
 from .calendar import days_left, response_due
+
+# Where the deadline sweep reads only the requests newly due (deadlines.registry.Schedule).
+SAR_SCHEDULE = Schedule(
+    name="sar_alerts",
+    due_field="due_on",
+    seen_field="due_alerts_for",
+    stale_field="due_alerts_stale",
+    next_field="next_alert_at",
+    armed=Q(status="open"),
+)
+RECTIFICATION_SCHEDULE = Schedule(
+    name="rectification_alerts",
+    due_field="due_on",
+    seen_field="due_alerts_for",
+    stale_field="due_alerts_stale",
+    next_field="next_alert_at",
+    armed=Q(status="open"),
+)
 
 
 class SubjectAccessRequest(models.Model):
@@ -74,12 +93,19 @@ class SubjectAccessRequest(models.Model):
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     logged_at = models.DateTimeField()
 
-    history = HistoricalRecords()
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    due_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    due_alerts_stale = SAR_SCHEDULE.stale_column()
+    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=SAR_SCHEDULE.columns())
 
     class Meta:
         ordering = ["due_on", "id"]
         indexes = [
             models.Index(fields=["due_on"], name="sar_open_due", condition=Q(status="open")),
+            *SAR_SCHEDULE.indexes(),
             models.Index(fields=["client", "-received_on"], name="sar_client_received"),
         ]
         constraints = [
@@ -587,11 +613,20 @@ class RectificationRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    due_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    due_alerts_stale = RECTIFICATION_SCHEDULE.stale_column()
+    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=RECTIFICATION_SCHEDULE.columns())
 
     class Meta:
         ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["due_on"], name="rectification_open_due", condition=Q(status="open"))]
+        indexes = [
+            models.Index(fields=["due_on"], name="rectification_open_due", condition=Q(status="open")),
+            *RECTIFICATION_SCHEDULE.indexes(),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open", decision="", outcome_on__isnull=True)

@@ -67,7 +67,7 @@ from sharing.snapshot import client_facts
 from . import selectors
 from .calendar import received_on_problem, response_due
 from .deadlines import due_at
-from .models import RectificationNotice, RectificationRequest
+from .models import RECTIFICATION_SCHEDULE, RectificationNotice, RectificationRequest
 from .requesters import who_asked
 
 Notice = RectificationNotice
@@ -830,4 +830,14 @@ def message(alert, covered, now) -> Message | None:
 
 
 def register_clock() -> None:
-    register(Clock(name=RECTIFICATION_CLOCK, running=running, thresholds=thresholds, message=message))
+    register(
+        Clock(
+            name=RECTIFICATION_CLOCK,
+            running=running,
+            thresholds=thresholds,
+            message=message,
+            model=RectificationRequest,
+            schedule=RECTIFICATION_SCHEDULE,
+            due_at=due_at,
+        )
+    )

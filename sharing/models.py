@@ -25,12 +25,24 @@ from simple_history.models import HistoricalRecords
 from casework import references
 from clients.categories import REGISTRY, Selection
 from consent.evidence import StoredFile
+from deadlines.registry import Schedule
 
 
 class AgreementDocument(StoredFile):
     """The signed data-sharing agreement, stored privately (consent's evidence storage)."""
 
     STORAGE_FOLDER = "agreements"
+
+
+# Where the deadline sweep reads only the agreements newly due (deadlines.registry.Schedule).
+AGREEMENT_END_SCHEDULE = Schedule(
+    name="agreement_end",
+    due_field="ends_on",
+    seen_field="end_alerts_for",
+    stale_field="end_alerts_stale",
+    next_field="end_next_alert_at",
+    armed=Q(ends_on__isnull=False),
+)
 
 
 class DataSharingAgreement(models.Model):
@@ -55,11 +67,20 @@ class DataSharingAgreement(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords(m2m_fields=["purposes"])
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    end_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    end_alerts_stale = AGREEMENT_END_SCHEDULE.stale_column()
+    end_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(m2m_fields=["purposes"], excluded_fields=AGREEMENT_END_SCHEDULE.columns())
 
     class Meta:
         ordering = ["partner__name", "-starts_on"]
-        indexes = [models.Index(fields=["partner", "starts_on"], name="agreement_partner_start")]
+        indexes = [
+            models.Index(fields=["partner", "starts_on"], name="agreement_partner_start"),
+            *AGREEMENT_END_SCHEDULE.indexes(),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
