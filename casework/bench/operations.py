@@ -40,6 +40,7 @@ from django.utils import timezone
 from access.audit import seal_audit, verify_audit
 from accounts.testing import force_verified_login
 from clients.duplicates import possible_duplicates
+from clients.identifiers import nhs_check_digit_valid
 from clients.models import Client
 from deadlines.models import OutboxEmail
 from deadlines.services import deadlines_sweep
@@ -809,7 +810,7 @@ def _write_import_file(path: Path, rows: int, *, first: int = 0) -> None:
                     f"{rng.choice(FIRST_NAMES)}{n:05d}",  # unique names: no row is a close match
                     rng.choice(LAST_NAMES),
                     born.strftime("%d/%m/%Y"),
-                    f"8{n:09d}",
+                    _nhs_number(n),
                     f"07700 8{n % 100000:05d}",
                     f"{rng.randrange(1, 300)} Station Road, Old Town",
                     (dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(1500))).strftime("%d-%b-%Y"),
@@ -817,3 +818,15 @@ def _write_import_file(path: Path, rows: int, *, first: int = 0) -> None:
                     "Left the family home after a breakdown; sofa-surfed, then slept rough near the station.",
                 ]
             )
+
+
+def _nhs_number(n: int) -> str:
+    """A valid NHS number (modulus-11 check digit) unique to `n`.
+
+    Nine digits 8{2n or 2n+1} and their check digit: two neighbouring bases never both have the impossible check 10.
+    """
+    for base in (f"8{2 * n:08d}", f"8{2 * n + 1:08d}"):
+        for check in range(10):
+            if nhs_check_digit_valid(base + str(check)):
+                return base + str(check)
+    raise BenchError(f"no valid NHS number for row {n}")
