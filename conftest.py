@@ -125,27 +125,10 @@ def outbox_sent(monkeypatch, django_capture_on_commit_callbacks):
 @pytest.fixture
 def login(client):
     """Log a standing user in with the test client, 2FA-verified where the role needs it."""
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from accounts.models import ActiveSession
-    from accounts.sessions import FIRST_FACTOR_ONLY
+    from accounts.testing import force_verified_login
 
     def _login(user, test_client=None):
-        test_client = test_client or client
-        test_client.force_login(user)
-        if user.requires_2fa:
-            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Test phone", defaults={"confirmed": True})
-            session = test_client.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            # Verified: the session becomes the person's one live session, as after a real code.
-            session.pop(FIRST_FACTOR_ONLY, None)
-            session.save()
-            ActiveSession.objects.update_or_create(
-                user=user, defaults={"session_key": session.session_key, "started_at": timezone.now()}
-            )
-        return test_client
+        return force_verified_login(test_client or client, user)
 
     return _login
 
