@@ -43,8 +43,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 
-from .models import Assignment, Client, ClientUserObjectPermission
-from .services import DETAIL_FIELDS, assignment_grant_access
+from .models import Assignment, Client, ClientUserObjectPermission, InformationEntry, TimelineEvent
+from .services import DETAIL_FIELDS, assignment_grant_access, timeline_record
 
 
 class Policy(enum.StrEnum):
@@ -205,6 +205,66 @@ def _manages_both(actor, survivor: Client, tombstone: Client) -> bool:
     return actor.memberships.filter(team_id__in=teams).values("team_id").distinct().count() == len(teams)
 
 
+# simple-history's history_change_reason column holds 100 characters.
+_REASON_CHARS = 100
+
+# Which information category a tombstone's differing detail is kept in on the survivor.
+_KEPT_DETAILS = {
+    "identity": (
+        "preferred_name",
+        "date_of_birth",
+        "gender",
+        "pronouns",
+        "national_insurance_number",
+        "nhs_number",
+    ),
+    "contact": ("phone", "email", "address", "preferred_contact"),
+}
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(client: Client, name: str) -> str:
+    value = getattr(client, name)
+    if hasattr(value, "strftime"):
+        return value.strftime("%-d %B %Y")
+    display = getattr(client, f"get_{name}_display", None)
+    return str(display() if display else value)
+
+
+def _keep_differing_details(*, actor, survivor: Client, tombstone: Client) -> list[InformationEntry]:
+    """Keep the tombstone's identity and contact details that differ from the survivor's as
+    information entries on the survivor, so nothing held about the person is hidden by the
+    merge. Returns the entries written (none when nothing differs)."""
+    written = []
+    for category, names in _KEPT_DETAILS.items():
+        parts = []
+        if category == "identity":
+            other_name = f"{tombstone.first_name} {tombstone.last_name}".strip()
+            if other_name and other_name != f"{survivor.first_name} {survivor.last_name}".strip():
+                parts.append(f"other name {other_name}")
+        for name in names:
+            # A blank on the survivor is filled from the tombstone instead (client_merge).
+            ours, theirs = getattr(survivor, name), getattr(tombstone, name)
+            if ours and theirs and theirs != ours:
+                label = str(Client._meta.get_field(name).verbose_name)
+                parts.append(f"{label} {_shown(tombstone, name)}")
+        if parts:
+            entry = InformationEntry(
+                client=survivor,
+                category=category,
+                summary=f"From merged record {tombstone.reference}: {'; '.join(parts)}",
+                recorded_by=actor,
+            )
+            entry._history_user = actor
+            entry._change_reason = _short(f"kept from merged record {tombstone.reference}", _REASON_CHARS)
+            entry.save()
+            written.append(entry)
+    return written
+
+
 @transaction.atomic
 def client_merge(*, actor, survivor: Client, duplicate: Client, reason: str) -> Client:
     """Merge `duplicate` into `survivor`: one person, one record.
@@ -247,7 +307,7 @@ def client_merge(*, actor, survivor: Client, duplicate: Client, reason: str) -> 
     if not _manages_both(actor, survivor, tombstone):
         _refuse("Only a service manager of both records' teams can merge them.", "not_manager")
 
-    note = f"merged from {tombstone.reference} into {survivor.reference}: {reason.strip()}"
+    note = _short(f"merged from {tombstone.reference} into {survivor.reference}: {reason.strip()}", _REASON_CHARS)
     for (label, field), registration in sorted(_REGISTRY.items()):
         model = apps.get_model(label)
         if registration.handler is not None:
@@ -261,6 +321,7 @@ def client_merge(*, actor, survivor: Client, duplicate: Client, reason: str) -> 
         earlier._history_user, earlier._change_reason = actor, note
         earlier.save(update_fields=["merged_into", "updated_at"])
 
+    _keep_differing_details(actor=actor, survivor=survivor, tombstone=tombstone)
     filled = [name for name in DETAIL_FIELDS if not getattr(survivor, name) and getattr(tombstone, name)]
     for name in filled:
         setattr(survivor, name, getattr(tombstone, name))
@@ -276,4 +337,12 @@ def client_merge(*, actor, survivor: Client, duplicate: Client, reason: str) -> 
         fields += ["status", "closed_on", "closure_reason"]
     tombstone._history_user, tombstone._change_reason = actor, note
     tombstone.save(update_fields=fields)
+    timeline_record(
+        client=survivor,
+        kind=TimelineEvent.Kind.CASE_MERGED,
+        summary=f"Record {tombstone.reference} merged into this one: {reason.strip()}",
+        actor=actor,
+        obj=tombstone,
+        at=now,
+    )
     return Client.objects.get(pk=survivor.pk)

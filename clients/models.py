@@ -264,6 +264,7 @@ class TimelineEvent(models.Model):
         CASE_CLOSED = "case_closed", "Case closed"
         CASE_REOPENED = "case_reopened", "Case reopened"
         CASE_MOVED = "case_moved", "Moved to another team"
+        CASE_MERGED = "case_merged", "Duplicate record merged"
         ALERT_RAISED = "alert_raised", "Alert raised"
         ALERT_ENDED = "alert_ended", "Alert ended"
         CONSENT_RECORDED = "consent_recorded", "Consent recorded"

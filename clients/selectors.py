@@ -738,6 +738,7 @@ def _changes(rows, describe, tracked) -> list[Change]:
                     what=describe(row),
                     fields=[value.label for value in values] if row.history_type == "~" else [],
                     values=values,
+                    note=getattr(row, "history_change_reason", None) or "",
                 )
             )
             previous = row

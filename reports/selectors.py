@@ -116,15 +116,20 @@ def _between(field: str, period: Period, *, dates: bool = False) -> Q:
 
 
 def caseload(scope: Scope, period: Period) -> Figure:
-    """Per team: clients open at the end of the period, cases opened and closed in it. One query."""
+    """Per team: clients open at the end of the period, cases opened and closed in it. One query.
+
+    A record merged into another (a tombstone, `merged_into` set) was never a case of its
+    own: it counts neither as opened nor as closed.
+    """
+    not_merged = Q(merged_into__isnull=True)
     open_at_end = Q(opened_on__lte=period.end) & (Q(closed_on__isnull=True) | Q(closed_on__gt=period.end))
     rows = (
         Client.objects.filter(scope.clients())
         .values("team__name")
         .annotate(
             open_at_end=Count("pk", filter=open_at_end),
-            opened=Count("pk", filter=_between("opened_on", period, dates=True)),
-            closed=Count("pk", filter=_between("closed_on", period, dates=True)),
+            opened=Count("pk", filter=_between("opened_on", period, dates=True) & not_merged),
+            closed=Count("pk", filter=_between("closed_on", period, dates=True) & not_merged),
         )
         .order_by("team__name")
     )

@@ -24,6 +24,7 @@ from weasyprint import HTML, URLFetcher
 
 from access.models import AccessEvent
 from clients.categories import REGISTRY, Selection
+from clients.merge import record_ids
 from clients.models import Alert, CaseNote, Client, ClientMove, InformationEntry
 from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
 from sharing.models import Disclosure
@@ -215,7 +216,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
     ]
 
     progress(65, "Disclosures")
-    disclosures = Disclosure.objects.filter(client=client).order_by("disclosed_at", "pk")
+    disclosures = Disclosure.objects.filter(client_id__in=record_ids(client)).order_by("disclosed_at", "pk")
     sections["disclosures"] = [
         {
             KEY: f"disclosures:{d.pk}",
@@ -248,7 +249,7 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
 
     progress(80, "Who accessed the record")
     events = (
-        AccessEvent.objects.filter(client=client)
+        AccessEvent.objects.filter(client_id__in=record_ids(client))
         .select_related("actor")
         .prefetch_related("actor__teams")
         .order_by("at", "pk")
@@ -296,7 +297,11 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
         }
         for old in Client.objects.filter(merged_into=client).order_by("merged_at", "pk")
     ]
-    moves = ClientMove.objects.filter(client=client).select_related("from_team", "to_team").order_by("moved_at")
+    moves = (
+        ClientMove.objects.filter(client_id__in=record_ids(client))
+        .select_related("from_team", "to_team")
+        .order_by("moved_at")
+    )
     sections["sources"] += [
         {
             KEY: f"sources:move:{m.pk}",

@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.test.utils import isolate_apps
@@ -13,8 +14,8 @@ from django.utils import timezone
 
 from access.models import AccessEvent
 from accounts.tests.factories import UserFactory
-from clients import merge, services
-from clients.models import Assignment, CaseNote, Client, ClientUserObjectPermission, InformationEntry
+from clients import merge, selectors, services
+from clients.models import Assignment, CaseNote, Client, ClientUserObjectPermission, InformationEntry, TimelineEvent
 from clients.tests.factories import CaseNoteFactory, InformationEntryFactory
 
 
@@ -267,3 +268,89 @@ def test_merged_records_are_not_found_by_search_or_the_duplicate_check(login, ma
     response = login(manager).get(reverse("clients:search"), {"q": "Owens"})
 
     assert [row["client"] for row in response.context["rows"]] == [own_client]
+
+
+# --- What the survivor shows of the merge ------------------------------------------------------
+
+
+def test_the_survivors_timeline_records_the_merge_with_who_when_and_why(manager, own_client, duplicate):
+    with time_machine.travel(datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC), tick=False):
+        merge.client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason="Same NHS number")
+
+    event = TimelineEvent.objects.get(client=own_client, kind=TimelineEvent.Kind.CASE_MERGED)
+    assert event.summary == f"Record {duplicate.reference} merged into this one: Same NHS number"
+    assert event.actor == manager
+    assert event.at == datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC)
+    assert (event.object_type, event.object_id) == ("clients.client", duplicate.pk)
+
+
+def test_a_refused_merge_leaves_no_timeline_event(manager, own_client, duplicate):
+    Client.objects.filter(pk=duplicate.pk).update(legal_hold_since=timezone.now())
+
+    with pytest.raises(merge.MergeRefused):
+        merge.client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason="Same person")
+
+    assert not TimelineEvent.objects.filter(kind=TimelineEvent.Kind.CASE_MERGED).exists()
+
+
+def test_the_changes_tab_shows_the_merge_with_its_reason(login, manager, own_client, duplicate):
+    merge.client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason="Same NHS number")
+
+    merged = [c for c in selectors.change_history(own_client) if c.what == "Client details" and c.kind == "changed"]
+    page = login(manager).get(reverse("clients:changes", args=[own_client.pk])).content.decode()
+
+    assert [c.note for c in merged] == [
+        f"merged from {duplicate.reference} into {own_client.reference}: Same NHS number"
+    ]
+    assert "Reason: merged from DUP-001 into OWN-001: Same NHS number" in page
+
+
+def test_a_long_merge_reason_fits_the_history_row(manager, own_client, duplicate):
+    reason = "Same person, confirmed in person at the drop-in with photo ID. " * 5
+
+    merge.client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason=reason)
+
+    assert len(Client.history.filter(id=own_client.pk).first().history_change_reason) <= 100
+    assert TimelineEvent.objects.get(kind=TimelineEvent.Kind.CASE_MERGED).summary.startswith("Record DUP-001 merged")
+
+
+def test_the_duplicates_differing_details_are_kept_on_the_survivor(manager, own_client, duplicate):
+    Client.objects.filter(pk=own_client.pk).update(phone="07700 900123")
+    Client.objects.filter(pk=duplicate.pk).update(
+        first_name="Walter", last_name="Test-Person", phone="07700 900999", email="walt@example.org"
+    )
+    own_client.refresh_from_db()
+    duplicate.refresh_from_db()
+
+    survivor = merge.client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason="Same person")
+
+    kept = {e.category: e.summary for e in InformationEntry.objects.filter(client=survivor)}
+    assert kept["identity"].startswith("From merged record DUP-001:")
+    assert "other name Walter Test-Person" in kept["identity"]
+    assert "4857773456" not in kept["identity"]  # the survivor had none: filled in, not repeated
+    assert survivor.nhs_number == "4857773456"
+    assert "07700 900999" in kept["contact"]
+    assert survivor.email == "walt@example.org"  # blank on the survivor: filled in
+    assert survivor.phone == "07700 900123"
+
+
+def test_nothing_is_kept_as_information_when_the_details_are_the_same(manager, own_client, caseworker, team_a):
+    same = services.client_create(actor=caseworker, team=team_a, first_name="Olivia", last_name="Owens")
+
+    merge.client_merge(actor=manager, survivor=own_client, duplicate=same, reason="Same person")
+
+    assert not InformationEntry.objects.filter(client=own_client).exists()
+
+
+def test_the_merge_page_shows_the_legal_hold_before_confirming_and_no_button(login, manager, own_client, duplicate):
+    Client.objects.filter(pk=duplicate.pk).update(legal_hold_since=timezone.now(), legal_hold_reason="Court order")
+
+    response = login(manager).post(
+        reverse("clients:merge", args=[own_client.pk]), {"reference": "DUP-001", "reason": "Same"}
+    )
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "DUP-001 is under legal hold" in page
+    assert "Court order" in page
+    assert 'value="merge"' not in page

@@ -159,6 +159,22 @@ def test_every_figure_matches_the_hand_counted_dataset(dataset, team_a, team_b):
     )
 
 
+def test_a_merged_duplicate_counts_neither_as_opened_nor_as_closed(team_a):
+    kept = ClientFactory(team=team_a, opened_on=dt.date(2026, 2, 1))
+    ClientFactory(
+        team=team_a,
+        opened_on=dt.date(2026, 3, 1),
+        status="closed",
+        closed_on=dt.date(2026, 4, 1),
+        merged_into=kept,
+        merged_at=at("2026-04-01"),
+    )
+
+    caseload = selectors.caseload(EVERYONE, PERIOD)
+
+    assert caseload.rows == (("Outreach North", 1, 1, 0),)
+
+
 def test_a_team_scope_counts_only_that_teams_clients(dataset, team_a, manager):
     scope = selectors.scope_for(manager)
     assert scope.team_ids == (team_a.pk,)

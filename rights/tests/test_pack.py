@@ -216,3 +216,21 @@ def test_the_pack_page_polls_while_compiling_and_offers_the_files_when_ready(
     download = client.get(reverse("rights:pack_pdf", args=[own_client.pk, pack.pk]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"%PDF")
+
+
+def test_the_pack_reads_what_stays_on_a_record_merged_into_this_one(own_client, caseworker, manager, team_a):
+    from django.utils import timezone
+
+    from access.models import AccessEvent
+    from clients.merge import client_merge
+    from rights.pack import KEY, pack_sections
+
+    duplicate = client_services.client_create(actor=caseworker, team=team_a, first_name="Liv", last_name="Owens")
+    seen = AccessEvent.objects.create(
+        at=timezone.now(), actor=caseworker, client=duplicate, action="view", outcome="allowed"
+    )
+    client_merge(actor=manager, survivor=own_client, duplicate=duplicate, reason="Same person")
+
+    sections = pack_sections(Client.objects.get(pk=own_client.pk))["sections"]
+
+    assert f"access:{seen.pk}" in {row[KEY] for row in sections["access"]}
