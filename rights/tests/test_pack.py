@@ -19,7 +19,7 @@ from consent.evidence import private_storage
 from consent.tests.factories import consent_with_evidence
 from rights import rectification, services
 from rights.models import SarPack
-from rights.pack import COVERED, HISTORY_PREFIX
+from rights.pack import COVERED, HISTORY_PREFIX, pack_pdf
 from sharing.tests.factories import sent_referral
 
 from .factories import SubjectAccessRequestFactory
@@ -234,3 +234,28 @@ def test_the_pack_reads_what_stays_on_a_record_merged_into_this_one(own_client, 
     sections = pack_sections(Client.objects.get(pk=own_client.pk))["sections"]
 
     assert f"access:{seen.pk}" in {row[KEY] for row in sections["access"]}
+
+
+def test_the_pdf_gives_each_day_of_the_access_record_once_with_the_times_of_each_action():
+    row = {"who": "Caseworker", "team": "North Outreach", "what": "Viewed record", "outcome": "Allowed"}
+    pack = {
+        "draft": False,
+        "title": "Information we hold about you",
+        "organisation": "Test",
+        "generated_at": "",
+        "sections": {
+            "access": [
+                {**row, "when": "02 Mar 2026 09:10"},
+                {**row, "when": "02 Mar 2026 14:02"},
+                {**row, "when": "02 Mar 2026 15:00", "outcome": "Denied"},
+                {**row, "when": "03 Mar 2026 08:00", "who": "Service manager", "team": ""},
+            ]
+        },
+    }
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pack_pdf(pack))).pages).split())
+
+    assert "02 Mar 2026 Caseworker in North Outreach: Viewed record at 09:10 and 14:02; " in text
+    assert "Caseworker in North Outreach: Viewed record (Denied) at 15:00." in text
+    assert "03 Mar 2026 Service manager: Viewed record at 08:00." in text
+    assert text.count("02 Mar 2026") == 1
