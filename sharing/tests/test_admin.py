@@ -113,7 +113,7 @@ def test_the_agreement_list_runs_a_fixed_number_of_queries(admin_user, su_servic
         client.get(reverse("admin:sharing_datasharingagreement_changelist"))
 
 
-QUERIES = 8
+QUERIES = 7
 
 
 def test_the_sharing_policy_is_one_row_that_the_admin_opens_and_changes(admin_user, login):
