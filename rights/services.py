@@ -346,14 +346,17 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
     row becomes a stub with `anonymised_at`), the text of their information entries and
     case notes, the free text of their consents, other bases and rights requests, and the
     reasons of their referral drafts, in the live rows and in every history row, and the
-    reviewers' notes on their compiled subject access packs; and deletes their consent
+    reviewers' notes on their compiled subject access packs; ends every open caseload
+    assignment and closes the case (`clients.services.assignment_end`, `client_close`), so
+    the record is on nobody's caseload and, from then on, read-only (the gate and
+    `clients.services.client_write_check` refuse writes about it); and deletes their consent
     evidence files and compiled pack files from storage once the transaction commits.
     Audit rows and seals, disclosure snapshots, released subject access packs and the
     requests of statutory bodies are kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014).
     Writes one EDIT audit row. Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
     """
-    from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent
-    from clients.services import client_erasure_check
+    from clients.models import Alert, Assignment, CaseNote, ClientMove, InformationEntry, TimelineEvent
+    from clients.services import assignment_end, client_close, client_erasure_check
     from consent.evidence import remove
     from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
     from sharing.models import Referral
@@ -367,6 +370,13 @@ def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Cli
         if locked.anonymised_at is not None:
             raise AlreadyAnonymised("This client was anonymised already.", code="anonymised")
         now = timezone.now()
+        # The record leaves every caseload and its case closes, through the services that do that
+        # anywhere else (their timeline summaries are blanked with the rest below).
+        for assignment in Assignment.objects.filter(client=locked, ended_on__isnull=True):
+            assignment_end(actor=actor, assignment=assignment, reason="Record anonymised")
+        if not locked.is_closed:
+            client_close(actor=actor, client=locked, reason="Record anonymised")
+            locked = Client.objects.select_for_update().get(pk=client.pk)
         counts = {
             "information entries": _scrub(
                 InformationEntry, InformationEntry.objects.filter(client=locked), ENTRY_TEXT, actor=actor
