@@ -111,3 +111,27 @@ def test_services_refuse_writes_about_an_anonymised_client(write, anonymised, ca
     assert refused.value.code == "anonymised"
     assert isinstance(refused.value, ValidationError)
     assert "anonymised on" in refused.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "write_urls"),
+    [
+        ("clients:record", ["clients:note_add", "clients:entry_add", "clients:alert_add"]),
+        ("clients:information", ["clients:note_add", "clients:entry_add", "clients:details_edit"]),
+        ("clients:assignments", ["clients:close", "clients:reopen", "clients:move", "clients:merge"]),
+        ("consent:tab", ["consent:record", "consent:basis_record", "consent:restriction"]),
+        ("sharing:history", ["sharing:referral_new", "sharing:meeting_new"]),
+        ("rights:client", ["rights:sar_new", "rights:erasure_new"]),
+    ],
+)
+def test_an_anonymised_records_pages_offer_no_writes(page, write_urls, login, manager, anonymised):
+    test_client = login(manager, BrowserlessClient())
+    _give_reasons(test_client, [anonymised.pk])
+
+    response = test_client.get(reverse(page, args=[anonymised.pk]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert [url for url in write_urls if reverse(url, args=[anonymised.pk]) in content] == []
+    if page.startswith("clients:"):
+        assert "This record was anonymised on" in content
