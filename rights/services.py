@@ -310,7 +310,12 @@ SAR_TEXT = {
     "extension_reason": "",
     "completion_note": "",
 }
-ERASURE_TEXT = {"asked_by": "", "asked_text": ""}
+# The register keeps that a request was made and what kind, in words that name no one: who
+# asked and their own words may identify the client or a representative (docs/decisions/0014).
+ERASURE_TEXT = {
+    "asked_by": "The client or someone acting for them (name removed when the record was anonymised)",
+    "asked_text": "Erasure of the client's information (their words removed when the record was anonymised)",
+}
 WITHHOLDING_NOTE_REMOVED = "Removed when the client was anonymised"
 RECTIFICATION_TEXT = {"asked_by": "", "what_is_wrong": "", "decision_reason": ""}
 

@@ -211,7 +211,11 @@ def test_a_granted_erasure_request_anonymises_the_client(person, manager):
 
     assert decided.status == ErasureRequest.Status.GRANTED
     assert Client.objects.get(pk=person.pk).anonymised_at is not None
-    assert ErasureRequest.objects.get(pk=erasure.pk).asked_text == ""
+    kept = ErasureRequest.objects.get(pk=erasure.pk)
+    # The register still says who asked and what for, in words that identify no one.
+    assert kept.asked_by == services.ERASURE_TEXT["asked_by"]
+    assert kept.asked_text == services.ERASURE_TEXT["asked_text"]
+    assert kept.history.filter(asked_text="Delete everything you have about me.").count() == 0
 
 
 def test_a_refused_erasure_request_records_the_exemption_and_keeps_the_data(person, manager):
