@@ -179,7 +179,8 @@ def sar_extend(
     UK GDPR Art 12(3): only when the request is complex or one of many, and the requester
     must be told within the first month, with the reasons. Takes the number of further
     months (1 or 2 in total), the reason and the local date the requester was told (not
-    in the future, not after the original deadline). Recomputes `due_on` and re-times the
+    in the future, not before the request was received, not after the original deadline).
+    Refused once the original deadline has passed, whatever date is given. Recomputes `due_on` and re-times the
     clock's alerts (deadline_check). Raises NotRightsOfficer, or ValidationError keyed by field.
     """
     locked = _locked(sar)
@@ -198,10 +199,20 @@ def sar_extend(
         )
     if _blank(reason):
         errors["reason"] = "Say why the request is complex enough to need longer."
-    if told_on is None:
+    if today > locked.original_due_on:
+        # Telling them now, or saying they were told earlier, cannot make up for a first month that has run out.
+        errors["told_on"] = (
+            f"The first month ended on {locked.original_due_on:%d %b %Y}: an extension had to be made, and the "
+            "requester told, by then, so this request can no longer be extended. Answer it as soon as possible."
+        )
+    elif told_on is None:
         errors["told_on"] = "Enter the date the requester was told of the extension and why."
     elif told_on > today:
         errors["told_on"] = "The date they were told cannot be in the future."
+    elif told_on < locked.received_on:
+        errors["told_on"] = (
+            f"The date they were told cannot be before the request was received ({locked.received_on:%d %b %Y})."
+        )
     elif told_on > locked.original_due_on:
         errors["told_on"] = (
             f"The requester must be told within the first month (by {locked.original_due_on:%d %b %Y}): "
