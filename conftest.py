@@ -125,18 +125,10 @@ def outbox_sent(monkeypatch, django_capture_on_commit_callbacks):
 @pytest.fixture
 def login(client):
     """Log a standing user in with the test client, 2FA-verified where the role needs it."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.testing import force_verified_login
 
     def _login(user, test_client=None):
-        test_client = test_client or client
-        test_client.force_login(user)
-        if user.requires_2fa:
-            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Test phone", defaults={"confirmed": True})
-            session = test_client.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
-        return test_client
+        return force_verified_login(test_client or client, user)
 
     return _login
 

@@ -34,6 +34,7 @@ from .models import AccessEvent, AuditSeal, SealDigest
 logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
+EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
 BATCH_SIZE = 10_000
 FINGERPRINT_BYTES = 4
 # Key of the PostgreSQL advisory lock that lets one sealer work at a time. It is taken by
@@ -74,6 +75,23 @@ def _rows_sql(columns: list[str]) -> str:
     return f"SELECT {pk}, {row} FROM {table} WHERE {pk} > %s AND {pk} <= %s ORDER BY {pk}"  # noqa: S608 (names checked)
 
 
+def _digest_sql(columns: list[str]) -> str:
+    """SELECT the row count and the rows digest of ids in (%s, %s], computed by PostgreSQL itself.
+
+    The same bytes as `_rows_digest` over `_rows_sql`'s rows: each row's record text as
+    UTF-8, joined by one NUL byte, in id order, hashed with SHA-256. Verifying then sends
+    one row per seal to Python instead of every row's text (about 340 bytes a row), and
+    the hashing runs in C next to the data. PostgreSQL only; the ordered subquery feeds
+    the aggregate in id order (parallel plans are turned off by `_canonical_session`),
+    and a digest that does not match is checked again row by row in Python before
+    anything is reported, so a change of plan could cost time but never raise a false alarm.
+    """
+    return (
+        "SELECT count(*), encode(sha256(string_agg(convert_to(t.text, 'UTF8'), '\\x00'::bytea)), 'hex') "  # noqa: S608
+        f"FROM ({_rows_sql(columns)}) AS t(id, text)"
+    )
+
+
 def _canonical_session(cursor) -> None:
     # The record output of timestamps and numbers depends on session settings: pin them
     # for this transaction so the text is the same whoever seals or verifies.
@@ -81,13 +99,27 @@ def _canonical_session(cursor) -> None:
         cursor.execute(
             "SELECT set_config('DateStyle', 'ISO', true), set_config('TimeZone', 'UTC', true), "
             "set_config('IntervalStyle', 'postgres', true), set_config('extra_float_digits', '1', true), "
-            "set_config('bytea_output', 'hex', true)"
+            "set_config('bytea_output', 'hex', true), set_config('max_parallel_workers_per_gather', '0', true)"
         )
 
 
 def _rows_digest(rows) -> str:
     """sha256 over the rows' canonical texts joined by NUL, which neither rendering contains."""
     return hashlib.sha256("\0".join([text for _, text in rows]).encode()).hexdigest()
+
+
+def _hash_rows(rows) -> tuple[list[int], str, bytes]:
+    """The rows' ids, their digest (as `_rows_digest`) and their fingerprints (as `_fingerprints`), in id order.
+
+    One pass for sealing: each text is encoded to UTF-8 once, for both the digest (the
+    encoded texts joined by a NUL byte, the same bytes as the joined text encoded) and the
+    fingerprints, which are concatenated in id order as AuditSeal.row_fingerprints stores them.
+    """
+    sha256 = hashlib.sha256
+    encoded = [text.encode() for _, text in rows]
+    digest = sha256(b"\0".join(encoded)).hexdigest()
+    fingerprints = b"".join([sha256(data).digest()[:FINGERPRINT_BYTES] for data in encoded])
+    return [row_id for row_id, _ in rows], digest, fingerprints
 
 
 def _fingerprints(rows) -> dict[int, bytes]:
@@ -168,9 +200,7 @@ def _seal_next_batch(batch_size: int) -> tuple[AuditSeal | None, bool]:
             rows = cursor.fetchall()
         if not rows:
             return None, False
-        rows_digest = _rows_digest(rows)
-        fingerprints = _fingerprints(rows)
-        ids = list(fingerprints)
+        ids, rows_digest, fingerprints = _hash_rows(rows)
         last_id = ids[-1]
         seal = AuditSeal.objects.create(
             after_id=after_id,
@@ -188,7 +218,7 @@ def _seal_next_batch(batch_size: int) -> tuple[AuditSeal | None, bool]:
             sealed_at=timezone.now(),
             columns=columns,
             gaps=_gaps(after_id, ids),
-            row_fingerprints=b"".join(fingerprints.values()),
+            row_fingerprints=fingerprints,
         )
     return seal, unsettled is None
 
@@ -389,17 +419,33 @@ def verify_audit(*, seal_file: Path | None = None, since_seal: int | None = None
             else:
                 # The first seal also answers for any row below its range, e.g. a slipped-in id 0.
                 lower = MIN_ID if previous is None and since_seal is None else seal.after_id
-                cursor.execute(_rows_sql(seal.columns), [lower, seal.last_id])
-                rows = cursor.fetchall()
-                result.rows += len(rows)
-                if len(rows) != seal.row_count or _rows_digest(rows) != seal.rows_digest:
-                    result.problems += _locate(seal, rows)
+                count, problems = _check_rows(cursor, seal, lower)
+                result.rows += count
+                result.problems += problems
             previous = seal
         head = seals[-1].last_id if seals else 0
         result.unsealed_rows = AccessEvent.objects.filter(id__gt=head).count()
         if seal_file is not None:
             _compare_seal_file(seal_file, seals, result)
     return result
+
+
+def _check_rows(cursor, seal: AuditSeal, lower: int) -> tuple[int, list[str]]:
+    """Recompute the digest of the rows in (lower, seal.last_id]; returns their count and any problems.
+
+    On PostgreSQL the database computes the digest (`_digest_sql`); only when it differs
+    are the rows fetched, hashed here and compared row by row to name what changed.
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute(_digest_sql(seal.columns), [lower, seal.last_id])
+        count, digest = cursor.fetchone()
+        if count == seal.row_count and (digest or EMPTY_DIGEST) == seal.rows_digest:
+            return count, []
+    cursor.execute(_rows_sql(seal.columns), [lower, seal.last_id])
+    rows = cursor.fetchall()
+    if len(rows) != seal.row_count or _rows_digest(rows) != seal.rows_digest:
+        return len(rows), _locate(seal, rows)
+    return len(rows), []
 
 
 def _check_link(seal: AuditSeal, previous: AuditSeal | None, *, from_start: bool) -> list[str]:

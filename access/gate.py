@@ -29,7 +29,10 @@ For a view whose URL carries `client_id`, decorate it; the view receives the `Ac
         ...
 
 `client_view` runs the check and the view in one transaction (so the audit row and the
-work commit or roll back together), keeps the denied row when it refuses, sends a person
+work commit or roll back together); for a page read (GET, HEAD) by someone the rule admits
+without a reason it instead checks and writes the audit row in one statement that commits
+before the view reads anything (`_open_at_once`: one round trip, not four). It keeps the
+denied row when it refuses, sends a person
 who needs a reason to the reason page (`access:reason`, back to this page afterwards),
 answers 404 otherwise — the same for an unknown id as for a forbidden one — and answers
 503 with nothing shown when the audit cannot be written. Unsafe methods (POST, …) are
@@ -282,9 +285,11 @@ def _open_with_relationship(user, pk: int) -> Client | None:
     if not getattr(user, "pk", None) or pk > BIGGEST_ID:
         return None
     found = list(Client.objects.raw(_opening_sql(), [pk, user.pk, OPEN_CLIENT, pk, user.pk, OPEN_CLIENT, pk]))
-    if not found:
-        return None
-    client = found[0]
+    return _opened(found[0]) if found else None
+
+
+def _opened(client: Client) -> Client:
+    """A client row of `_opening_sql` with its team attached and both flags as booleans."""
     fields = Team._meta.concrete_fields
     team = Team.from_db(
         connection.alias,
@@ -294,6 +299,85 @@ def _open_with_relationship(user, pk: int) -> Client | None:
     Client._meta.get_field("team").set_cached_value(client, team)
     client.own_row, client.team_row = bool(client.own_row), bool(client.team_row)
     return client
+
+
+# The event's columns the statement below fills, in order: every concrete field but the key.
+def _event_fields():
+    return [f for f in AccessEvent._meta.concrete_fields if not f.primary_key]
+
+
+@functools.cache
+def _open_and_record_sql() -> str:
+    """`_opening_sql`, and the allowed audit row written by the same statement (PostgreSQL).
+
+    One round trip instead of BEGIN, the check, the INSERT and COMMIT: the INSERT of a
+    data-modifying CTE writes the row only when the rule opens the client without a reason
+    (a permission row, or the team's for `team_manager_only`; an open case; not merged),
+    and the statement is its own transaction, committed before anything is shown. The
+    client comes back with `event_id` (NULL when nothing was written: `open_client` then
+    decides, and audits, the refusal or the reason as before). Identifiers from model
+    metadata only; every value is a parameter, cast to its column's type.
+    """
+    qn = connection.ops.quote_name
+    columns, values = [], []
+    for f in _event_fields():
+        columns.append(qn(f.column))
+        values.append("o.id" if f.name == "client" else f"CAST(%s AS {f.db_type(connection)})")
+    status = qn(Client._meta.get_field("status").column)
+    merged = qn(Client._meta.get_field("merged_into").column)
+    return (
+        f"WITH o AS ({_opening_sql()}), "  # noqa: S608 (identifiers from model metadata; values are parameters)
+        f"e AS (INSERT INTO {qn(AccessEvent._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM o WHERE (o.team_row OR (o.own_row AND NOT %s)) "
+        f"AND o.{status} <> %s AND o.{merged} IS NULL RETURNING id) "
+        "SELECT o.*, (SELECT id FROM e) AS event_id FROM o"
+    )
+
+
+def _open_at_once(
+    user, pk: int, *, action: str, request, obj, categories: list[str], purpose: str, team_manager_only: bool
+) -> Access | None:
+    """Open a client a person may open without a reason, and write its audit row, in one statement.
+
+    Returns the Access, or None when the client is unknown, merged, closed, outside the
+    person's caseload (or not their team's, with `team_manager_only`): nothing has been
+    written then, and `open_client` decides (and audits) as usual. PostgreSQL only; raises
+    AuditUnavailable, having written nothing, when the statement fails.
+    """
+    if not getattr(user, "pk", None) or pk > BIGGEST_ID:
+        return None
+    event = AccessEvent(
+        at=timezone.now(),
+        actor=user,
+        action=action,
+        outcome=Outcome.ALLOWED,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        categories=list(categories),
+        purpose=purpose[:200],
+        **_request_meta(request),
+    )
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _event_fields() if f.name != "client"]
+    params = [pk, user.pk, OPEN_CLIENT, pk, user.pk, OPEN_CLIENT, pk, *params, team_manager_only, Client.Status.CLOSED]
+    try:
+        # Outside a transaction (a request) the statement is its own; inside one (tests), a savepoint.
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            found = list(Client.objects.raw(_open_and_record_sql(), params))
+    except DatabaseError as exc:
+        raise AuditUnavailable("The access could not be recorded.") from exc
+    if not found or found[0].event_id is None:
+        return None
+    client = _opened(found[0])
+    event.pk, event.client = client.event_id, client
+    event._state.adding, event._state.db = False, connection.alias
+    return Access(
+        user=user,
+        client=client,
+        event=event,
+        relationship=_relationship_of(client),
+        categories=list(categories),
+        obj=obj,
+    )
 
 
 def _relationship_of(client: Client) -> str:
@@ -340,10 +424,13 @@ def record(
     detail: str = "",
 ) -> AccessEvent:
     """Write one audit row. If it cannot be written, raise AuditUnavailable: show nothing."""
+    # Inside a caller's transaction, a savepoint, so that transaction is still usable to
+    # report the failure — except for client_view's own check, whose whole transaction a
+    # failure ends anyway. Outside one, the INSERT alone is its own transaction (committed
+    # before it returns), so no BEGIN and COMMIT round trips around it.
+    in_callers_transaction = connection.in_atomic_block and not _CHECK_OWNS_TRANSACTION.get()
     try:
-        # A savepoint, so a caller's transaction is still usable to report the failure —
-        # except for client_view's own check, whose whole transaction a failure ends anyway.
-        with transaction.atomic(savepoint=not _CHECK_OWNS_TRANSACTION.get()):
+        with transaction.atomic() if in_callers_transaction else contextlib.nullcontext():
             return AccessEvent.objects.create(
                 at=timezone.now(),
                 actor=user if getattr(user, "pk", None) else None,
@@ -688,10 +775,33 @@ def client_view(
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, client_id, *args, **kwargs):
+            loaded = ()
+            if request.method in SAFE_METHODS and connection.vendor == "postgresql":
+                # A page read by someone the rule admits: the check and its audit row in one
+                # statement, committed before the view reads anything (`_open_at_once`).
+                obj = load(client_id, **kwargs) if load is not None else None
+                pk = _client_pk(client_id)
+                if pk is not None and (load is None or obj is not None):
+                    try:
+                        access = _open_at_once(
+                            request.user,
+                            pk,
+                            action=action,
+                            request=request,
+                            obj=obj,
+                            categories=_categories_for(categories, obj),
+                            purpose=purpose,
+                            team_manager_only=team_manager_only,
+                        )
+                    except AuditUnavailable:
+                        return audit_unavailable_response(request)
+                    if access is not None:
+                        return view(request, access, *args, **kwargs)
+                loaded = (obj,)
             denied = None
             try:
                 with transaction.atomic():
-                    obj = load(client_id, **kwargs) if load is not None else None
+                    obj = loaded[0] if loaded else load(client_id, **kwargs) if load is not None else None
                     try:
                         with _check_owns_transaction():
                             access = gate_client(
@@ -716,6 +826,51 @@ def client_view(
             return denied_response(request, denied)
 
         wrapped.gated = True
+        return wrapped
+
+    return decorator
+
+
+def decider_view(
+    *,
+    action: str = Action.VIEW,
+    post_action: str = Action.EDIT,
+    categories: Iterable[str] = (),
+    purpose: str = "",
+    any_team_roles: Iterable[str] = (Role.INFORMATION_SECURITY_OFFICER,),
+):
+    """Decorate a view taking `client_id` for the people who decide about a client: the
+    client's own team managers, and people whose role is in `any_team_roles` (by default the
+    information security officer, who, like everywhere, opens the client with a reason).
+
+    The view is called as `view(request, access, **kwargs)`; the check and the view run in one
+    transaction (`run_gated`): a GET is audited as `action`, anything else as `post_action`,
+    each with `categories` and `purpose`. A refusal answers as `denied_response` (the reason
+    page or 404, the same for an unknown id), an audit failure 503. Used by the statutory and
+    rights apps for their decision pages (legal hold, subject access, erasure, rectification).
+    """
+    categories = list(categories)
+    any_team_roles = frozenset(any_team_roles)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, client_id, **kwargs):
+            act = action if request.method in SAFE_METHODS else post_action
+
+            def open_gate():
+                return gate_client(
+                    request,
+                    client_id,
+                    action=act,
+                    categories=categories,
+                    purpose=purpose,
+                    team_manager_only=getattr(request.user, "role", None) not in any_team_roles,
+                )
+
+            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
+
+        wrapped.gated = True
+        wrapped.deciders_only = True  # found by access/tests/test_decider_view.py
         return wrapped
 
     return decorator

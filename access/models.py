@@ -59,6 +59,24 @@ class AccessEvent(models.Model):
                 name="accessevent_client_actor_at",
                 condition=models.Q(outcome="allowed"),
             ),
+            # The reports page's year of break-the-glass openings and refusals, read as
+            # index-only scans of these rare rows (id for the reviewed/unreviewed anti-join),
+            # never the year's whole log.
+            models.Index(
+                fields=["at"],
+                include=["id", "actor", "client"],
+                name="accessevent_glass_cover",
+                condition=models.Q(break_glass=True, outcome="allowed"),
+            ),
+            models.Index(
+                fields=["at"],
+                include=["id", "client"],
+                name="accessevent_denied_cover",
+                condition=models.Q(outcome="denied"),
+            ),
+            models.Index(
+                fields=["at"], name="accessevent_share_denied_at", condition=models.Q(action="share", outcome="denied")
+            ),
         ]
         # Append-only in the database itself: a trigger refuses UPDATE and DELETE.
         triggers = [

@@ -2,9 +2,9 @@
 form posts that arrive after the session ended are kept as drafts, and forms sent twice
 show the first result.
 
-Cost per signed-in request: one indexed query (the person's ActiveSession key); the
-session is written back at most once a minute to record activity. A form post costs one
-claim of its one-time token.
+Cost per signed-in request: no query of its own (the session store reads whose live
+session the key is with the session, accounts.session_store); the session is written back
+at most once a minute to record activity. A form post costs one claim of its one-time token.
 """
 
 from urllib.parse import urlencode
@@ -58,7 +58,15 @@ class SessionSecurityMiddleware:
             kept = drafts.keep(request, user_id=user.pk)
             services.session_end(request=request, kind=SecurityEvent.Kind.SESSION_EXPIRED)
             return redirect(login_url(request, ended=reason, next_url=kept or _resumable(request)))
-        active_key = selectors.active_session_key(user.pk)
+        if request.session.get(sessions.FIRST_FACTOR_ONLY) and not user.is_verified():
+            # Not yet the live session (it owes a second factor, and can open only those
+            # pages): another session stays live until this one verifies.
+            sessions.touch(request.session, now)
+            return None
+        session = request.session
+        # Read with the session itself when it is this person's live one; asked otherwise.
+        live = getattr(session, "active_for", None)
+        active_key = session.session_key if live and live(user.pk) else selectors.active_session_key(user.pk)
         if active_key != request.session.session_key:
             # A newer login replaced this session (normally its row is already gone from
             # the store; this catches session engines that cannot delete, such as cookies).

@@ -19,7 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import HistoricalRecords
 
-from . import backup_codes, sessions
+from . import backup_codes, selectors, sessions
 from .models import (
     ROLE_GROUP_NAMES,
     ActiveSession,
@@ -228,6 +228,38 @@ def _session_store(session_key: str):
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
 
 
+def first_factor_passed(*, actor: User, request) -> ActiveSession | None:
+    """The password (or single sign-on) was right: start the person's one live session, or wait.
+
+    Someone who owes a second factor (a confirmed authenticator, or a role that must enrol
+    one) gets a session that is not yet their live session: it is stamped (idle and
+    lifetime apply) and marked `sessions.FIRST_FACTOR_ONLY`, and it ends no other session.
+    Otherwise a password alone would sign a verified manager out (decision 0005). The
+    live session starts in `second_factor_passed`. Returns the ActiveSession when it
+    started now, None when it waits for the second factor.
+    """
+
+    if actor.requires_2fa or selectors.has_confirmed_device(actor):
+        if not request.session.session_key:
+            request.session.save()
+        sessions.stamp(request.session, timezone.now())
+        request.session[sessions.FIRST_FACTOR_ONLY] = True
+        return None
+    return active_session_start(actor=actor, request=request)
+
+
+def second_factor_passed(*, actor: User, request, device) -> None:
+    """The second factor was right (`device`, an django-otp device): the session is verified.
+
+    A session that waited for it (`first_factor_passed`) becomes the person's one live
+    session now, ending any older one as a concurrent login (decision 0005).
+    """
+    otp_login(request, device)
+    request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+    if request.session.pop(sessions.FIRST_FACTOR_ONLY, None):
+        active_session_start(actor=actor, request=request)
+
+
 @transaction.atomic
 def active_session_start(*, actor: User, request) -> ActiveSession:
     """Make this request's session the person's one live session.
@@ -351,8 +383,7 @@ def totp_device_confirm(*, actor: User, device: TOTPDevice, token: str, request)
             device.save(update_fields=["confirmed"])
             # One authenticator at a time: an older one stops working once the new one is confirmed.
             TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()
-            otp_login(request, device)
-            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            second_factor_passed(actor=actor, request=request, device=device)
             security_event_record(kind=Kind.TWO_FACTOR_ENROLLED, user=actor, request=request)
             return True, None
     security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request, detail="enrolment")
@@ -371,8 +402,7 @@ def two_factor_verify(*, actor: User, token: str, request) -> tuple[bool, object
             return False, None
         allowed, why = device.verify_is_allowed()
         if allowed and device.verify_token(token):
-            otp_login(request, device)
-            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            second_factor_passed(actor=actor, request=request, device=device)
             return True, None
     # Recorded outside the device transaction so the throttle count it saved stays saved.
     security_event_record(kind=Kind.TWO_FACTOR_FAILED, user=actor, request=request)
@@ -453,8 +483,7 @@ def backup_code_verify(*, actor: User, code: str, request) -> tuple[bool, object
             verified = allowed and device.verify_token(code)
         if verified:
             remaining = device.codes.count()
-            otp_login(request, device)
-            request.session.pop(sessions.SECOND_FACTOR_PENDING, None)
+            second_factor_passed(actor=actor, request=request, device=device)
             security_event_record(
                 kind=Kind.BACKUP_CODE_USED, user=actor, request=request, detail=f"{remaining} codes left"
             )

@@ -14,6 +14,9 @@ STARTED_AT = "security:started_at"
 LAST_SEEN = "security:last_seen"
 # Set at password login for someone who has a two-factor device, until they verify.
 SECOND_FACTOR_PENDING = "security:2fa_pending"
+# Set at sign-in for someone who owes a second factor (a device, or a role that needs one):
+# the session is not yet the person's one live session, so it ends no other (decision 0005).
+FIRST_FACTOR_ONLY = "security:first_factor_only"
 
 # Activity is written back to the session at most this often, not on every request.
 ACTIVITY_RESOLUTION_SECONDS = 60

@@ -15,7 +15,7 @@ def on_login(sender, request, user, **kwargs):
     # Only real sessions: a login without one (e.g. a bare request in a unit test) has
     # nothing to keep single.
     if hasattr(getattr(request, "session", None), "session_key"):
-        services.active_session_start(actor=user, request=request)
+        services.first_factor_passed(actor=user, request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.login_failed")

@@ -34,11 +34,11 @@ from django.contrib import auth
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django_otp import login as otp_login
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from . import services
 from .models import IdentityProviderDevice, SecurityEvent, User
 
 logger = logging.getLogger(__name__)
@@ -268,6 +268,6 @@ class SignOnCallback(OIDCAuthenticationCallbackView):
             device, _ = IdentityProviderDevice.objects.get_or_create(
                 user=self.user, defaults={"name": "Identity provider", "confirmed": True}
             )
-            otp_login(self.request, device)
+            services.second_factor_passed(actor=self.user, request=self.request, device=device)
             return redirect(next_url or settings.LOGIN_REDIRECT_URL)
         return redirect(after_first_factor(self.request, self.user, next_url))

@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
+    Count,
     Exists,
     F,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
+    Window,
 )
 from django.utils import timezone
 
@@ -111,6 +117,142 @@ def caseload(visible: QuerySet[Client], *, query: str = "", sort: str = "name") 
     if query:
         clients = clients.filter(_name_filter(query) | Q(reference__iexact=query))
     return clients.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"]))
+
+
+@dataclass(frozen=True)
+class KeyWorker:
+    """The key worker's name as a caseload row shows it (what `str(User)` gives)."""
+
+    first_name: str
+    last_name: str
+    username: str
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+
+@dataclass(frozen=True)
+class AlertFlag:
+    """One kind of active alert on a caseload row, as `_alert_flags.html` shows it."""
+
+    kind: str
+
+    @property
+    def is_staff_safety(self) -> bool:
+        return self.kind in Alert.STAFF_SAFETY
+
+    def get_kind_display(self) -> str:
+        return Alert.Kind(self.kind).label
+
+
+def _latest_active_alert(kind: str) -> Subquery:
+    return Subquery(
+        Alert.objects.filter(client=OuterRef("pk"), ended_at__isnull=True, kind=kind)
+        .order_by()
+        .values("client")
+        .annotate(latest=Max("raised_at"))
+        .values("latest")
+    )
+
+
+def _key_worker_column(name: str) -> Subquery:
+    return Subquery(
+        Assignment.objects.filter(client=OuterRef("pk"), ended_on__isnull=True, is_key_worker=True)
+        .order_by("pk")
+        .values(f"caseworker__{name}")[:1]
+    )
+
+
+# Compiled caseload statements (SQL and parameters), by the caller's key: see `caseload_page`.
+_STATEMENTS: dict[tuple, tuple[str, tuple]] = {}
+_STATEMENTS_KEPT = 2048
+
+
+def _rows(rows: Callable[[], QuerySet[Client]], key: tuple | None) -> list[Client]:
+    """`list(rows())`; on PostgreSQL with a `key`, the statement built and compiled once per
+    key and process.
+
+    Building and compiling this query (a window, eight subqueries) cost the ORM three times
+    what running and rendering it did (BENCHMARKS.md). Only the statement is kept, never an
+    answer: the rows are read afresh every time.
+    """
+    if key is None or connection.vendor != "postgresql":
+        return list(rows())
+    key = (connection.alias, *key)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[key] = rows().query.sql_with_params()
+    return list(Client.objects.raw(*statement))
+
+
+def caseload_page(
+    visible: QuerySet[Client],
+    *,
+    query: str = "",
+    sort: str = "name",
+    page: object = 1,
+    per_page: int = 25,
+    statement_key: tuple | None = None,
+) -> Page:
+    """One page of a person's caseload (`visible` = access.gate.clients_visible_to), searched
+    and sorted, as `Paginator.get_page` gives it (a number out of range gives the last page).
+
+    Each client carries `team_name`, `key_worker` (a KeyWorker, or None) and `flags` (an
+    AlertFlag per kind of active alert, staff safety first, then the most recently raised).
+    One query: the total comes with the rows (`COUNT(*) OVER ()`), the key worker and the
+    alerts as subqueries of the page's rows. A second only for a page past the end. Counting
+    separately made PostgreSQL find a 5,000-client team's open cases twice (BENCHMARKS.md).
+
+    `statement_key` (hashable), when given, names `visible`'s SQL and parameters — e.g.
+    ("caseload", the person's id) for clients_visible_to — so that the statement is
+    compiled once per process (`_rows`); the same key must always mean the same `visible`.
+    """
+
+    def listed() -> QuerySet[Client]:
+        return caseload(visible, query=query, sort=sort).prefetch_related(None).select_related(None)
+
+    def rows() -> QuerySet[Client]:
+        return listed().annotate(
+            team_name=F("team__name"),
+            caseload_total=Window(Count("*")),
+            **{f"kw_{name}": _key_worker_column(name) for name in ("first_name", "last_name", "username")},
+            **{f"alert_{kind}": _latest_active_alert(kind) for kind in Alert.Kind.values},
+        )
+
+    try:
+        number = max(int(page), 1)
+    except (TypeError, ValueError):
+        number = 1
+
+    def page_rows(number: int) -> list[Client]:
+        start = (number - 1) * per_page
+        key = None if statement_key is None else (*statement_key, query, sort, start, per_page)
+        return _rows(lambda: rows()[start : start + per_page], key)
+
+    found = page_rows(number)
+    if found:
+        total = found[0].caseload_total
+    else:
+        total = listed().count() if number > 1 else 0
+        last = max(-(-total // per_page), 1)
+        if number > last:
+            number = last
+            found = page_rows(number)
+    for client in found:
+        client.key_worker = (
+            KeyWorker(client.kw_first_name, client.kw_last_name, client.kw_username)
+            if client.kw_username is not None
+            else None
+        )
+        raised = [(kind, getattr(client, f"alert_{kind}")) for kind in Alert.Kind.values]
+        raised = [(kind, at) for kind, at in raised if at is not None]
+        raised.sort(key=lambda pair: (pair[0] not in Alert.STAFF_SAFETY, -pair[1].timestamp()))
+        client.flags = [AlertFlag(kind) for kind, _ in raised]
+    paginator = Paginator([], per_page)
+    paginator.count = total  # a cached_property: the figure the query already gave
+    return Page(found, number, paginator)
 
 
 def needing_key_worker(visible: QuerySet[Client], *, team_ids: list[int]) -> QuerySet[Client]:

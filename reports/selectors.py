@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Value
 from django.utils import timezone
 
 from access.models import AccessEvent
@@ -311,15 +311,23 @@ def break_glass(scope: Scope, period: Period) -> list[Figure]:
 
 
 def review_outstanding(scope: Scope, period: Period) -> Figure:
-    """Access-review items from the period nobody has reviewed yet, by kind. Two queries."""
-    events = (
-        AccessEvent.objects.filter(scope.clients("client__team_id"), _between("at", period))
-        .filter(review__isnull=True)
-        .aggregate(
-            break_glass=Count("pk", filter=Q(break_glass=True, outcome=AccessEvent.Outcome.ALLOWED)),
-            denied=Count("pk", filter=Q(outcome=AccessEvent.Outcome.DENIED)),
-        )
+    """Access-review items from the period nobody has reviewed yet, by kind. Two queries.
+
+    The two kinds of audit row are counted apart and joined with UNION ALL, so each count
+    is an index-only scan of its own partial index (accessevent_glass_cover,
+    accessevent_denied_cover): the query reads the period's break-the-glass openings and
+    refusals, never the period's whole audit log.
+    """
+    events = AccessEvent.objects.filter(scope.clients("client__team_id"), _between("at", period)).filter(
+        review__isnull=True
     )
+
+    def tally(kind: str, **where):
+        return events.filter(**where).annotate(kind=Value(kind)).values("kind").annotate(n=Count("pk")).order_by()
+
+    glass = tally("break_glass", break_glass=True, outcome=AccessEvent.Outcome.ALLOWED)
+    denied = tally("denied", outcome=AccessEvent.Outcome.DENIED)
+    counts = {"break_glass": 0, "denied": 0} | {row["kind"]: row["n"] for row in glass.union(denied, all=True)}
     logins = SecurityEvent.objects.filter(
         _between("at", period), kind=SecurityEvent.Kind.CONCURRENT_LOGIN, review__isnull=True
     )
@@ -331,8 +339,8 @@ def review_outstanding(scope: Scope, period: Period) -> Figure:
         description="Items on the access review from the period that no manager has marked reviewed yet.",
         columns=("Kind of item", "Not yet reviewed"),
         rows=(
-            ("Opened with a reason (break the glass)", events["break_glass"]),
-            ("Refused attempts", events["denied"]),
+            ("Opened with a reason (break the glass)", counts["break_glass"]),
+            ("Refused attempts", counts["denied"]),
             ("Concurrent logins", logins.distinct().count()),
         ),
     )

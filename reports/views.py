@@ -61,7 +61,7 @@ def page(request):
         scope=scope,
         period=period,
         query=urlencode(query),
-        figures=[(item, charts.bar_chart(item)) for item in figures],
+        figures=[(item, charts.svg(charts.bar_chart(item)), charts.table_rows(item)) for item in figures],
     )
     return render(request, "reports/page.html", context)
 

@@ -1,5 +1,6 @@
 """Sealing and verifying the audit log: append-only triggers, seals, tamper detection."""
 
+import hashlib
 import json
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,18 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from access.audit import GENESIS_HASH, _rows_sql, event_columns, seal_audit, seal_hash_of, verify_audit
+from access.audit import (
+    EMPTY_DIGEST,
+    GENESIS_HASH,
+    _canonical_session,
+    _digest_sql,
+    _rows_digest,
+    _rows_sql,
+    event_columns,
+    seal_audit,
+    seal_hash_of,
+    verify_audit,
+)
 from access.models import AccessEvent, AuditSeal
 from access.tasks import seal_audit as seal_audit_task
 from casework.celery import app as celery_app
@@ -555,3 +567,96 @@ def test_different_rows_never_share_a_canonical_form(db, first, second):
         cursor.execute(_rows_sql(columns), [rows[0].pk - 1, rows[1].pk])
         texts = [text for _, text in cursor.fetchall()]
     assert (texts[0] == texts[1]) == (first == second)
+
+
+# --- The seal format does not change with how it is computed -----------------------------------
+
+
+def _seal_as_first_written(after_id, previous_hash):
+    """A seal computed the way the first sealer did, from first principles: the rows' record
+    texts fetched in id order, joined by NUL and hashed in Python; each row's own hash's
+    first 4 bytes; the chain hash over previous hash, digest, range and count."""
+    columns = event_columns()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('DateStyle', 'ISO', true), set_config('TimeZone', 'UTC', true), "
+            "set_config('IntervalStyle', 'postgres', true), set_config('extra_float_digits', '1', true), "
+            "set_config('bytea_output', 'hex', true)"
+        )
+        cursor.execute(_rows_sql(columns), [after_id, 2**62])
+        rows = cursor.fetchall()
+    digest = hashlib.sha256("\0".join(text for _, text in rows).encode()).hexdigest()
+    last_id = rows[-1][0]
+    ids = [row_id for row_id, _ in rows]
+    gaps = [[low + 1, high - 1] for low, high in zip([after_id, *ids[:-1]], ids, strict=True) if high > low + 1]
+    return dict(
+        after_id=after_id,
+        last_id=last_id,
+        row_count=len(rows),
+        rows_digest=digest,
+        previous_hash=previous_hash,
+        seal_hash=hashlib.sha256(f"{previous_hash}:{digest}:{after_id}:{last_id}:{len(rows)}".encode()).hexdigest(),
+        sealed_at=timezone.now(),
+        columns=columns,
+        gaps=gaps,
+        row_fingerprints=b"".join(hashlib.sha256(text.encode()).digest()[:4] for _, text in rows),
+    )
+
+
+@pytest.mark.postgres
+def test_a_log_sealed_as_first_written_still_verifies(db):
+    make_events(30)
+    first = AuditSeal.objects.create(**_seal_as_first_written(0, GENESIS_HASH))
+    make_events(5)
+    [second] = seal_audit()
+    assert verify_audit().intact
+    assert verify_audit().rows == 35
+    # The sealer writes the same bytes the first one did, digest and locators alike.
+    expected = _seal_as_first_written(first.last_id, first.seal_hash)
+    assert (second.rows_digest, second.seal_hash, bytes(second.row_fingerprints)) == (
+        expected["rows_digest"],
+        expected["seal_hash"],
+        expected["row_fingerprints"],
+    )
+
+
+event_values = st.fixed_dictionaries(
+    {
+        "reason": free_text,
+        "detail": st.text(max_size=30).map(lambda text: text.replace("\x00", "")),
+        "purpose": free_text,
+        "categories": st.lists(free_text, max_size=3),
+        "ip_address": st.sampled_from([None, "192.0.2.10", "2001:db8::1"]),
+        "break_glass": st.booleans(),
+    }
+)
+
+
+@pytest.mark.postgres
+@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(event_values, min_size=1, max_size=6))
+def test_the_database_computes_the_same_digest_as_python(db, batch):
+    # Quotes, backslashes, brackets, non-ASCII text and JSON go into the digest PostgreSQL
+    # computes for verifying and the one Python computes for sealing: they must agree.
+    with transaction.atomic():
+        rows = AccessEvent.objects.bulk_create(
+            AccessEvent(at=timezone.now(), action="view", outcome="allowed", **values) for values in batch
+        )
+        columns = event_columns()
+        with connection.cursor() as cursor:
+            _canonical_session(cursor)
+            cursor.execute(_rows_sql(columns), [rows[0].pk - 1, rows[-1].pk])
+            fetched = cursor.fetchall()
+            cursor.execute(_digest_sql(columns), [rows[0].pk - 1, rows[-1].pk])
+            count, digest = cursor.fetchone()
+        assert (count, digest) == (len(batch), _rows_digest(fetched))
+        transaction.set_rollback(True)
+
+
+@pytest.mark.postgres
+def test_an_empty_range_has_the_digest_of_no_rows(db):
+    with connection.cursor() as cursor:
+        cursor.execute(_digest_sql(event_columns()), [-10, -1])
+        count, digest = cursor.fetchone()
+    assert count == 0
+    assert (digest or EMPTY_DIGEST) == _rows_digest([]) == hashlib.sha256(b"").hexdigest()

@@ -206,8 +206,8 @@ def test_the_session_check_costs_one_query_per_request(client, caseworker):
 def test_a_signed_in_page_costs_a_fixed_number_of_queries(client, caseworker, django_assert_num_queries):
     sign_in(client, caseworker)
     client.get("/accounts/two-factor/")
-    # session, user, active session key, the person's device (no device: no backup-code count).
-    with django_assert_num_queries(4):
+    # The session (with its live-session check), the user, the person's device (no device: no backup-code count).
+    with django_assert_num_queries(3):
         client.get("/accounts/two-factor/")
 
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from accounts import sso
 from accounts.models import ActiveSession, Role, SecurityEvent, User
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import TOTPDeviceFactory, UserFactory
+from accounts.tests.test_first_factor_alone import verified
 
 from .oidc_provider import Provider
 
@@ -274,3 +275,26 @@ def test_a_tampered_token_at_the_callback_is_refused_with_a_page_and_an_event(ss
     assert "could not be checked" in response.content.decode()
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SSO_REFUSED, detail__startswith=sso.BAD_TOKEN)
     assert test_client.get("/").status_code == 302
+
+
+def test_single_sign_on_without_multi_factor_does_not_end_a_verified_session(sso_settings, provider):
+    manager = UserFactory(username="mia", email="mia@example.org", role=Role.SERVICE_MANAGER)
+    device = TOTPDeviceFactory(user=manager)
+    real = verified(manager, device)
+    provider.set_claims("idp-mia", email="mia@example.org", email_verified=True, amr=["pwd"])
+
+    sign_on(provider, "idp-mia")
+
+    assert real.get("/").status_code == 200
+
+
+def test_single_sign_on_with_multi_factor_is_the_second_factor(sso_settings, provider):
+    manager = UserFactory(username="mel", email="mel@example.org", role=Role.SERVICE_MANAGER)
+    device = TOTPDeviceFactory(user=manager)
+    real = verified(manager, device)
+    provider.set_claims("idp-mel", email="mel@example.org", email_verified=True, amr=["pwd", "mfa"])
+
+    new, _ = sign_on(provider, "idp-mel")
+
+    assert new.get("/").status_code == 200
+    assert real.get("/").status_code == 302

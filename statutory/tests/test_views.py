@@ -431,9 +431,9 @@ def test_the_queue_costs_the_same_number_of_queries_at_any_size(
     _requests(team_a, manager, caseworker, count)
     client = login(manager)
 
-    # Session, user, 2FA device, active session; the queue; the audit row. (Emergency e-mails
+    # Session (with its live-session check), user, 2FA device; the queue; the audit row. (Emergency e-mails
     # are the deadline sweep's, so the page no longer retries them.)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(url("queue"))
 
     assert response.status_code == 200
@@ -458,8 +458,8 @@ def test_the_request_page_costs_a_fixed_number_of_queries(
     )
     client = login(manager)
 
-    # 15, and the client's active alerts for the warnings banner.
-    with django_assert_num_queries(16):
+    # 14, and the client's active alerts for the warnings banner.
+    with django_assert_num_queries(15):
         response = client.get(url("request", jordan.pk, request.pk))
 
     assert response.status_code == 200
