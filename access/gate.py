@@ -108,6 +108,15 @@ CLOSED_CASE = "closed case"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# Actions that add to or change a record, or send it out: refused on an anonymised record,
+# as is any form post about one, whatever it is audited as (an e-mail sent again, admin).
+WRITE_ACTIONS = frozenset({Action.EDIT, Action.SHARE, Action.STATUTORY})
+
+
+def _unsafe(request) -> bool:
+    return request is not None and getattr(request, "method", "GET") not in SAFE_METHODS
+
+
 # Ids above a 64-bit column's range name no client (and SQLite could not even bind them).
 BIGGEST_ID = 2**63 - 1
 
@@ -123,6 +132,24 @@ class AccessDenied(Http404):
         super().__init__(message)
         self.needs_reason = needs_reason
         self.client_id = client_id
+
+
+class RecordAnonymised(AccessDenied):
+    """A write about a client whose record was anonymised (rights.services.client_anonymise):
+    the record is read-only. Raised only to someone the gate would otherwise let in, so it
+    tells them why instead of looking like "not found"; `message` says since when."""
+
+    def __init__(self, client: Client):
+        super().__init__(anonymised_message(client), client_id=client.pk)
+        self.message = anonymised_message(client)
+
+
+def anonymised_message(client: Client) -> str:
+    """Why nothing can be written about `client` (its `anonymised_at` must be set)."""
+    return (
+        f"This record was anonymised on {timezone.localtime(client.anonymised_at):%d %B %Y}; "
+        "nothing can be added or changed."
+    )
 
 
 class RecordMerged(Exception):
@@ -519,6 +546,8 @@ def open_client(
         deny("reason required: " + ", ".join(why), needs_reason=True)
     if object_missing:
         deny("no such record for this client", needs_reason=False)
+    if client.anonymised_at is not None and (action in WRITE_ACTIONS or _unsafe(request)):
+        refuse_anonymised(user, client, action=action, request=request, obj=obj, categories=categories)
 
     event = record(
         user,
@@ -545,6 +574,21 @@ def open_client(
         reason_category=reason_category if break_glass else "",
         obj=obj,
     )
+
+
+def refuse_anonymised(user, client: Client, *, action: str, request=None, obj=None, categories=()) -> None:
+    """Write the denied row for a write about an anonymised client and raise RecordAnonymised."""
+    record(
+        user,
+        action=action,
+        outcome=Outcome.DENIED,
+        client=client,
+        request=request,
+        obj=obj,
+        categories=categories,
+        detail="record anonymised: read-only",
+    )
+    raise RecordAnonymised(client)
 
 
 def open_client_log(user, client_id, *, request=None) -> Access:
@@ -652,10 +696,18 @@ def merged_response(request, survivor_id: int):
 
 
 def denied_response(request, exc: AccessDenied):
-    """What a refusal looks like: the reason page for GETs that a reason would open, else 404."""
+    """What a refusal looks like: the reason page for GETs that a reason would open, a 403 saying
+    why for a write about an anonymised record, else 404."""
+    if isinstance(exc, RecordAnonymised):
+        return anonymised_response(request, exc)
     if exc.needs_reason and exc.client_id is not None and request.method in SAFE_METHODS:
         return HttpResponseRedirect(reason_url(exc.client_id, request.get_full_path()))
     raise Http404("No client found.")
+
+
+def anonymised_response(request, exc: RecordAnonymised):
+    """403 with the reason: the record was anonymised, so nothing can be written about it."""
+    return render(request, "access/anonymised.html", {"message": exc.message, "client_id": exc.client_id}, status=403)
 
 
 def audit_unavailable_response(request):

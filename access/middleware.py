@@ -1,13 +1,22 @@
 """Turn the gate's refusals into responses for views that call `gate_client` directly.
 
 A refusal a reason would lift sends a GET to the reason page and back; any other refusal
-is the ordinary 404 (an unknown id and a forbidden one look the same). If the audit row
-could not be written the answer is a 503 that shows nothing of the client.
+is the ordinary 404 (an unknown id and a forbidden one look the same), except a write about
+an anonymised record, which is a 403 saying so. If the audit row could not be written the
+answer is a 503 that shows nothing of the client.
 """
 
 from django.http import HttpResponseRedirect
 
-from .gate import SAFE_METHODS, AccessDenied, AuditUnavailable, audit_unavailable_response, reason_url
+from .gate import (
+    SAFE_METHODS,
+    AccessDenied,
+    AuditUnavailable,
+    RecordAnonymised,
+    anonymised_response,
+    audit_unavailable_response,
+    reason_url,
+)
 
 
 class GateMiddleware:
@@ -20,6 +29,8 @@ class GateMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, AuditUnavailable):
             return audit_unavailable_response(request)
+        if isinstance(exception, RecordAnonymised):
+            return anonymised_response(request, exception)
         if (
             isinstance(exception, AccessDenied)
             and exception.needs_reason

@@ -322,6 +322,7 @@ def client_create(
 @transaction.atomic
 def client_update(*, actor, client: Client, **changes) -> Client:
     """Change identity and contact details. Other fields have services of their own."""
+    client_write_check(client=client)
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise TypeError(f"client_update() cannot change {sorted(unknown)}")
@@ -347,6 +348,7 @@ def client_move(*, actor, client: Client, team: Team, reason: str, keep_assignme
     Raises ValidationError when the reason is empty, the team is the client's own or is
     inactive.
     """
+    client_write_check(client=client)
     reason = reason.strip()
     errors = {}
     if not reason:
@@ -422,6 +424,7 @@ def client_close(*, actor, client: Client, reason: str, closed_on: datetime.date
 
 @transaction.atomic
 def client_reopen(*, actor, client: Client) -> Client:
+    client_write_check(client=client)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if not client.is_closed:
         raise ValidationError("This case is already open.")
@@ -442,6 +445,7 @@ def assignment_start(
     *, actor, client: Client, caseworker, is_key_worker: bool = True, started_on: datetime.date | None = None
 ) -> Assignment:
     """Put `client` on `caseworker`'s caseload and grant them access to the record."""
+    client_write_check(client=client)
     if not caseworker.is_active:
         raise ValidationError({"caseworker": "This person's account is not active."})
     if caseworker.role != Role.CASEWORKER:
@@ -536,6 +540,7 @@ def _check_lengths(instance) -> None:
 
 @transaction.atomic
 def entry_create(*, actor, client: Client, category: str, summary: str, detail: str = "") -> InformationEntry:
+    client_write_check(client=client)
     _check_category(category)
     entry = InformationEntry(
         client=client,
@@ -553,6 +558,7 @@ def entry_create(*, actor, client: Client, category: str, summary: str, detail: 
 @transaction.atomic
 def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = "") -> InformationEntry:
     """Change what an entry says. Its category is fixed: move information by adding a new entry."""
+    client_write_check(client=entry.client_id)
     entry = InformationEntry.objects.select_for_update().get(pk=entry.pk)
     entry.summary = neutralise(summary, multiline=True)
     entry.detail = neutralise(detail, multiline=True)
@@ -564,6 +570,7 @@ def entry_update(*, actor, entry: InformationEntry, summary: str, detail: str = 
 
 @transaction.atomic
 def note_create(*, actor, client: Client, category: str, text: str, held_in_confidence: bool = False) -> CaseNote:
+    client_write_check(client=client)
     _check_category(category)
     note = CaseNote(
         client=client,
@@ -580,6 +587,7 @@ def note_create(*, actor, client: Client, category: str, text: str, held_in_conf
 
 @transaction.atomic
 def note_update(*, actor, note: CaseNote, category: str, text: str, held_in_confidence: bool = False) -> CaseNote:
+    client_write_check(client=note.client_id)
     _check_category(category)
     note = CaseNote.objects.select_for_update().get(pk=note.pk)
     note.category = category
@@ -602,6 +610,7 @@ def alert_raise(*, actor, client: Client, kind: str, text: str, review_by: datet
     history row and an "alert raised" timeline event in the same transaction.
     Raises ValidationError naming the field for an unknown kind, empty text or a past date.
     """
+    client_write_check(client=client)
     alert = Alert(
         client=client,
         kind=kind,
@@ -632,6 +641,7 @@ def alert_end(*, actor, alert: Alert, reason: str) -> Alert:
     Locks the alert, so two people ending it at once end it once. Returns the ended Alert.
     Raises ValidationError if it has already ended or `reason` is empty.
     """
+    client_write_check(client=alert.client_id)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.ended_at is not None:
         raise ValidationError("This alert has already ended.")
@@ -696,6 +706,30 @@ def timeline_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=obj.pk if obj is not None else None,
     )
+
+
+# --- Anonymised records are read-only -----------------------------------------------------------
+# Once `rights.services.client_anonymise` has run, the record is a stub kept for counts:
+# every service that adds to or changes what is held about a client calls this guard first
+# (the gate refuses the same writes, access.gate.WRITE_ACTIONS; this is the second line).
+
+
+class RecordAnonymised(ValidationError):
+    """The client's record was anonymised: nothing about them may be added or changed."""
+
+
+def client_write_check(*, client: Client | int) -> None:
+    """Refuse a write about an anonymised client. Takes the client (or its id); reads the row,
+    so a stale instance cannot slip past. Raises RecordAnonymised (a ValidationError, code
+    "anonymised") whose message names the date of the anonymisation (UK GDPR Art 17)."""
+    pk = client.pk if isinstance(client, Client) else client
+    anonymised_at = Client.objects.filter(pk=pk).values_list("anonymised_at", flat=True).first()
+    if anonymised_at is not None:
+        raise RecordAnonymised(
+            f"This record was anonymised on {timezone.localtime(anonymised_at):%d %B %Y}; "
+            "nothing can be added or changed.",
+            code="anonymised",
+        )
 
 
 # --- Legal hold ------------------------------------------------------------------------------

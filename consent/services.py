@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import Role
 from clients.categories import REGISTRY, Selection
 from clients.models import TimelineEvent
-from clients.services import timeline_record
+from clients.services import client_write_check, timeline_record
 from deadlines.services import outbox_queue
 
 from . import evidence as evidence_files
@@ -139,6 +139,7 @@ def consent_record(
     expires_on: dt.date | None = None,
 ) -> ConsentRecord:
     """Record a client's consent. Raises ValidationError (keyed by field) and saves nothing."""
+    client_write_check(client=client)
     partners, purposes = list(partners), list(purposes)
     now = timezone.now()
     errors: dict[str, str] = {}
@@ -301,6 +302,7 @@ def lawful_basis_record(
     ends_on: dt.date | None = None,
 ) -> LawfulBasisRecord:
     """Record a lawful basis other than consent. Raises ValidationError and saves nothing."""
+    client_write_check(client=client)
     partners, purposes = list(partners), list(purposes)
     today = timezone.localdate()
     starts_on = starts_on or today
@@ -435,6 +437,7 @@ def restriction_record(*, actor, client, reason: str) -> SharingRestriction:
     on_sharing_stopped callbacks cancel pending transmissions in this transaction. Returns the
     restriction; raises ValidationError for a missing reason or one already in force.
     """
+    client_write_check(client=client)
     if not reason.strip():
         raise ValidationError({"reason": "Say what the client asked for and why."})
     with transaction.atomic():
@@ -586,6 +589,7 @@ def consent_reconfirm(
     review reminder for the new date (deadlines mechanism, consent/deadlines.py).
     Raises ValidationError (keyed by field) for bad input or a withdrawn or expired consent.
     """
+    client_write_check(client=consent.client_id)
     reviewed_at = reviewed_at or timezone.now()
     _check_review(how=how, reviewed_at=reviewed_at, consent=consent)
     locked = _locked_in_force(consent)

@@ -184,7 +184,8 @@ def sar_extend(
     UK GDPR Art 12(3): only when the request is complex or one of many, and the requester
     must be told within the first month, with the reasons. Takes the number of further
     months (1 or 2 in total), the reason and the local date the requester was told (not
-    in the future, not after the original deadline). Recomputes `due_on` and re-times the
+    in the future, not before the request was received, not after the original deadline).
+    Refused once the original deadline has passed, whatever date is given. Recomputes `due_on` and re-times the
     clock's alerts (deadline_check). Raises NotRightsOfficer, or ValidationError keyed by field.
     """
     locked = _locked(sar)
@@ -203,10 +204,20 @@ def sar_extend(
         )
     if _blank(reason):
         errors["reason"] = "Say why the request is complex enough to need longer."
-    if told_on is None:
+    if today > locked.original_due_on:
+        # Telling them now, or saying they were told earlier, cannot make up for a first month that has run out.
+        errors["told_on"] = (
+            f"The first month ended on {locked.original_due_on:%d %b %Y}: an extension had to be made, and the "
+            "requester told, by then, so this request can no longer be extended. Answer it as soon as possible."
+        )
+    elif told_on is None:
         errors["told_on"] = "Enter the date the requester was told of the extension and why."
     elif told_on > today:
         errors["told_on"] = "The date they were told cannot be in the future."
+    elif told_on < locked.received_on:
+        errors["told_on"] = (
+            f"The date they were told cannot be before the request was received ({locked.received_on:%d %b %Y})."
+        )
     elif told_on > locked.original_due_on:
         errors["told_on"] = (
             f"The requester must be told within the first month (by {locked.original_due_on:%d %b %Y}): "
@@ -315,7 +326,12 @@ SAR_TEXT = {
     "extension_reason": "",
     "completion_note": "",
 }
-ERASURE_TEXT = {"asked_by": "", "asked_text": ""}
+# The register keeps that a request was made and what kind, in words that name no one: who
+# asked and their own words may identify the client or a representative (docs/decisions/0014).
+ERASURE_TEXT = {
+    "asked_by": "The client or someone acting for them (name removed when the record was anonymised)",
+    "asked_text": "Erasure of the client's information (their words removed when the record was anonymised)",
+}
 WITHHOLDING_NOTE_REMOVED = "Removed when the client was anonymised"
 RECTIFICATION_TEXT = {"asked_by": "", "what_is_wrong": "", "decision_reason": ""}
 
@@ -449,8 +465,11 @@ def clients_anonymise(
     (one query, in id order); leaves, with the reason, each one under legal hold
     (`clients.services.client_erasure_check`'s UnderLegalHold), kept by `keep`, outside the
     actor's teams (NotRightsOfficer) or anonymised already (AlreadyAnonymised); and for the
-    rest does what docs/decisions/0014 says, a few statements per kind of record whatever the
-    number of clients: blanks the identifying fields (each client becomes a stub with
+    rest does what docs/decisions/0014 says: ends their open caseload assignments and closes
+    their open cases (`clients.services.assignment_end`, `client_close`), so each record is on
+    nobody's caseload and from then on read-only (the gate and
+    `clients.services.client_write_check` refuse writes about it); then, a few statements per
+    kind of record whatever the number of clients, blanks the identifying fields (each client becomes a stub with
     `anonymised_at`), the text of their information entries, case notes and alerts, the free
     text of their consents, other bases, restrictions and rights requests, and the reasons of
     their referral drafts, in the live rows and in every history row (a history row records
@@ -462,7 +481,8 @@ def clients_anonymise(
     Returns an Anonymisation (stubs, and refusals by client id). Raises nothing for a
     refused client; AuditUnavailable or a database error rolls everything back.
     """
-    from clients.models import ClientMove, TimelineEvent
+    from clients.models import Assignment, ClientMove, TimelineEvent
+    from clients.services import assignment_end, client_close
     from consent.evidence import remove
     from consent.models import ConsentEvidence
     from sharing.models import Referral
@@ -484,6 +504,13 @@ def clients_anonymise(
         if not chosen:
             return Anonymisation([], refused)
         ids = [client.pk for client in chosen]
+        # The records leave every caseload and their cases close, through the services that do that
+        # anywhere else (only the few still open or assigned; their timeline summaries go below).
+        for assignment in Assignment.objects.filter(client_id__in=ids, ended_on__isnull=True).order_by("pk"):
+            assignment_end(actor=actor, assignment=assignment, reason="Record anonymised")
+        for client in chosen:
+            if not client.is_closed:
+                client_close(actor=actor, client=client, reason="Record anonymised")
         counts: dict[str, Counter] = {}
         for label, model, values in _scrubbed_models():
             rows = _scrub(model, model.objects.filter(client_id__in=ids), values, actor=actor, now=now)

@@ -336,9 +336,13 @@ def _worker_stale(*, waiting: bool):
 
 
 def _pack_file(pack, *, pdf: bool):
+    """A compiled draft's file, only until the request's pack is released: the drafts hold what
+    was withheld, so from then on only the released files (`_release_file`) are served."""
     name = pack.pdf_name if pdf else pack.archive_name
     if not pack.is_ready or not name:
         raise Http404("No pack file.")
+    if getattr(pack, "release", None) is not None or getattr(pack.sar, "release", None) is not None:
+        raise Http404("The request's pack has been released: only the released copy can be downloaded.")
     return FileResponse(
         private_storage().open(name, "rb"),
         as_attachment=True,

@@ -38,7 +38,7 @@ from accounts.models import Role
 from casework import references
 from clients.categories import Selection
 from clients.models import TimelineEvent
-from clients.services import timeline_record
+from clients.services import client_write_check, timeline_record
 from consent import coverage
 from consent.coverage import format_date
 from consent.evidence import CheckedUpload, remove, store
@@ -285,6 +285,7 @@ def disclosure_record(
 @transaction.atomic
 def referral_start(*, actor, client, partner: Partner, purpose: Purpose) -> Referral:
     """A draft referral whose selection starts from the purpose's template."""
+    client_write_check(client=client)
     errors = {}
     if not partner.is_active:
         errors["partner"] = "This organisation no longer receives referrals."
@@ -491,6 +492,7 @@ def referral_send(*, actor, referral: Referral, request=None) -> Referral:
     """Send a draft referral, atomically. Raises ValidationError (missing reasons, already
     sent) or ShareRefused (with the explanation); a refusal is audited as a denied share.
     """
+    client_write_check(client=referral.client_id)
     refused = None
     with transaction.atomic():
         locked = (
@@ -720,6 +722,7 @@ def referral_transmit(*, actor, referral: Referral, request=None) -> Transmissio
     (the worker's claim makes a second run harmless); one being sent raises ValidationError.
     Returns the queued `Transmission`; the worker sends it after this transaction commits.
     """
+    client_write_check(client=referral.client_id)
     if referral.is_draft:
         raise ValidationError("Send the referral before e-mailing it.", code="draft")
     refused = ""

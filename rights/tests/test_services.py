@@ -121,11 +121,26 @@ def test_an_extension_without_a_length_asks_for_one(manager, own_client):
     assert refused.value.message_dict["months"] == ["Choose how long to extend by."]
 
 
-def test_the_requester_must_be_told_within_the_first_month(manager, own_client):
+@pytest.mark.parametrize("told_on", [dt.date(2026, 2, 10), dt.date(2026, 2, 28), dt.date(2026, 3, 1)])
+def test_once_the_first_month_has_passed_no_extension_is_accepted_even_told_on_a_date_within_it(
+    manager, own_client, told_on
+):
     sar = log(manager, own_client, received_on=dt.date(2026, 1, 31))  # first month ended 28 Feb
     with pytest.raises(ValidationError) as refused:
-        services.sar_extend(actor=manager, sar=sar, months=1, reason="Complex.", told_on=dt.date(2026, 3, 1))
-    assert "within the first month" in refused.value.message_dict["told_on"][0]
+        services.sar_extend(actor=manager, sar=sar, months=1, reason="Complex.", told_on=told_on)
+    assert "can no longer be extended" in refused.value.message_dict["told_on"][0]
+    sar.refresh_from_db()
+    assert sar.due_on == dt.date(2026, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("told_on", "says"), [(dt.date(2026, 2, 19), "before the request was received"), (dt.date(2026, 3, 11), "future")]
+)
+def test_the_date_the_requester_was_told_is_between_receipt_and_today(manager, own_client, told_on, says):
+    sar = log(manager, own_client, received_on=dt.date(2026, 2, 20))
+    with pytest.raises(ValidationError) as refused:
+        services.sar_extend(actor=manager, sar=sar, months=1, reason="Complex.", told_on=told_on)
+    assert says in refused.value.message_dict["told_on"][0]
 
 
 def test_no_more_than_two_further_months_in_all(manager, own_client):

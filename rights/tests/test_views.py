@@ -124,6 +124,22 @@ def test_extending_from_the_page_moves_the_deadline(manager, own_client, login):
     assert sar.due_on == dt.date(2026, 4, 20)
 
 
+def test_extending_an_overdue_request_is_refused_beside_the_date_told(manager, own_client, login):
+    sar = sar_for(own_client, manager, dt.date(2026, 1, 31))  # the first month ended 28 Feb
+
+    response = login(manager).post(
+        reverse("rights:sar", args=[own_client.pk, sar.pk]),
+        {"step": "extend", "extend-months": "1", "extend-reason": "Complex.", "extend-told_on": "2026-02-10"},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'href="#id_extend-told_on"' in page
+    assert "can no longer be extended" in page
+    sar.refresh_from_db()
+    assert sar.due_on == dt.date(2026, 2, 28)
+
+
 def test_a_bad_answer_date_is_shown_beside_the_field(manager, own_client, login):
     sar = sar_for(own_client, manager, dt.date(2026, 2, 20))
 
