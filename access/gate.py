@@ -788,3 +788,48 @@ def client_view(
         return wrapped
 
     return decorator
+
+
+def decider_view(
+    *,
+    action: str = Action.VIEW,
+    post_action: str = Action.EDIT,
+    categories: Iterable[str] = (),
+    purpose: str = "",
+    any_team_roles: Iterable[str] = (Role.INFORMATION_SECURITY_OFFICER,),
+):
+    """Decorate a view taking `client_id` for the people who decide about a client: the
+    client's own team managers, and people whose role is in `any_team_roles` (by default the
+    information security officer, who, like everywhere, opens the client with a reason).
+
+    The view is called as `view(request, access, **kwargs)`; the check and the view run in one
+    transaction (`run_gated`): a GET is audited as `action`, anything else as `post_action`,
+    each with `categories` and `purpose`. A refusal answers as `denied_response` (the reason
+    page or 404, the same for an unknown id), an audit failure 503. Used by the statutory and
+    rights apps for their decision pages (legal hold, subject access, erasure, rectification).
+    """
+    categories = list(categories)
+    any_team_roles = frozenset(any_team_roles)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, client_id, **kwargs):
+            act = action if request.method in SAFE_METHODS else post_action
+
+            def open_gate():
+                return gate_client(
+                    request,
+                    client_id,
+                    action=act,
+                    categories=categories,
+                    purpose=purpose,
+                    team_manager_only=getattr(request.user, "role", None) not in any_team_roles,
+                )
+
+            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
+
+        wrapped.gated = True
+        wrapped.deciders_only = True  # found by access/tests/test_decider_view.py
+        return wrapped
+
+    return decorator

@@ -7,7 +7,8 @@ otherwise be editable. After every `migrate` on SQLite, `install` reads every mo
 trigger that aborts with pgtrigger's own message; so a model given a Protect trigger
 later is covered without further work, and a removed one is dropped.
 
-`pgtrigger.ignore(...)` is honoured as on PostgreSQL: each trigger asks the SQL
+A Protect with a raw `pgtrigger.Condition` (a disclosure's one-way content removal) is
+mirrored with the same condition. `pgtrigger.ignore(...)` is honoured as on PostgreSQL: each trigger asks the SQL
 function `casework_trigger_ignored(uri)`, registered on every SQLite connection, which
 answers from pgtrigger's per-thread ignore state. A connection without the function
 (the sqlite3 shell, say) cannot run the trigger, so the change fails as well.
@@ -34,13 +35,22 @@ def protect_triggers():
     return sorted(found, key=lambda pair: (pair[0]._meta.db_table, pair[1].name))
 
 
+def _condition(trigger) -> str:
+    """The trigger's condition as SQL both databases read, or "" for none. Only a raw
+    `pgtrigger.Condition` is mirrored (written in plain OLD./NEW. comparisons, it means the
+    same on SQLite); a `pgtrigger.Q` compiles to PostgreSQL's dialect and is refused."""
+    if trigger.condition is None:
+        return ""
+    if type(trigger.condition) is not pgtrigger.Condition:
+        raise ImproperlyConfigured(f"{trigger.name}: only a raw pgtrigger.Condition is mirrored on SQLite")
+    return trigger.condition.sql
+
+
 def _operations(trigger) -> list[str]:
     """The SQLite operations of a Protect trigger; TRUNCATE has no SQLite counterpart
     (a DELETE without WHERE runs the row triggers), anything we cannot mirror is an error."""
-    if trigger.condition is not None or trigger.level != pgtrigger.Row or trigger.when != pgtrigger.Before:
-        raise ImproperlyConfigured(
-            f"{trigger.name}: only unconditional row-level BEFORE Protect triggers are mirrored on SQLite"
-        )
+    if trigger.level != pgtrigger.Row or trigger.when != pgtrigger.Before:
+        raise ImproperlyConfigured(f"{trigger.name}: only row-level BEFORE Protect triggers are mirrored on SQLite")
     names = [str(operation) for operation in trigger.operation]
     unknown = set(names) - {"UPDATE", "DELETE", "INSERT", "TRUNCATE"}
     if unknown:  # pragma: no cover (pgtrigger has no other operations today)
@@ -53,9 +63,11 @@ def statements(model, trigger) -> list[str]:
     table = model._meta.db_table
     uri = trigger.get_uri(model)
     message = f"pgtrigger: Cannot {str(trigger.operation).lower()} rows from {table} table"
+    condition = _condition(trigger)
+    when = f"NOT {IGNORED_FUNCTION}('{uri}')" + (f" AND ({condition})" if condition else "")
     return [
         f'CREATE TRIGGER "{PREFIX}{trigger.name}__{operation.lower()}" BEFORE {operation} ON "{table}" '
-        f"FOR EACH ROW WHEN NOT {IGNORED_FUNCTION}('{uri}') "
+        f"FOR EACH ROW WHEN {when} "
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
         for operation in _operations(trigger)
     ]

@@ -19,7 +19,7 @@ from deadlines.registry import Clock, Message, Threshold, register
 
 from . import selectors
 from .clock import CLOCK_STARTED_HOURS, alert_thresholds, describe_time_left, threshold_label
-from .models import ALERTING_STATUSES, BreachReport
+from .models import ALERT_SCHEDULE, ALERTING_STATUSES, BreachReport
 from .selectors import CLOCK
 
 __all__ = ["CLOCK", "register_clock", "threshold_key"]
@@ -70,4 +70,14 @@ def message(alert, covered, now: datetime) -> Message | None:
 
 
 def register_clock() -> Clock:
-    return register(Clock(name=CLOCK, running=running, thresholds=thresholds, message=message))
+    return register(
+        Clock(
+            name=CLOCK,
+            running=running,
+            thresholds=thresholds,
+            message=message,
+            model=BreachReport,
+            schedule=ALERT_SCHEDULE,
+            due_at=lambda deadline_at: deadline_at,
+        )
+    )

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from casework import references
 from clients.categories import REGISTRY
+from deadlines.registry import Schedule
 
 from .risk import Likelihood, Risk, Severity
 
@@ -60,6 +61,17 @@ class SubjectsException(models.TextChoices):
         "disproportionate",
         "Telling each person would take disproportionate effort; a public notice was used",
     )
+
+
+# Where the deadline sweep reads only the breaches newly due (deadlines.registry.Schedule).
+ALERT_SCHEDULE = Schedule(
+    name="breach_alerts",
+    due_field="deadline_at",
+    seen_field="deadline_alerts_for",
+    stale_field="deadline_alerts_stale",
+    next_field="next_alert_at",
+    armed=Q(status__in=ALERTING_STATUSES),
+)
 
 
 class BreachReport(models.Model):
@@ -139,7 +151,13 @@ class BreachReport(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[affected_clients])
+    # The deadline sweep's cursor (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    deadline_alerts_for = models.DateTimeField(null=True, blank=True, editable=False)
+    deadline_alerts_stale = ALERT_SCHEDULE.stale_column()
+    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[affected_clients], excluded_fields=ALERT_SCHEDULE.columns())
 
     class Meta:
         ordering = ["deadline_at", "id"]
@@ -150,6 +168,7 @@ class BreachReport(models.Model):
             ),
             # The managers' queue: open breaches of a team, by deadline.
             models.Index(fields=["team", "deadline_at"], name="breach_team_deadline"),
+            *ALERT_SCHEDULE.indexes(),
         ]
 
     def __str__(self):

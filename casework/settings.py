@@ -358,6 +358,11 @@ INTERNATIONAL_TRANSFERS = [item.strip() for item in env_str("INTERNATIONAL_TRANS
 # run of the task works before it re-queues itself (so a large batch never holds a worker).
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 100)
 RETENTION_TASK_SECONDS = env_int("RETENTION_TASK_SECONDS", 240)
+# Disclosure snapshots and released subject access packs of an anonymised client are kept
+# this many days after the anonymisation, under the legal-claims exemption (Art 17(3)(e);
+# six years, the Limitation Act 1980's period for most claims), then the daily retention
+# review removes their personal content (rights.retention.snapshot_content_sweep).
+DISCLOSURE_SNAPSHOT_RETENTION_DAYS = env_int("DISCLOSURE_SNAPSHOT_RETENTION_DAYS", 6 * 365 + 2)
 
 # E-mail.
 EMAIL_BACKEND = env_str(

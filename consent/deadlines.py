@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from deadlines.registry import Clock, Message, Threshold, register
 
-from .models import ConsentRecord, LawfulBasisRecord
+from .models import BASIS_END_SCHEDULE, EXPIRY_SCHEDULE, REVIEW_SCHEDULE, ConsentRecord, LawfulBasisRecord
 
 REVIEW = "consent.review"
 EXPIRY = "consent.expiry"
@@ -126,6 +126,19 @@ def basis_end_message(alert, covered, now):
 
 
 def register_clocks() -> None:
-    register(Clock(name=REVIEW, running=running_reviews, thresholds=_window_threshold, message=review_message))
-    register(Clock(name=EXPIRY, running=running_expiries, thresholds=_window_threshold, message=expiry_message))
-    register(Clock(name=BASIS_END, running=running_basis_ends, thresholds=_window_threshold, message=basis_end_message))
+    for name, running, message, model, schedule in (
+        (REVIEW, running_reviews, review_message, ConsentRecord, REVIEW_SCHEDULE),
+        (EXPIRY, running_expiries, expiry_message, ConsentRecord, EXPIRY_SCHEDULE),
+        (BASIS_END, running_basis_ends, basis_end_message, LawfulBasisRecord, BASIS_END_SCHEDULE),
+    ):
+        register(
+            Clock(
+                name=name,
+                running=running,
+                thresholds=_window_threshold,
+                message=message,
+                model=model,
+                schedule=schedule,
+                due_at=start_of_day,
+            )
+        )

@@ -12,8 +12,8 @@ import datetime as dt
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML, URLFetcher
 
+from casework.pdf import pdf_bytes
 from clients.categories import REGISTRY, Level
 
 from .coverage import Status, as_moment, status
@@ -46,9 +46,13 @@ def summary_context(*, client, consents, bases, on: dt.datetime | None = None) -
     }
 
 
-def consent_summary_pdf(*, client, consents, bases, on: dt.datetime | None = None) -> bytes:
-    html = render_to_string(
+def consent_summary_html(*, client, consents, bases, on: dt.datetime | None = None) -> str:
+    """The client's consent summary as HTML (self-contained: nothing is fetched), for `casework.pdf`."""
+    return render_to_string(
         "consent/summary_pdf.html", summary_context(client=client, consents=consents, bases=bases, on=on)
     )
-    # Nothing is fetched: the template is self-contained.
-    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+
+
+def consent_summary_pdf(*, client, consents, bases, on: dt.datetime | None = None) -> bytes:
+    """The client's consent summary as a PDF (bytes)."""
+    return pdf_bytes(consent_summary_html(client=client, consents=consents, bases=bases, on=on))

@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clients.categories import Selection
+from deadlines.registry import Schedule
 
 from .evidence import StoredFile
 
@@ -165,8 +166,40 @@ def _join_names(names: list[str]) -> str:
 
 # A module-level handle so the service can write one creation row that includes the
 # many-to-many scope (see consent.services._write_history).
-consent_history = HistoricalRecords(m2m_fields=["partners", "purposes"])
-lawful_basis_history = HistoricalRecords(m2m_fields=["partners", "purposes"])
+# Where the deadline sweep reads only the consents and bases newly due (deadlines.registry.Schedule).
+# A consent's review clock stops when it expires, so a changed expiry date re-arms it too.
+REVIEW_SCHEDULE = Schedule(
+    name="consent_review",
+    due_field="review_due",
+    seen_field="review_alerts_for",
+    stale_field="review_alerts_stale",
+    next_field="review_next_alert_at",
+    armed=Q(withdrawn_at__isnull=True, review_due__isnull=False),
+    watch=(("expires_on", "review_alerts_expiry"),),
+)
+EXPIRY_SCHEDULE = Schedule(
+    name="consent_expiry",
+    due_field="expires_on",
+    seen_field="expiry_alerts_for",
+    stale_field="expiry_alerts_stale",
+    next_field="expiry_next_alert_at",
+    armed=Q(withdrawn_at__isnull=True, expires_on__isnull=False),
+)
+BASIS_END_SCHEDULE = Schedule(
+    name="basis_end",
+    due_field="ends_on",
+    seen_field="end_alerts_for",
+    stale_field="end_alerts_stale",
+    next_field="end_next_alert_at",
+    armed=Q(ended_at__isnull=True, ends_on__isnull=False),
+)
+
+consent_history = HistoricalRecords(
+    m2m_fields=["partners", "purposes"], excluded_fields=REVIEW_SCHEDULE.columns() + EXPIRY_SCHEDULE.columns()
+)
+lawful_basis_history = HistoricalRecords(
+    m2m_fields=["partners", "purposes"], excluded_fields=BASIS_END_SCHEDULE.columns()
+)
 
 
 class ConsentRecord(BasisScope):
@@ -221,6 +254,16 @@ class ConsentRecord(BasisScope):
     )
     withdrawal_note = models.TextField(blank=True)
 
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    review_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    review_alerts_stale = REVIEW_SCHEDULE.stale_column()
+    review_alerts_expiry = models.DateField(null=True, blank=True, editable=False)
+    review_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expiry_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    expiry_alerts_stale = EXPIRY_SCHEDULE.stale_column()
+    expiry_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     history = consent_history
 
     kind = "consent"
@@ -230,6 +273,8 @@ class ConsentRecord(BasisScope):
         indexes = [
             models.Index(fields=["client", "-given_at"], name="consent_client_given"),
             models.Index(fields=["review_due"], name="consent_review_open", condition=Q(withdrawn_at__isnull=True)),
+            *REVIEW_SCHEDULE.indexes(),
+            *EXPIRY_SCHEDULE.indexes(),
         ]
         constraints = [
             models.CheckConstraint(
@@ -348,13 +393,22 @@ class LawfulBasisRecord(BasisScope):
     end_reason = models.CharField(max_length=20, choices=BasisEndReason.choices, blank=True)
     end_note = models.TextField(blank=True)
 
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    end_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    end_alerts_stale = BASIS_END_SCHEDULE.stale_column()
+    end_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     history = lawful_basis_history
 
     kind = "lawful_basis"
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
-        indexes = [models.Index(fields=["client", "-recorded_at"], name="lawfulbasis_client_recorded")]
+        indexes = [
+            models.Index(fields=["client", "-recorded_at"], name="lawfulbasis_client_recorded"),
+            *BASIS_END_SCHEDULE.indexes(),
+        ]
 
     def __str__(self):
         return f"{self.get_basis_display()} basis {self.pk} for client {self.client_id}"

@@ -12,18 +12,18 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from access.gate import Action, client_view
 from casework import references
+from casework.pdf import PdfResponse
 
 from . import evidence as evidence_files
 from . import selectors, services
 from .coverage import Status
-from .documents import consent_summary_pdf
+from .documents import consent_summary_html
 from .forms import (
     BasisEndForm,
     ConsentForm,
@@ -234,12 +234,12 @@ def evidence_download(request, access, consent_id):
 @client_view(action=Action.DOWNLOAD, categories=IDENTITY, purpose="consent summary for the client")
 def summary_pdf(request, access):
     client = access.client
-    pdf = consent_summary_pdf(
+    html = consent_summary_html(
         client=client,
         consents=selectors.consents_for_client(client),
         bases=selectors.bases_for_client(client),
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = PdfResponse(html)  # laid out after the gate's transaction (casework.pdf)
     response["Content-Disposition"] = references.attachment_header(
         references.download_name(client.reference, "consent-summary", "pdf")
     )
@@ -275,20 +275,20 @@ def basis_record(request, access):
 @client_view(action=Action.VIEW, categories=IDENTITY, load=_load_basis, team_manager_only=True)
 def basis_approve(request, access, basis_id):
     record = access.obj
-    error = ""
+    errors = []
     if request.method == "POST":
         try:
             services.lawful_basis_approve(actor=request.user, record=record)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            errors = exc.messages
         else:
             messages.success(request, f"{record.get_basis_display()} basis approved.")
             return redirect("consent:tab", client_id=access.client.pk)
     return render(
         request,
         "consent/basis_approve.html",
-        _page(access, record=record, error=error, can_approve=services.can_approve(request.user, record)),
-        status=400 if error else 200,
+        _page(access, record=record, errors=errors, can_approve=services.can_approve(request.user, record)),
+        status=400 if errors else 200,
     )
 
 

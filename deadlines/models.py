@@ -95,3 +95,18 @@ class SweepHeartbeat(models.Model):
 
     def __str__(self):
         return f"Last sweep at {self.last_sweep_at}"
+
+
+class ClockSchedule(models.Model):
+    """The thresholds (keys and leads) each scheduled clock's per-object cursors were worked out with.
+
+    When a clock's thresholds change (a setting such as CONSENT_REVIEW_WINDOW_DAYS), the
+    next sweep reads every object of that clock once, re-working out when each is next
+    due, and records the new thresholds here (see registry.Schedule).
+    """
+
+    clock = models.CharField(max_length=60, primary_key=True)
+    thresholds = models.CharField(max_length=500)
+
+    def __str__(self):
+        return f"{self.clock}: {self.thresholds}"

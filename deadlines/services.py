@@ -14,6 +14,12 @@ due time and are not yet recorded for that due time, and records them:
 
 Inserts use the unique constraint on (clock, object, due time, threshold) with
 ON CONFLICT DO NOTHING, so repeated and concurrent sweeps record each alert once.
+
+A clock with a schedule (registry.Schedule: every clock the apps register) keeps a cursor
+on each object's row: the due value its alerts were worked out for, and when its next
+threshold falls due. A sweep reads only the rows whose cursor is due or out of date, by
+two partial indexes, so its work is what fell due since the last sweep, not everything
+already alerted (an overdue object is read once, not at every sweep).
 """
 
 from __future__ import annotations
@@ -29,12 +35,12 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from . import enqueue, registry, selectors
-from .models import Alert, OutboxEmail, SweepHeartbeat
+from .models import Alert, ClockSchedule, OutboxEmail, SweepHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +63,24 @@ REFUSED = (
 # --- Raising thresholds -------------------------------------------------------------------
 
 
-def _raise_due(clock: registry.Clock, now: datetime, ids: list[int] | None = None) -> int:
+def _sorted_thresholds(clock: registry.Clock) -> list[registry.Threshold]:
+    return sorted(clock.thresholds(), key=lambda t: t.lead, reverse=True)  # earliest first
+
+
+def _raise_due(
+    clock: registry.Clock,
+    now: datetime,
+    ids: list[int] | None = None,
+    thresholds: list[registry.Threshold] | None = None,
+) -> int:
     """Record every threshold of `clock` due by `now` and not yet recorded. Returns how many objects had one.
 
-    A constant number of queries whatever the number of objects: one read of the running
-    objects, one of their alerts, and at most three inserts.
+    Looks only at the objects `ids` (all running objects when None). A constant number of
+    queries whatever the number of objects: one read of the running objects, one of their
+    alerts, and at most three inserts.
     """
-    thresholds = sorted(clock.thresholds(), key=lambda t: t.lead, reverse=True)  # earliest first
-    if not thresholds:
+    thresholds = _sorted_thresholds(clock) if thresholds is None else thresholds
+    if not thresholds or ids == []:
         return 0
     horizon = now + thresholds[0].lead
     running = list(clock.running(horizon, ids))
@@ -132,6 +148,100 @@ def _raise_due(clock: registry.Clock, now: datetime, ids: list[int] | None = Non
     return len({a.object_id for a in announced} | {a.object_id for a, _ in quiet})
 
 
+def _signature(thresholds: list[registry.Threshold]) -> str:
+    return ",".join(f"{t.key}={int(t.lead.total_seconds())}" for t in thresholds)
+
+
+def _sweep_clock(
+    clock: registry.Clock, now: datetime, worked_out_with: str | None, reworked: list[ClockSchedule]
+) -> tuple[int, int | None]:
+    """Raise what is due for one clock. Returns (objects that had a threshold recorded, rows read).
+
+    Rows read is None for a clock without a schedule (it reads every running object).
+
+    With a schedule: reads only the rows whose cursor is out of date (new, due value
+    changed) or whose next threshold has come (two partial indexes), locked FOR NO KEY
+    UPDATE SKIP LOCKED so concurrent sweeps share them out (a row a user's transaction
+    holds is read by the next sweep, and a concurrent write of its due time waits for
+    this sweep to commit); raises their due thresholds and moves their cursors.
+    When the clock's thresholds differ from those the cursors were worked out with (a
+    setting changed, or the first sweep), every armed row is read once instead, and the
+    clock's new thresholds are appended to `reworked` for the caller to record.
+    """
+    schedule = clock.schedule
+    if schedule is None or clock.model is None or clock.due_at is None:
+        return _raise_due(clock, now), None
+    thresholds = _sorted_thresholds(clock)
+    signature = _signature(thresholds)
+    full = worked_out_with != signature
+    if full:
+        # Unlocked: locking every row would write to each; concurrent full passes work out
+        # the same cursors and write them in the same (pk) order.
+        rows = clock.model.objects.filter(schedule.armed)
+    else:
+        rows = clock.model.objects.filter(schedule.candidates_q(now)).select_for_update(no_key=True, skip_locked=True)
+    # Sorted here, not by the database, so nothing tempts the planner off the partial indexes.
+    rows = sorted(rows.order_by().values_list(*schedule.fields()))
+    horizon = now + thresholds[0].lead if thresholds else now
+    cursors, due_ids = [], []
+    for pk, value, *watched in rows:
+        due_at = clock.due_at(value)
+        later = [due_at - t.lead for t in thresholds if due_at - t.lead > now]
+        cursors.append((pk, value, min(later) if later else None, watched))
+        if thresholds and due_at <= horizon:
+            due_ids.append(pk)
+    # On a full pass the running objects are read whole (no list of ids to send).
+    raised = _raise_due(clock, now, None if full else due_ids, thresholds)
+    _cursors_write(clock, cursors)
+    if full:
+        reworked.append(ClockSchedule(clock=clock.name, thresholds=signature))
+    return raised, len(cursors)
+
+
+def _cursors_write(clock: registry.Clock, cursors: list[tuple[int, object, datetime | None, list]]) -> None:
+    """Store each object's cursor: (pk, due value seen, next threshold time or None, watched values).
+
+    The columns are the sweep's bookkeeping, left out of the model's history (see the
+    models), so they are written directly, without a history row. On PostgreSQL one
+    UPDATE … FROM (VALUES …) per 2,000 rows; elsewhere (SQLite) bulk_update.
+    """
+    if not cursors:
+        return
+    schedule, model = clock.schedule, clock.model
+    names = [schedule.seen_field, schedule.next_field, *(shadow for _, shadow in schedule.watch)]
+    if connection.vendor != "postgresql":
+        objs = []
+        for pk, value, next_at, watched in cursors:
+            obj = model(pk=pk)
+            for name, field_value in zip(names, [value, next_at, *watched], strict=True):
+                setattr(obj, name, field_value)
+            objs.append(obj)
+        model.objects.bulk_update(objs, names, batch_size=500)
+        return
+    meta = model._meta
+    fields = [meta.pk, *(meta.get_field(name) for name in names)]
+    casts = [field.db_type(connection) for field in fields]
+    quote = connection.ops.quote_name
+    aliases = [f"c{i}" for i in range(len(fields))]
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields[1:], aliases[1:], strict=True)
+    )
+    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(cursors), 2000):
+            chunk = cursors[start : start + 2000]
+            params = []
+            for pk, value, next_at, watched in chunk:
+                for field, field_value in zip(fields, [pk, value, next_at, *watched], strict=True):
+                    params.append(field.get_db_prep_value(field_value, connection))
+            values = ", ".join([row_sql] * len(chunk))
+            sql = (
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (identifiers from model metadata; values are parameters)
+                f"FROM (VALUES {values}) AS v({', '.join(aliases)}) WHERE t.{quote(meta.pk.column)} = v.{aliases[0]}"
+            )
+            cursor.execute(sql, params)
+
+
 def deadline_check(*, clock: str, object_ids: list[int], now: datetime | None = None) -> None:
     """Raise what is due now for these objects, inside the caller's transaction.
 
@@ -154,6 +264,10 @@ def deadline_check(*, clock: str, object_ids: list[int], now: datetime | None = 
 def deadlines_sweep() -> dict:
     """One run of the sweep (beat, every DEADLINE_SWEEP_SECONDS). Returns a summary for the task log.
 
+    The summary: "clocks" (per clock, how many objects had a threshold recorded), "read"
+    (per clock, how many of its rows the sweep read: those newly due or changed),
+    "chores", "unknown" (e-mails marked so) and "to_send".
+
     State-based and idempotent: a missed, late, repeated or concurrent run raises exactly
     what is due by now, once per due time. It also marks e-mails abandoned mid-send as
     "unknown", republishes e-mails still to send (including those that could not be
@@ -163,8 +277,17 @@ def deadlines_sweep() -> dict:
     now = timezone.now()
     summary = {"swept_at": now.isoformat(), "clocks": {}}
     with transaction.atomic():
+        worked_out_with = dict(ClockSchedule.objects.values_list("clock", "thresholds"))
+        reworked: list[ClockSchedule] = []
+        summary["read"] = {}
         for clock in registry.clocks():
-            summary["clocks"][clock.name] = _raise_due(clock, now)
+            summary["clocks"][clock.name], summary["read"][clock.name] = _sweep_clock(
+                clock, now, worked_out_with.get(clock.name), reworked
+            )
+        if reworked:
+            ClockSchedule.objects.bulk_create(
+                reworked, update_conflicts=True, unique_fields=["clock"], update_fields=["thresholds"]
+            )
         summary["chores"] = {chore.name: _run_chore(chore, now) for chore in registry.chores()}
         summary["unknown"] = OutboxEmail.objects.filter(
             status=OutboxEmail.Status.SENDING, claimed_at__lt=now - selectors.sending_stale_after()

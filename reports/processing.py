@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, Value
+from django.db.models.functions import Coalesce, NullIf, Trim
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML, URLFetcher
@@ -45,8 +46,11 @@ from consent.models import (
     Purpose,
     SpecialCondition,
 )
-from sharing.models import DataSharingAgreement, Disclosure
+from sharing.models import DataSharingAgreement
+from statutory.models import StatutoryDisclosure, StatutoryRequest
 
+# What every cell with nothing in it reads, on the page, in the CSV and in the PDF.
+NONE = "None"
 NO_RETENTION = "No retention schedule configured"
 NO_TRANSFERS = "None: no personal data is transferred outside the UK."
 
@@ -61,6 +65,11 @@ class Section:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     empty: str = "None recorded."
+
+    def __post_init__(self):
+        # One reading for "nothing here" in every row: never a blank cell beside a "none".
+        rows = tuple(tuple(str(cell).strip() or NONE for cell in row) for row in self.rows)
+        object.__setattr__(self, "rows", rows)
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ def controller() -> Section:
 def purposes() -> Section:
     """Every purpose staff may record a basis or a share for (one query)."""
     rows = tuple(
-        (purpose.name, purpose.description or "", "in use" if purpose.is_active else "no longer used")
+        (purpose.name, purpose.description, "in use" if purpose.is_active else "no longer used")
         for purpose in Purpose.objects.order_by("-is_active", "name")
     )
     return Section(
@@ -159,12 +168,12 @@ def data_subjects() -> Section:
             (
                 "People acting for clients",
                 "Name, relationship and authority of a representative making a request for a client",
-                "",
+                "Not counted",
             ),
             (
                 "Staff of partner and statutory bodies",
                 "Names, ranks and contact details of officers who ask for or receive information",
-                "",
+                "Not counted",
             ),
         ),
     )
@@ -199,28 +208,42 @@ def recipients() -> Section:
     meetings = MeetingGroup.objects.order_by("name").prefetch_related(
         Prefetch("members", queryset=Partner.objects.order_by("name"))
     )
+    # The organisation (the force, the council), not the officer who asked: a registered
+    # partner by its name, otherwise the body named on the request.
     statutory = (
-        Disclosure.objects.filter(kind=Disclosure.Kind.STATUTORY)
-        .values("recipient_label")
-        .annotate(n=Count("pk"), last=Max("disclosed_at"))
-        .order_by("recipient_label")
+        StatutoryDisclosure.objects.annotate(
+            organisation=Coalesce(
+                "statutory_request__partner__name", NullIf(Trim("statutory_request__body_name"), Value(""))
+            )
+        )
+        .values("organisation", "statutory_request__body")
+        .annotate(n=Count("pk"), last=Max("disclosure__disclosed_at"))
+        .order_by("organisation", "statutory_request__body")
     )
+    bodies = dict(StatutoryRequest.Body.choices)
     rows = []
     for partner in partners:
         agreements = _names(agreement.reference for agreement in partner.sharing_agreements.all())
         state = "" if partner.is_active else " (no longer active)"
-        detail = f"Agreements: {agreements}" if agreements else "No data-sharing agreement"
+        detail = f"Agreements: {agreements or NONE}"
         rows.append(("Partner organisation", f"{partner.name}{state}", partner.get_kind_display(), detail))
     for meeting in meetings:
         state = "" if meeting.is_active else " (no longer active)"
-        members = _names(member.name for member in meeting.members.all()) or "no member organisations"
-        rows.append(("Multi-agency meeting", f"{meeting.name}{state}", "Meeting of member organisations", members))
+        members = _names(member.name for member in meeting.members.all())
+        rows.append(
+            (
+                "Multi-agency meeting",
+                f"{meeting.name}{state}",
+                "Meeting of member organisations",
+                f"Members: {members or NONE}",
+            )
+        )
     for body in statutory:
         rows.append(
             (
                 "Statutory body",
-                body["recipient_label"],
-                "Police or statutory request",
+                body["organisation"],
+                bodies.get(body["statutory_request__body"], ""),
                 f"{body['n']} disclosure(s), last on {_day(timezone.localtime(body['last']).date())}",
             )
         )
@@ -277,8 +300,8 @@ def lawful_bases() -> Section:
     )
     rows = [
         (
-            "Consent (Art 6(1)(a)); explicit consent (Art 9(2)(a)) for special-category items",
-            "",
+            "Consent (Art 6(1)(a))",
+            "Explicit consent (Art 9(2)(a)) for special-category items",
             f"{consents['total']} recorded, {consents['current']} not withdrawn",
         )
     ]
@@ -295,7 +318,7 @@ def lawful_bases() -> Section:
         rows.append(
             (
                 bases.get(row["basis"], row["basis"]),
-                _names(c for c in conditions if c) or "none",
+                _names(c for c in conditions if c),
                 f"{row['n']} recorded",
             )
         )
@@ -331,7 +354,7 @@ def retention() -> Section:
             _display(rule, "kind"),
             getattr(rule, "period_label", f"{rule.period_months} months"),
             _display(rule, "starts_from"),
-            getattr(rule, "note", "") or "",
+            getattr(rule, "note", ""),
         )
         for rule in rules
     )

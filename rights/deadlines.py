@@ -28,7 +28,7 @@ from consent.deadlines import start_of_day
 from deadlines.registry import Clock, Message, Threshold, register
 
 from .calendar import days_left
-from .models import SubjectAccessRequest
+from .models import SAR_SCHEDULE, SubjectAccessRequest
 
 CLOCK = "rights.subject_access"
 OVERDUE = "overdue"
@@ -108,4 +108,14 @@ def message(alert, covered, now: dt.datetime) -> Message | None:
 
 
 def register_clock() -> Clock:
-    return register(Clock(name=CLOCK, running=running, thresholds=thresholds, message=message))
+    return register(
+        Clock(
+            name=CLOCK,
+            running=running,
+            thresholds=thresholds,
+            message=message,
+            model=SubjectAccessRequest,
+            schedule=SAR_SCHEDULE,
+            due_at=due_at,
+        )
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from casework.forms import Form
-from consent.forms import DateInput
+from consent.forms import DateInput, Reveal, form_layout, layout_names
 
 from .models import ErasureRequest, RectificationNotice, RectificationRequest, SarWithholding, SubjectAccessRequest
 
@@ -56,6 +56,26 @@ class SarLogForm(Form):
     asked_for = _text("What they asked for", help_text="In their words: everything, or particular records.")
     received_on = _date("Date received", help_text="The one-month deadline runs from this day.")
 
+    # Who acts for the client, and their authority, show (with JavaScript) only when it is not the client.
+    LAYOUT = (
+        "requester",
+        Reveal(
+            "The person acting for the client",
+            "requester",
+            (SAR.Requester.REPRESENTATIVE,),
+            ("requester_name", "requester_relationship", "authority", "authority_note"),
+        ),
+        "verification",
+        "verification_note",
+        "asked_for",
+        "received_on",
+    )
+    field_order = layout_names(LAYOUT)
+
+    def layout(self) -> list:
+        """The fields for includes/form.html, grouped by `consent.forms.form_layout`."""
+        return form_layout(self, self.LAYOUT)
+
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {name: data.get(name) or ("" if name != "received_on" else None) for name in self.fields}
@@ -79,10 +99,40 @@ class SarCompleteForm(Form):
     note = _text("Note", help_text="For example how the response was sent.")
 
 
-class ErasureLogForm(Form):
+class RequesterFields(Form):
+    """Who asked: the client, or someone acting for them (named only then; rights.requesters)."""
+
+    requester = forms.ChoiceField(
+        choices=SAR.Requester.choices, widget=forms.RadioSelect, required=False, label="Who asked"
+    )
+    asked_by = forms.CharField(label="Name of the person acting for the client", max_length=120, required=False)
+    requester_relationship = forms.CharField(
+        label="Their relationship to the client",
+        max_length=75,
+        required=False,
+        help_text="For example: solicitor, daughter, advocate.",
+    )
+    LAYOUT = (
+        "requester",
+        Reveal(
+            "The person acting for the client",
+            "requester",
+            (SAR.Requester.REPRESENTATIVE,),
+            ("asked_by", "requester_relationship"),
+        ),
+    )
+
+    def layout(self) -> list:
+        """The fields for includes/form.html, grouped by `consent.forms.form_layout`."""
+        return form_layout(self, self.LAYOUT)
+
+
+class ErasureLogForm(RequesterFields):
     received_on = _date("Date received")
-    asked_by = forms.CharField(label="Who asked", max_length=200, required=False)
     asked_text = _text("What they asked for")
+
+    LAYOUT = ("received_on", *RequesterFields.LAYOUT, "asked_text")
+    field_order = layout_names(LAYOUT)
 
 
 class ErasureDecideForm(Form):
@@ -147,12 +197,12 @@ class RetentionApproveForm(Form):
 # --- Rectification (Art 16) and correction notices (Art 19) -----------------------------------
 
 
-class RectificationLogForm(Form):
+class RectificationLogForm(RequesterFields):
     received_on = _date("Date received", help_text="The one-month deadline runs from this day.")
-    asked_by = forms.CharField(
-        label="Who asked", max_length=200, required=False, help_text="The client, or who acted for them."
-    )
     what_is_wrong = _text("What they say is wrong or incomplete", help_text="In their words.", rows=4)
+
+    LAYOUT = ("received_on", *RequesterFields.LAYOUT, "what_is_wrong")
+    field_order = layout_names(LAYOUT)
 
 
 class RectificationDecideForm(Form):

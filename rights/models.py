@@ -22,8 +22,27 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from casework import references
+from deadlines.registry import Schedule
 
 from .calendar import days_left, response_due
+
+# Where the deadline sweep reads only the requests newly due (deadlines.registry.Schedule).
+SAR_SCHEDULE = Schedule(
+    name="sar_alerts",
+    due_field="due_on",
+    seen_field="due_alerts_for",
+    stale_field="due_alerts_stale",
+    next_field="next_alert_at",
+    armed=Q(status="open"),
+)
+RECTIFICATION_SCHEDULE = Schedule(
+    name="rectification_alerts",
+    due_field="due_on",
+    seen_field="due_alerts_for",
+    stale_field="due_alerts_stale",
+    next_field="next_alert_at",
+    armed=Q(status="open"),
+)
 
 
 class SubjectAccessRequest(models.Model):
@@ -74,12 +93,19 @@ class SubjectAccessRequest(models.Model):
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     logged_at = models.DateTimeField()
 
-    history = HistoricalRecords()
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    due_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    due_alerts_stale = SAR_SCHEDULE.stale_column()
+    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=SAR_SCHEDULE.columns())
 
     class Meta:
         ordering = ["due_on", "id"]
         indexes = [
             models.Index(fields=["due_on"], name="sar_open_due", condition=Q(status="open")),
+            *SAR_SCHEDULE.indexes(),
             models.Index(fields=["client", "-received_on"], name="sar_client_received"),
         ]
         constraints = [
@@ -296,6 +322,14 @@ class SarReleaseQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ReleasedPackChanged("Cannot update a released subject access pack: it is frozen.")
 
+    def content_remove(self, *, removed_at, content: dict, withheld: list) -> int:
+        """The one change a release admits, once: its content removed, what identifies it and its
+        SHA-256 kept (`rights.services.sar_releases_content_remove`, docs/decisions/0014 and 0016).
+        The database refuses anything else, and a second removal. Returns the rows changed."""
+        return super().update(
+            content=content, withheld=withheld, pdf_name="", archive_name="", content_removed_at=removed_at
+        )
+
     def delete(self):
         raise ReleasedPackChanged("Cannot delete a released subject access pack: it is frozen.")
 
@@ -322,12 +356,28 @@ class SarRelease(models.Model):
     pdf_sha256 = models.CharField(max_length=64)
     archive_name = models.CharField(max_length=200)
     archive_sha256 = models.CharField(max_length=64)
+    # Set once, when the personal content is removed after the client was anonymised and the
+    # legal-claims period passed (docs/decisions/0014, 0016): the hashes and dates stay.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SarReleaseQuerySet.as_manager()
 
+    # Columns the content removal writes (access.management.commands.app_role_grants grants these alone).
+    CONTENT_REMOVAL_FIELDS = ("content", "withheld", "pdf_name", "archive_name", "content_removed_at")
+
     class Meta:
         triggers = [
-            pgtrigger.Protect(name="sar_release_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(name="sar_release_append_only", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="sar_release_content_removal_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    'NOT (OLD."content_removed_at" IS NULL AND NEW."content_removed_at" IS NOT NULL '
+                    'AND NEW."id" = OLD."id" AND NEW."sar_id" = OLD."sar_id" '
+                    'AND NEW."released_at" = OLD."released_at" AND NEW."content_sha256" = OLD."content_sha256" '
+                    'AND NEW."pdf_sha256" = OLD."pdf_sha256" AND NEW."archive_sha256" = OLD."archive_sha256")'
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -454,7 +504,7 @@ class RetentionBatch(models.Model):
     """Clients past their retention, approved for anonymisation as a fixed list at that moment.
 
     Approved by a service manager (their teams' clients) or the ISO; anonymised by a Celery
-    task in bounded transactions, each client through `client_anonymise` after re-checking
+    task in bounded transactions, each chunk through `clients_anonymise` after re-checking
     legal hold and retention. Progress is written by the task with conditional updates.
     """
 
@@ -563,11 +613,20 @@ class RectificationRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    due_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    due_alerts_stale = RECTIFICATION_SCHEDULE.stale_column()
+    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=RECTIFICATION_SCHEDULE.columns())
 
     class Meta:
         ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["due_on"], name="rectification_open_due", condition=Q(status="open"))]
+        indexes = [
+            models.Index(fields=["due_on"], name="rectification_open_due", condition=Q(status="open")),
+            *RECTIFICATION_SCHEDULE.indexes(),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open", decision="", outcome_on__isnull=True)

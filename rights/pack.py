@@ -3,7 +3,8 @@
 `pack_sections(client)` gathers, for one client only: identity and contact details, every
 information entry (summary and detail), case notes, consents and other lawful bases with
 the privacy notice the client was given, every disclosure (partners, meetings and statutory
-bodies: who received what, when, why, under which basis), the record of who accessed the
+bodies: who received what, when, why, under which basis), the corrections passed on to those
+recipients (Art 19: what was corrected, who was told, when and how), the record of who accessed the
 record (by role and team; staff names only when `SAR_PACK_STAFF_NAMES` is on), and the
 sources of the information. `COVERED` names every model with a foreign key to Client and
 where it goes (or why it is left out), and a test fails when a new one is not named.
@@ -26,6 +27,8 @@ from clients.categories import REGISTRY, Selection
 from clients.models import Alert, CaseNote, Client, ClientMove, InformationEntry
 from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
 from sharing.models import Disclosure
+
+from .models import RectificationNotice
 
 # Every model holding a foreign key to Client, and the section of the pack it feeds (or why not).
 COVERED = {
@@ -52,8 +55,8 @@ COVERED = {
     "rights.SarPack": "left out: the pack itself",
     "rights.RetentionBatchItem": "left out: a retention batch's working list (an anonymised client has no pack)",
     "rights.RectificationRequest": "left out: the client's own requests",
-    "rights.RectificationNotice": "left out: a correction notice repeats a disclosure's corrected information, "
-    "which the entries and disclosures sections hold",
+    "rights.RectificationNotice": "corrections (what was corrected, who was told and how; the corrected "
+    "values are the record's own, in the sections above)",
     "clients.ClientUserObjectPermission": "left out: permission rows (access is reported instead)",
     "clients.ClientGroupObjectPermission": "left out: permission rows (access is reported instead)",
 }
@@ -77,6 +80,23 @@ def _staff(user, *, names: bool) -> str:
         return ""
     role = user.get_role_display() if hasattr(user, "get_role_display") else ""
     return f"{user.get_full_name() or user.get_username()} ({role})" if names else role or "Staff member"
+
+
+# What a correction notice's item key ("entry:12", "facts:contact", "note:5") names.
+CORRECTED_KINDS = {"entry": "information we hold", "facts": "your details", "note": "a case note"}
+
+
+def _corrected_item(notice: RectificationNotice) -> str:
+    kind = CORRECTED_KINDS.get(notice.item_key.partition(":")[0], "")
+    category = REGISTRY[notice.category].label if notice.category in REGISTRY else notice.category
+    return f"{category} ({kind})" if kind else category
+
+
+def _values_sent(notice: RectificationNotice) -> str:
+    """Whether the notice carried the corrected values: "No: <why>", "Yes" (e-mailed), "" (told another way)."""
+    if notice.withheld_reason:
+        return f"No: {notice.withheld_reason}"
+    return "Yes" if notice.how == RectificationNotice.How.EMAIL else ""
 
 
 def pack_sections(client: Client, *, on_progress=None) -> dict:
@@ -210,6 +230,22 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
         for d in disclosures.iterator(chunk_size=500)
     ]
 
+    progress(75, "Corrections passed on")
+    notices = RectificationNotice.objects.filter(client=client).select_related("disclosure").order_by("told_at", "pk")
+    sections["corrections"] = [
+        {
+            KEY: f"corrections:{n.pk}",
+            "told": _when(n.told_at),
+            "corrected": _corrected_item(n),
+            "to": n.recipient_label,
+            "disclosure": n.disclosure.reference,
+            "how": n.get_how_display(),
+            "corrected_information_sent": _values_sent(n),
+            "note": n.note,
+        }
+        for n in notices
+    ]
+
     progress(80, "Who accessed the record")
     events = (
         AccessEvent.objects.filter(client=client)
@@ -217,12 +253,21 @@ def pack_sections(client: Client, *, on_progress=None) -> dict:
         .prefetch_related("actor__teams")
         .order_by("at", "pk")
     )
+    # Per person, not per row: a prefetched `teams.all()` still builds a queryset each time.
+    staff: dict[int | None, tuple[str, str]] = {None: ("", "")}
+
+    def who(event) -> tuple[str, str]:
+        if event.actor_id not in staff:
+            teams = ", ".join(t.name for t in event.actor.teams.all())
+            staff[event.actor_id] = (_staff(event.actor, names=names), teams)
+        return staff[event.actor_id]
+
     sections["access"] = [
         {
             KEY: f"access:{e.pk}",
             "when": _when(e.at),
-            "who": _staff(e.actor, names=names),
-            "team": ", ".join(t.name for t in e.actor.teams.all()) if e.actor_id else "",
+            "who": who(e)[0],
+            "team": who(e)[1],
             "what": e.get_action_display(),
             "outcome": e.get_outcome_display(),
         }
@@ -277,6 +322,7 @@ SECTION_TITLES = {
     "bases": "Other lawful bases we rely on",
     "restrictions": "Restrictions you asked for on sharing",
     "disclosures": "Who we shared your information with",
+    "corrections": "Corrections we passed on to those who had your information",
     "access": "Who looked at your record",
     "sources": "Where the information came from",
 }
@@ -287,13 +333,87 @@ def _shown(row: dict) -> dict:
     return {name: value for name, value in row.items() if name != KEY}
 
 
-def pack_pdf(pack: dict) -> bytes:
-    """The client's copy, rendered with WeasyPrint from `pack_sections` data; nothing is fetched.
+# How the PDF lays out the sections that grow with the record (any other section: one labelled
+# line per field). "notes": a bold line of the heading fields, then the text fields (one as it
+# is, several labelled on one line); "days": the access record as one paragraph per day.
+# WeasyPrint's time grows with the lines and elements it lays out (about half a millisecond a
+# line on these machines), so these sections spend as few of both as reads well: a case note
+# is one paragraph, and 5,000 access rows, one line each, would be 5,000 lines where days are
+# about half that (BENCHMARKS.md, "SAR pack").
+PDF_LAYOUT = {
+    "notes": ("notes", ("written", "category", "source"), ("text",)),
+    "disclosures": ("notes", ("when", "reference", "kind"), ("to", "why", "basis", "information")),
+    "access": ("days", (), ()),
+}
+PDF_INTRO = {
+    "access": "One paragraph for each day: who opened your record (their role) and their team, what they did, "
+    "and at what times. Anything they were not allowed to do says so.",
+}
+SEPARATOR = " · "
 
-    A compiled pack (`pack["draft"]` true) says on every page that it is a draft for review.
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _note_item(heading: tuple, text: tuple, row: dict) -> dict:
+    return {
+        "heading": SEPARATOR.join(str(row[name]) for name in heading if row.get(name)),
+        "text": str(row.get(text[0], ""))
+        if len(text) == 1
+        else SEPARATOR.join(f"{_label(name)}: {row[name]}" for name in text if row.get(name)),
+    }
+
+
+def _times(times: list[str]) -> str:
+    return times[0] if len(times) == 1 else f"{', '.join(times[:-1])} and {times[-1]}"
+
+
+def _access_days(rows: list[dict]) -> list[dict]:
+    """Access rows (in time order) as one item per day: heading the date, text what was done that day.
+
+    Within a day, the same person's (or role's) same action is one entry with its times
+    ("Caseworker, North: Viewed record at 09:10 and 14:02"), in the order first done. Each
+    row's "when" is `_when`'s "%d %b %Y %H:%M". An allowed access says nothing of its
+    outcome; any other says it ("Denied").
     """
-    ordered = [(SECTION_TITLES[key], [_shown(row) for row in rows]) for key, rows in pack["sections"].items()]
-    html = render_to_string("rights/pack_pdf.html", {"pack": pack, "sections": ordered})
+    allowed = str(AccessEvent.Outcome.ALLOWED.label)
+    days: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        day, _, time = row["when"].rpartition(" ")
+        who = (row.get("who") or "Someone") + (f" in {row['team']}" if row.get("team") else "")
+        outcome = "" if row.get("outcome") in ("", allowed) else f" ({row['outcome']})"
+        days.setdefault(day, {}).setdefault(f"{who}: {row.get('what', '')}{outcome}", []).append(time)
+    return [
+        {"heading": day, "text": "; ".join(f"{entry} at {_times(times)}" for entry, times in entries.items()) + "."}
+        for day, entries in days.items()
+    ]
+
+
+def _pdf_section(key: str, rows: list[dict]) -> dict:
+    """One section as the PDF template lays it out: title, intro, layout and items (strings only)."""
+    layout, heading, text = PDF_LAYOUT.get(key, ("fields", (), ()))
+    if layout == "days":
+        items = _access_days(rows)
+    elif layout == "notes":
+        items = [_note_item(heading, text, row) for row in rows]
+    else:
+        items = [
+            {"fields": [(_label(name), value) for name, value in row.items() if name != KEY and value]} for row in rows
+        ]
+    return {"title": SECTION_TITLES[key], "intro": PDF_INTRO.get(key, ""), "layout": layout, "items": items}
+
+
+def pack_pdf(pack: dict) -> bytes:
+    """The client's copy as PDF bytes, rendered with WeasyPrint from `pack_sections` data; nothing is fetched.
+
+    A compiled pack (`pack["draft"]` true) says that it is a draft for review. Review keys
+    never reach the PDF. The long sections (case notes, disclosures, the access record) are
+    laid out as plain paragraphs, one or two per row: WeasyPrint's time grows with the
+    number of elements and lines, and a table of thousands of rows costs minutes.
+    """
+    sections = [_pdf_section(key, rows) for key, rows in pack["sections"].items()]
+    html = render_to_string("rights/pack_pdf.html", {"pack": pack, "sections": sections})
     return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
 
 

@@ -67,7 +67,8 @@ from sharing.snapshot import client_facts
 from . import selectors
 from .calendar import received_on_problem, response_due
 from .deadlines import due_at
-from .models import RectificationNotice, RectificationRequest
+from .models import RECTIFICATION_SCHEDULE, RectificationNotice, RectificationRequest
+from .requesters import who_asked
 
 Notice = RectificationNotice
 PURPOSE = "rectification"
@@ -604,13 +605,23 @@ def _blank(value) -> bool:
 
 @transaction.atomic
 def rectification_request_log(
-    *, actor, client: Client, received_on: dt.date | None, asked_by: str, what_is_wrong: str, request=None
+    *,
+    actor,
+    client: Client,
+    received_on: dt.date | None,
+    what_is_wrong: str,
+    requester: str = "",
+    asked_by: str = "",
+    requester_relationship: str = "",
+    request=None,
 ) -> RectificationRequest:
     """Log a client's request to correct or complete what we hold (UK GDPR Art 16).
 
-    Takes who asked, what they say is wrong, and the local date received (not in the
-    future). The deadline (`due_on`) is one calendar month from receipt (Art 12(3);
-    `rights.calendar.response_due`), watched by RECTIFICATION_CLOCK. Returns the request.
+    Takes who asked (`requester`: the client, or a representative named `asked_by` with
+    their `requester_relationship`; `rights.requesters.who_asked`), what they say is wrong,
+    and the local date received (not in the future). The deadline (`due_on`) is one
+    calendar month from receipt (Art 12(3); `rights.calendar.response_due`), watched by
+    RECTIFICATION_CLOCK. Returns the request.
     Raises NotRightsOfficer unless `actor` is a service manager of the client's team or
     the ISO, or ValidationError keyed by field.
     """
@@ -618,8 +629,7 @@ def rectification_request_log(
     errors = {}
     if problem := received_on_problem(received_on, today=timezone.localdate(), right="The right to rectification"):
         errors["received_on"] = problem
-    if _blank(asked_by):
-        errors["asked_by"] = "Say who asked (the client, or who acted for them)."
+    asked_by = who_asked(errors, requester=requester, name=asked_by, relationship=requester_relationship)
     if _blank(what_is_wrong):
         errors["what_is_wrong"] = "Write down what they say is wrong or incomplete."
     if errors:
@@ -627,7 +637,7 @@ def rectification_request_log(
     obj = RectificationRequest(
         client=client,
         received_on=received_on,
-        asked_by=asked_by.strip(),
+        asked_by=asked_by,
         what_is_wrong=what_is_wrong.strip(),
         due_on=response_due(received_on),
         logged_by=actor,
@@ -820,4 +830,14 @@ def message(alert, covered, now) -> Message | None:
 
 
 def register_clock() -> None:
-    register(Clock(name=RECTIFICATION_CLOCK, running=running, thresholds=thresholds, message=message))
+    register(
+        Clock(
+            name=RECTIFICATION_CLOCK,
+            running=running,
+            thresholds=thresholds,
+            message=message,
+            model=RectificationRequest,
+            schedule=RECTIFICATION_SCHEDULE,
+            due_at=due_at,
+        )
+    )

@@ -9,8 +9,11 @@ Reads first, then writes, as one module about one concern of the rights app:
 - `retention_status`: per rule, how many records are due and held, and what happens to them.
 - `retention_review_record`: the daily snapshot beat takes (`rights.tasks.retention_review`).
 - `retention_batch_approve`: a manager or the ISO fixes the list due at that moment.
-- `retention_batch_run`: the Celery task's work, in bounded transactions, each client through
-  `rights.services.client_anonymise` after re-checking legal hold and retention.
+- `snapshot_content_sweep`: with the daily review, the personal content of disclosure snapshots
+  and released subject access packs of clients anonymised longer ago than
+  `DISCLOSURE_SNAPSHOT_RETENTION_DAYS` is removed, each removal audited (docs/decisions/0014).
+- `retention_batch_run`: the Celery task's work, in bounded transactions, each chunk of clients
+  anonymised together by `rights.services.clients_anonymise` after re-checking legal hold and retention.
 
 What anonymisation means for each kind of record, and why audit events, breach reports and
 statutory requests are listed but kept, is docs/decisions/0015.
@@ -29,18 +32,24 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from access.gate import Action, record_list
 from access.models import AccessEvent
 from accounts.models import Role, Team, TeamMembership
 from clients.models import Client
-from clients.services import UnderLegalHold, client_erasure_check
 
 from .calendar import add_calendar_months
-from .models import RetentionBatch, RetentionBatchItem, RetentionReview, RetentionRule, SubjectAccessRequest
-from .services import AlreadyAnonymised, NotRightsOfficer, client_anonymise
+from .models import (
+    RetentionBatch,
+    RetentionBatchItem,
+    RetentionReview,
+    RetentionRule,
+    SarRelease,
+    SubjectAccessRequest,
+)
+from .services import AlreadyAnonymised, NotRightsOfficer, clients_anonymise, sar_releases_content_remove
 
 logger = logging.getLogger(__name__)
 Kind = RetentionRule.Kind
@@ -375,9 +384,9 @@ def enqueue_batch(batch_id: int) -> None:
         logger.warning("Could not queue retention batch %s; the daily review will start it.", batch_id)
 
 
-def _skip_reason(item: RetentionBatchItem, rule: RetentionRule | None, today: dt.date) -> str:
-    """Why this client must not be anonymised now, or "" (re-checked at the moment of anonymising)."""
-    client = item.client
+def _skip_reason(client: Client, rule: RetentionRule | None, today: dt.date) -> str:
+    """Why this client must not be anonymised now, or "" (re-checked at the moment of anonymising,
+    on the client as read under its lock)."""
     if client.anonymised_at is not None:
         return f"Already anonymised on {timezone.localtime(client.anonymised_at):%d %B %Y}."
     if rule is None:
@@ -394,53 +403,58 @@ def _skip_reason(item: RetentionBatchItem, rule: RetentionRule | None, today: dt
     return ""
 
 
-def _anonymise_item(item: RetentionBatchItem, batch: RetentionBatch, rule, today: dt.date) -> tuple[str, str]:
-    try:
-        # The hold first (it locks the client row): its reason is the one to show.
-        client_erasure_check(client=item.client)
-    except UnderLegalHold as exc:
-        return Item.Outcome.SKIPPED, exc.messages[0]
-    item.client.refresh_from_db()  # read under the lock, not as the chunk's first query saw it
-    reason = _skip_reason(item, rule, today)
-    if reason:
-        return Item.Outcome.SKIPPED, reason
-    try:
-        client_anonymise(
-            actor=batch.approved_by,
-            client=item.client,
-            reason=f"retention period passed ({rule.get_kind_display().lower()}, {rule.period_label}); "
-            f"batch {batch.reference}",
-        )
-    except UnderLegalHold as exc:
-        return Item.Outcome.SKIPPED, exc.messages[0]
-    except NotRightsOfficer:
-        return Item.Outcome.SKIPPED, "Whoever approved the batch no longer handles this client's team."
-    except AlreadyAnonymised:
-        return Item.Outcome.SKIPPED, "Already anonymised."
-    return Item.Outcome.ANONYMISED, ""
+def _refusal_text(exc: Exception) -> str:
+    if isinstance(exc, NotRightsOfficer):
+        return "Whoever approved the batch no longer handles this client's team."
+    if isinstance(exc, AlreadyAnonymised):
+        return "Already anonymised."
+    return exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
 
 
 def _run_chunk(batch: RetentionBatch, size: int, today: dt.date) -> int:
-    """Anonymise up to `size` waiting clients of the batch in one transaction; return how many were done."""
+    """Anonymise up to `size` waiting clients of the batch in one transaction; return how many were done.
+
+    Set-based: the items and their clients are locked once each, the clients anonymised together
+    (`clients_anonymise`, a few statements per kind of record), and the outcomes written in two
+    statements, so the queries per chunk do not grow with its size.
+    """
     with transaction.atomic():
         items = list(
             batch.items.filter(outcome=Item.Outcome.PENDING)
-            .select_related("client")
             .order_by("id")
-            .select_for_update(of=("self",), skip_locked=True)[:size]
+            .select_for_update(skip_locked=True)
+            .values_list("id", "client_id")[:size]
         )
         if not items:
             return 0
         rule = RetentionRule.objects.filter(kind=Kind.CLOSED_CASES).first()
+        done = clients_anonymise(
+            actor=batch.approved_by,
+            client_ids=[client_id for _, client_id in items],
+            reason=f"retention period passed ({rule.get_kind_display().lower()}, {rule.period_label}); "
+            f"batch {batch.reference}"
+            if rule is not None
+            else "",
+            # Legal hold is checked first, by clients_anonymise, and its reason is the one shown.
+            keep=partial(_skip_reason, rule=rule, today=today),
+        )
+        anonymised = {client.pk for client in done.anonymised}
+        reasons = {client_id: _refusal_text(exc) for client_id, exc in done.refused.items()}
         now = timezone.now()
-        tally = {Item.Outcome.ANONYMISED: 0, Item.Outcome.SKIPPED: 0}
-        for item in items:
-            outcome, reason = _anonymise_item(item, batch, rule, today)
-            Item.objects.filter(pk=item.pk).update(outcome=outcome, reason=reason[:400], processed_at=now)
-            tally[outcome] += 1
+        kept = [
+            Item(
+                pk=pk, outcome=Item.Outcome.SKIPPED, reason=reasons.get(client_id, "Not found.")[:400], processed_at=now
+            )
+            for pk, client_id in items
+            if client_id not in anonymised
+        ]
+        Item.objects.filter(pk__in=[pk for pk, client_id in items if client_id in anonymised]).update(
+            outcome=Item.Outcome.ANONYMISED, reason="", processed_at=now
+        )
+        if kept:
+            Item.objects.bulk_update(kept, ["outcome", "reason", "processed_at"])
         RetentionBatch.objects.filter(pk=batch.pk).update(
-            anonymised=F("anonymised") + tally[Item.Outcome.ANONYMISED],
-            skipped=F("skipped") + tally[Item.Outcome.SKIPPED],
+            anonymised=F("anonymised") + len(anonymised), skipped=F("skipped") + len(kept)
         )
     return len(items)
 
@@ -449,10 +463,11 @@ def retention_batch_run(*, batch_id: int, budget_seconds: float | None = None) -
     """Anonymise an approved batch in transactions of `RETENTION_BATCH_SIZE` clients (the Celery task).
 
     Each client is re-checked at that moment (legal hold with its reason, still closed and
-    past retention under the current rule, not anonymised meanwhile) and anonymised through
-    `client_anonymise`, or skipped with the reason. Safe to run twice or at once: only waiting
-    items are taken, each locked (SKIP LOCKED) in its chunk's transaction. Stops after about
-    `budget_seconds` (default `RETENTION_TASK_SECONDS`) and leaves the rest to a re-queued run.
+    past retention under the current rule, not anonymised meanwhile) and the chunk's clients
+    anonymised together by `clients_anonymise` (one audit row each), or skipped with the reason.
+    Safe to run twice or at once: only waiting items are taken, each locked (SKIP LOCKED) in its
+    chunk's transaction. Stops after about `budget_seconds` (default `RETENTION_TASK_SECONDS`)
+    and leaves the rest to a re-queued run.
     Returns the batch, or None when it is unknown or finished.
     """
     claimed = RetentionBatch.objects.filter(
@@ -476,6 +491,77 @@ def retention_batch_run(*, batch_id: int, budget_seconds: float | None = None) -
         )
     batch.refresh_from_db()
     return batch
+
+
+# --- Disclosure snapshots and released packs past the legal-claims period --------------------
+
+
+def _content_past(before: dt.datetime) -> Q:
+    """Clients anonymised on or before `before` and not under legal hold."""
+    return Q(anonymised_at__lte=before, legal_hold_since__isnull=True)
+
+
+def snapshot_content_due(*, now: dt.datetime | None = None) -> QuerySet[Client]:
+    """Anonymised clients whose disclosure snapshots or released subject access packs still hold
+    personal content `DISCLOSURE_SNAPSHOT_RETENTION_DAYS` after the anonymisation, and not under
+    legal hold, in id order (a queryset; two EXISTS subqueries). Statutory disclosures are not
+    counted: they are kept with their requests (docs/decisions/0015)."""
+    from sharing.models import Disclosure
+
+    before = (now or timezone.now()) - dt.timedelta(days=settings.DISCLOSURE_SNAPSHOT_RETENTION_DAYS)
+    snapshots = Disclosure.objects.filter(client_id=OuterRef("pk"), content_removed_at__isnull=True).exclude(
+        kind=Disclosure.Kind.STATUTORY
+    )
+    releases = SarRelease.objects.filter(sar__client_id=OuterRef("pk"), content_removed_at__isnull=True)
+    return Client.objects.filter(_content_past(before)).filter(Exists(snapshots) | Exists(releases)).order_by("pk")
+
+
+def snapshot_content_sweep(*, now: dt.datetime | None = None, budget_seconds: float | None = None) -> dict[str, int]:
+    """Remove the personal content of what was disclosed about anonymised clients, once it is no
+    longer kept for legal claims (beat, with the daily retention review; docs/decisions/0014).
+
+    Takes the moment (default now, UTC) and a time budget in seconds (default
+    `RETENTION_TASK_SECONDS`; what is left waits for the next day). Works through
+    `snapshot_content_due` in transactions of `RETENTION_BATCH_SIZE` clients: locks them,
+    re-checks legal hold and the period under the lock (a hold placed meanwhile wins), then
+    removes, set-based, the content of their referral and meeting disclosures
+    (`sharing.services.disclosure_content_remove`) and of their released subject access packs
+    (`rights.services.sar_releases_content_remove`), each removal with its own audit row.
+    Idempotent: what was removed is not taken again. Returns the numbers of disclosures and
+    releases changed: {"disclosures": n, "releases": n}.
+    """
+    from sharing.models import Disclosure
+    from sharing.services import disclosure_content_remove
+
+    now = now or timezone.now()
+    days = settings.DISCLOSURE_SNAPSHOT_RETENTION_DAYS
+    before = now - dt.timedelta(days=days)
+    reason = f"kept {days} days after the client was anonymised, under the legal-claims exemption (Art 17(3)(e))"
+    size = max(1, settings.RETENTION_BATCH_SIZE)
+    budget = settings.RETENTION_TASK_SECONDS if budget_seconds is None else budget_seconds
+    started, last, done = time.monotonic(), 0, {"disclosures": 0, "releases": 0}
+    while time.monotonic() - started <= budget:
+        chunk = list(snapshot_content_due(now=now).filter(pk__gt=last).values_list("pk", flat=True)[:size])
+        if not chunk:
+            break
+        last = chunk[-1]
+        with transaction.atomic():
+            ids = list(
+                Client.objects.select_for_update()
+                .filter(_content_past(before), pk__in=chunk)
+                .values_list("pk", flat=True)
+            )
+            snapshots = (
+                Disclosure.objects.filter(client_id__in=ids, content_removed_at__isnull=True)
+                .exclude(kind=Disclosure.Kind.STATUTORY)
+                .values_list("pk", flat=True)
+            )
+            releases = SarRelease.objects.filter(sar__client_id__in=ids, content_removed_at__isnull=True)
+            done["disclosures"] += len(disclosure_content_remove(disclosure_ids=list(snapshots), reason=reason))
+            done["releases"] += len(
+                sar_releases_content_remove(release_ids=list(releases.values_list("pk", flat=True)), reason=reason)
+            )
+    return done
 
 
 def retention_batches_resume() -> int:

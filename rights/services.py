@@ -12,11 +12,15 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from access.gate import Action, Outcome, record
@@ -28,6 +32,7 @@ from . import selectors
 from .calendar import MAX_EXTENSION_MONTHS, received_on_problem, response_due
 from .deadlines import CLOCK as SAR_CLOCK
 from .models import SubjectAccessRequest
+from .requesters import who_asked
 
 logger = logging.getLogger(__name__)
 SAR = SubjectAccessRequest
@@ -319,136 +324,346 @@ class AlreadyAnonymised(ValidationError):
     """The client was anonymised already."""
 
 
-def _scrub(model, rows, values: dict, *, actor) -> int:
-    """Blank `values` on each row (a locked fetch and save, so its history records the removal),
-    then in every earlier history row of those objects. Returns the number of rows changed."""
-    count = 0
-    for row in rows.select_for_update():
-        for name, value in values.items():
+class KeptByCaller(ValidationError):
+    """The caller's own re-check keeps this client (a retention batch: reopened, no longer past retention)."""
+
+
+ALERT_TEXT = {"text": "", "end_reason": ""}
+NOTICE_TEXT = {"note": ""}
+MOVE_TEXT = {"reason": ""}
+
+
+def _scrubbed_models() -> list[tuple[str, type, dict]]:
+    """(what the audit row calls them, model, the values that replace their free text): every model
+    with a foreign key to the client holding text about them, in the order the audit row lists them."""
+    from clients.models import Alert, CaseNote, InformationEntry
+    from consent.models import ConsentRecord, LawfulBasisRecord, SharingRestriction
+
+    from .models import ErasureRequest, RectificationNotice, RectificationRequest
+
+    return [
+        ("information entries", InformationEntry, ENTRY_TEXT),
+        ("case notes", CaseNote, NOTE_TEXT),
+        ("alerts", Alert, ALERT_TEXT),
+        ("consents", ConsentRecord, CONSENT_TEXT),
+        ("other bases", LawfulBasisRecord, BASIS_TEXT),
+        ("sharing restrictions", SharingRestriction, RESTRICTION_TEXT),
+        ("subject access requests", SAR, SAR_TEXT),
+        ("erasure requests", ErasureRequest, ERASURE_TEXT),
+        ("rectification requests", RectificationRequest, RECTIFICATION_TEXT),
+        ("correction notices", RectificationNotice, NOTICE_TEXT),
+    ]
+
+
+def _has_field(model, name: str) -> bool:
+    return any(field.name == name for field in model._meta.concrete_fields)
+
+
+def _history_write(model, rows: list, *, actor, now: dt.datetime) -> None:
+    """Write one "changed" history row per object in `rows` (as `save()` would through simple-history),
+    with its many-to-many scope where the history keeps one: a bulk INSERT per table, not one per row."""
+    history = model.history
+    created = history.bulk_history_create(rows, update=True, default_user=actor, default_date=now, batch_size=500)
+    m2m_fields = getattr(history.model, "_history_m2m_fields", ())
+    if not m2m_fields:
+        return
+    by_object = {entry.id: entry for entry in created}
+    for field in m2m_fields:
+        m2m_history = getattr(history.model, field.name).model
+        through = field.remote_field.through
+        own = next(f for f in through._meta.fields if f.related_model is model)
+        copied = [f.attname for f in through._meta.fields]
+        m2m_history.objects.bulk_create(
+            [
+                m2m_history(
+                    history=by_object[getattr(link, own.attname)], **{name: getattr(link, name) for name in copied}
+                )
+                for link in through.objects.filter(**{f"{own.attname}__in": list(by_object)}).order_by("pk")
+            ],
+            batch_size=1000,
+        )
+
+
+def _scrub(model, rows: QuerySet, values: dict, *, actor, now: dt.datetime, history_values: dict | None = None) -> list:
+    """Blank `values` on every row of `rows` (locked first), set-based: one UPDATE of the live rows, one
+    of every earlier history row of those objects (`history_values`, by default `values`), and one
+    INSERT of a history row per object recording the removal (as a locked save would,
+    docs/decisions/0014). Returns the rows as they now are."""
+    found = list(rows.select_for_update(of=("self",)).order_by("pk"))
+    if not found:
+        return found
+    changes = dict(values)
+    if _has_field(model, "updated_at"):
+        changes["updated_at"] = now
+    for row in found:
+        for name, value in changes.items():
             setattr(row, name, value)
-        row._history_user = actor
-        fields = list(values) + (["updated_at"] if hasattr(row, "updated_at") else [])
-        row.save(update_fields=fields)
-        count += 1
-    history = getattr(model, "history", None)
-    if history is not None:
+    pks = [row.pk for row in found]
+    # The history rows are written just below, so this update loses none.
+    model.objects.filter(pk__in=pks).update(**changes)
+    if getattr(model, "history", None) is not None:
         # Historical rows have no history of their own: a plain update is the removal.
-        history.filter(id__in=rows.values("pk")).update(**values)
-    return count
+        model.history.filter(id__in=pks).update(**(values if history_values is None else history_values))
+        _history_write(model, found, actor=actor, now=now)
+    return found
+
+
+@dataclass(frozen=True)
+class Anonymisation:
+    """What `clients_anonymise` did: the stubs it made, and why each other client was left as it was."""
+
+    anonymised: list[Client]
+    refused: dict[int, ValidationError | PermissionDenied]
+
+
+def _refusal(client: Client, *, actor, handled: dict[int, bool], keep) -> ValidationError | PermissionDenied | None:
+    """Why `client` (read under its lock) must not be anonymised now, or None. Legal hold comes first."""
+    from clients.services import UnderLegalHold, client_erasure_check
+
+    if client.legal_hold_since is not None:
+        try:
+            client_erasure_check(client=client)  # says why, in the words every path uses
+        except UnderLegalHold as exc:
+            return exc
+    if keep is not None and (why := keep(client)):
+        return KeptByCaller(why, code="kept")
+    if client.team_id not in handled:
+        handled[client.team_id] = selectors.can_handle(actor, client.team_id)
+    if not handled[client.team_id]:
+        return NotRightsOfficer(
+            "Only a service manager of the client's team or the information security officer handles this."
+        )
+    if client.anonymised_at is not None:
+        return AlreadyAnonymised("This client was anonymised already.", code="anonymised")
+    return None
+
+
+def clients_anonymise(
+    *, actor, client_ids: Iterable[int], reason: str, keep: Callable[[Client], str] | None = None, request=None
+) -> Anonymisation:
+    """Anonymise clients together, with set-based work per model: a retention batch, or one client.
+
+    Takes the acting manager or ISO, the clients' ids, why (an erasure request, a retention
+    batch), and optionally `keep(client) -> str`, the caller's own re-check of each client as
+    read under its lock (a reason to leave it, or ""). In one transaction: locks the clients
+    (one query, in id order); leaves, with the reason, each one under legal hold
+    (`clients.services.client_erasure_check`'s UnderLegalHold), kept by `keep`, outside the
+    actor's teams (NotRightsOfficer) or anonymised already (AlreadyAnonymised); and for the
+    rest does what docs/decisions/0014 says, a few statements per kind of record whatever the
+    number of clients: blanks the identifying fields (each client becomes a stub with
+    `anonymised_at`), the text of their information entries, case notes and alerts, the free
+    text of their consents, other bases, restrictions and rights requests, and the reasons of
+    their referral drafts, in the live rows and in every history row (a history row records
+    each removal, who and when, as a save would); removes the reviewers' notes on their
+    compiled subject access packs; and deletes their consent evidence files and compiled pack
+    files from storage once the transaction commits. Audit rows and seals, disclosure
+    snapshots, released subject access packs and the requests of statutory bodies are kept
+    (UK GDPR Art 17(3)(b) and (e)). Writes one EDIT audit row per client anonymised.
+    Returns an Anonymisation (stubs, and refusals by client id). Raises nothing for a
+    refused client; AuditUnavailable or a database error rolls everything back.
+    """
+    from clients.models import ClientMove, TimelineEvent
+    from consent.evidence import remove
+    from consent.models import ConsentEvidence
+    from sharing.models import Referral
+
+    from .models import SarPack, SarWithholding
+
+    with transaction.atomic():
+        now = timezone.now()
+        locked = list(Client.objects.select_for_update().filter(pk__in=set(client_ids)).order_by("pk"))
+        handled: dict[int, bool] = {}
+        refused: dict[int, ValidationError | PermissionDenied] = {}
+        chosen: list[Client] = []
+        for client in locked:
+            refusal = _refusal(client, actor=actor, handled=handled, keep=keep)
+            if refusal is None:
+                chosen.append(client)
+            else:
+                refused[client.pk] = refusal
+        if not chosen:
+            return Anonymisation([], refused)
+        ids = [client.pk for client in chosen]
+        counts: dict[str, Counter] = {}
+        for label, model, values in _scrubbed_models():
+            rows = _scrub(model, model.objects.filter(client_id__in=ids), values, actor=actor, now=now)
+            counts[label] = Counter(row.client_id for row in rows)
+        # Compiled subject access packs are working copies: their files go, and a reviewer's notes
+        # on them. A released pack is kept, like a disclosure snapshot (docs/decisions/0014).
+        packs = SarPack.objects.filter(client_id__in=ids)
+        stored_names = [name for pair in packs.values_list("pdf_name", "archive_name") for name in pair if name]
+        packs.exclude(pdf_name="", archive_name="").update(pdf_name="", archive_name="")
+        notes = SarWithholding.objects.filter(pack__client_id__in=ids).exclude(note=WITHHOLDING_NOTE_REMOVED)
+        counts["subject access review notes"] = Counter(notes.values_list("pack__client_id", flat=True))
+        notes.update(note=WITHHOLDING_NOTE_REMOVED)
+        evidence = _scrub(
+            ConsentEvidence, ConsentEvidence.objects.filter(client_id__in=ids), EVIDENCE_TEXT, actor=actor, now=now
+        )
+        stored_names += [row.stored_name for row in evidence]
+        counts["evidence files"] = Counter(row.client_id for row in evidence)
+        # Moves keep their teams and dates, the timeline its kinds and times, referrals their
+        # recipients: none has a history of its own, so a plain update is the removal.
+        ClientMove.objects.filter(client_id__in=ids).exclude(reason="").update(**MOVE_TEXT)
+        TimelineEvent.objects.filter(client_id__in=ids).exclude(summary="").update(summary="")
+        Referral.objects.filter(client_id__in=ids).exclude(reasons={}).update(reasons={})
+        stub = {**CLIENT_IDENTIFYING, "anonymised_at": now}
+        stubs = _scrub(
+            Client, Client.objects.filter(pk__in=ids), stub, actor=actor, now=now, history_values=CLIENT_IDENTIFYING
+        )
+        # Records of the same person merged into one of these are tombstones holding their old details.
+        merged = _scrub(Client, Client.objects.filter(merged_into_id__in=ids), stub, actor=actor, now=now)
+        counts["merged records"] = Counter(row.merged_into_id for row in merged)
+        _audit_anonymised(actor, stubs, counts, reason=reason, request=request, now=now)
+        # Files go only once the removal is committed, so a rollback loses nothing.
+        transaction.on_commit(lambda: [remove(name) for name in stored_names])
+    return Anonymisation(stubs, refused)
+
+
+def _audit_anonymised(actor, clients: list[Client], counts: dict[str, Counter], *, reason: str, request, now) -> None:
+    """One EDIT audit row per client anonymised, naming what was removed: a single INSERT for a batch.
+    Through `record` when a person asked in a request (one client), so the row carries its metadata."""
+    from access.models import AccessEvent
+
+    def detail(client: Client) -> str:
+        summary = ", ".join(f"{n[client.pk]} {what}" for what, n in counts.items() if n[client.pk])
+        return f"Anonymised: {reason.strip()}" + (f" ({summary})" if summary else "")
+
+    if request is not None:
+        for client in clients:
+            _audit(actor, client, client=client, request=request, purpose="anonymisation", detail=detail(client))
+        return
+    label = Client._meta.label
+    AccessEvent.objects.bulk_create(
+        [
+            AccessEvent(
+                at=now,
+                actor=actor,
+                action=Action.EDIT,
+                outcome=Outcome.ALLOWED,
+                client=client,
+                object_type=label,
+                object_id=str(client.pk),
+                categories=["identity"],
+                purpose="anonymisation",
+                detail=detail(client),
+            )
+            for client in clients
+        ],
+        batch_size=500,
+    )
 
 
 def client_anonymise(*, actor, client: Client, reason: str, request=None) -> Client:
     """Remove everything that identifies `client`, keeping the rows that counts and statistics need.
 
-    Takes the acting manager or ISO, the client and why (an erasure request, a retention
-    batch). In one transaction: refuses under legal hold (`clients.services.client_erasure_check`,
-    UnderLegalHold naming the hold's reason); blanks the client's identifying fields (the
-    row becomes a stub with `anonymised_at`), the text of their information entries and
-    case notes, the free text of their consents, other bases and rights requests, and the
-    reasons of their referral drafts, in the live rows and in every history row, and the
-    reviewers' notes on their compiled subject access packs; and deletes their consent
-    evidence files and compiled pack files from storage once the transaction commits.
-    Audit rows and seals, disclosure snapshots, released subject access packs and the
-    requests of statutory bodies are kept (UK GDPR Art 17(3)(b) and (e); docs/decisions/0014).
-    Writes one EDIT audit row. Returns the stub. Raises NotRightsOfficer, UnderLegalHold, or AlreadyAnonymised.
+    Takes the acting manager or ISO, the client and why (an erasure request). The work is
+    `clients_anonymise` for this one client (what is removed and what is kept:
+    docs/decisions/0014); its one audit row carries the request's metadata. Returns the stub
+    (and updates `client` in place). Raises NotRightsOfficer (before anything is read),
+    UnderLegalHold naming the hold's reason, or AlreadyAnonymised.
     """
-    from clients.models import Alert, CaseNote, ClientMove, InformationEntry, TimelineEvent
-    from clients.services import client_erasure_check
-    from consent.evidence import remove
-    from consent.models import ConsentEvidence, ConsentRecord, LawfulBasisRecord, SharingRestriction
-    from sharing.models import Referral
+    _require(actor, client)
+    with transaction.atomic():
+        done = clients_anonymise(actor=actor, client_ids=[client.pk], reason=reason, request=request)
+        if client.pk in done.refused:
+            raise done.refused[client.pk]
+        if not done.anonymised:
+            raise Client.DoesNotExist(f"No client {client.pk}.")
+    stub = done.anonymised[0]
+    client.__dict__.update({k: getattr(stub, k) for k in (*CLIENT_IDENTIFYING, "anonymised_at", "updated_at")})
+    return stub
 
-    from .models import ErasureRequest, RectificationNotice, RectificationRequest, SarPack, SarWithholding
+
+def _release_content_removed(content: dict, *, removed_at: dt.datetime) -> dict:
+    """A released pack's content without anything about the client: its title, dates, the kinds of
+    exemption the client was told of, and how many items each section held (no item)."""
+    sections = content.get("sections", {})
+    return {
+        **{key: content[key] for key in ("title", "organisation", "generated_at", "released_at") if key in content},
+        "draft": False,
+        "withheld": content.get("withheld", []),
+        "sections": {name: [] for name in sections},
+        "counts": {name: len(rows) for name, rows in sections.items()},
+        "content_removed_at": removed_at.isoformat(),
+    }
+
+
+def sar_releases_content_remove(*, release_ids: Iterable[int], reason: str, actor=None) -> list:
+    """Remove the personal content of released subject access packs, once, keeping the record of the release.
+
+    A released pack is frozen (docs/decisions/0016) and kept after the client is anonymised
+    as the evidence of what the organisation answered (Art 17(3)(e), legal claims), for the
+    period the caller decides (rights.retention's sweep). Its one admitted change is this
+    removal: the content keeps its title, dates, exemption kinds and each section's number
+    of items; the decisions keep key, section, exemption, who and when but lose the
+    reviewer's note; the PDF and archive are deleted from storage once the transaction
+    commits. The SHA-256 of the content, the PDF and the archive stay, so a copy produced
+    later can still be matched. The database refuses any other change and a second removal.
+    Takes the releases' ids, why (into each audit row) and the acting person (None for the
+    beat sweep). Writes one EDIT audit row per release. Returns the releases changed.
+    """
+    from access.models import AccessEvent
+    from consent.evidence import remove
+
+    from .models import SarRelease
 
     with transaction.atomic():
-        _require(actor, client)
-        client_erasure_check(client=client)
-        locked = Client.objects.select_for_update().get(pk=client.pk)
-        if locked.anonymised_at is not None:
-            raise AlreadyAnonymised("This client was anonymised already.", code="anonymised")
         now = timezone.now()
-        counts = {
-            "information entries": _scrub(
-                InformationEntry, InformationEntry.objects.filter(client=locked), ENTRY_TEXT, actor=actor
-            ),
-            "case notes": _scrub(CaseNote, CaseNote.objects.filter(client=locked), NOTE_TEXT, actor=actor),
-            "alerts": _scrub(Alert, Alert.objects.filter(client=locked), {"text": "", "end_reason": ""}, actor=actor),
-            "consents": _scrub(ConsentRecord, ConsentRecord.objects.filter(client=locked), CONSENT_TEXT, actor=actor),
-            "other bases": _scrub(
-                LawfulBasisRecord, LawfulBasisRecord.objects.filter(client=locked), BASIS_TEXT, actor=actor
-            ),
-            "sharing restrictions": _scrub(
-                SharingRestriction, SharingRestriction.objects.filter(client=locked), RESTRICTION_TEXT, actor=actor
-            ),
-            "subject access requests": _scrub(SAR, SAR.objects.filter(client=locked), SAR_TEXT, actor=actor),
-            "erasure requests": _scrub(
-                ErasureRequest, ErasureRequest.objects.filter(client=locked), ERASURE_TEXT, actor=actor
-            ),
-            "rectification requests": _scrub(
-                RectificationRequest,
-                RectificationRequest.objects.filter(client=locked),
-                RECTIFICATION_TEXT,
-                actor=actor,
-            ),
-            "correction notices": _scrub(
-                RectificationNotice, RectificationNotice.objects.filter(client=locked), {"note": ""}, actor=actor
-            ),
-        }
-        evidence = ConsentEvidence.objects.filter(client=locked)
-        stored_names = list(evidence.values_list("stored_name", flat=True))
-        # Compiled subject access packs are working copies: their files go, and a reviewer's notes
-        # on them. A released pack is kept, like a disclosure snapshot (docs/decisions/0014).
-        packs = SarPack.objects.filter(client=locked)
-        stored_names += [name for pair in packs.values_list("pdf_name", "archive_name") for name in pair if name]
-        packs.update(pdf_name="", archive_name="")
-        counts["subject access review notes"] = (
-            SarWithholding.objects.filter(pack__client=locked)
-            .exclude(note=WITHHOLDING_NOTE_REMOVED)
-            .update(note=WITHHOLDING_NOTE_REMOVED)
+        found = list(
+            SarRelease.objects.select_for_update(of=("self",))
+            .filter(pk__in=set(release_ids), content_removed_at__isnull=True)
+            .select_related("sar")
+            .order_by("pk")
         )
-        counts["evidence files"] = _scrub(ConsentEvidence, evidence, EVIDENCE_TEXT, actor=actor)
-        # Moves between teams keep their teams and dates; the reason is free text about the client.
-        for move in ClientMove.objects.filter(client=locked).exclude(reason="").select_for_update():
-            move.reason = ""
-            move.save(update_fields=["reason"])
-        # The timeline has no history of its own; its summaries repeat what was removed above.
-        TimelineEvent.objects.filter(client=locked).update(summary="")
-        # Referrals have no history; a draft's reasons are free text about the client.
-        for referral in Referral.objects.filter(client=locked).exclude(reasons={}).select_for_update():
-            referral.reasons = {}
-            referral.save(update_fields=["reasons"])
-        for name, value in CLIENT_IDENTIFYING.items():
-            setattr(locked, name, value)
-        locked.anonymised_at = now
-        locked._history_user = actor
-        locked.save(update_fields=[*CLIENT_IDENTIFYING, "anonymised_at", "updated_at"])
-        Client.history.filter(id=locked.pk).update(**CLIENT_IDENTIFYING)
-        # Records of the same person merged into this one are tombstones holding their old details.
-        counts["merged records"] = _scrub(
-            Client, Client.objects.filter(merged_into=locked), {**CLIENT_IDENTIFYING, "anonymised_at": now}, actor=actor
+        stored = [name for release in found for name in (release.pdf_name, release.archive_name) if name]
+        for release in found:
+            # One row each: the content differs per release, and releases are one per request.
+            SarRelease.objects.filter(pk=release.pk).content_remove(
+                removed_at=now,
+                content=_release_content_removed(release.content, removed_at=now),
+                withheld=[{k: v for k, v in decision.items() if k != "note"} for decision in release.withheld],
+            )
+        AccessEvent.objects.bulk_create(
+            [
+                AccessEvent(
+                    at=now,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    action=Action.EDIT,
+                    outcome=Outcome.ALLOWED,
+                    client_id=release.sar.client_id,
+                    object_type=SarRelease._meta.label,
+                    object_id=str(release.pk),
+                    categories=["identity"],
+                    purpose="retention",
+                    detail=f"Personal content of the pack released for {release.sar.reference} removed: "
+                    f"{reason.strip()}. Kept: dates, exemptions and the SHA-256 of the content "
+                    f"({release.content_sha256}), PDF ({release.pdf_sha256}) and archive ({release.archive_sha256})",
+                )
+                for release in found
+            ],
+            batch_size=500,
         )
-        summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-        _audit(
-            actor,
-            locked,
-            client=locked,
-            request=request,
-            purpose="anonymisation",
-            detail=f"Anonymised: {reason.strip()}" + (f" ({summary})" if summary else ""),
-        )
-        # Files go only once the removal is committed, so a rollback loses nothing.
-        transaction.on_commit(lambda: [remove(name) for name in stored_names])
-    client.__dict__.update({k: getattr(locked, k) for k in (*CLIENT_IDENTIFYING, "anonymised_at")})
-    return locked
+        transaction.on_commit(lambda: [remove(name) for name in stored])
+    return found
 
 
 @transaction.atomic
 def erasure_request_log(
-    *, actor, client: Client, received_on: dt.date | None, asked_by: str, asked_text: str, request=None
+    *,
+    actor,
+    client: Client,
+    received_on: dt.date | None,
+    asked_text: str,
+    requester: str = "",
+    asked_by: str = "",
+    requester_relationship: str = "",
+    request=None,
 ):
     """Log a request to erase the client's information (Art 17). Returns the ErasureRequest.
 
-    Raises NotRightsOfficer, or ValidationError keyed by field.
+    Who asked is `requester` (the client, or a representative named `asked_by` with their
+    `requester_relationship`; `rights.requesters.who_asked`). Raises NotRightsOfficer, or
+    ValidationError keyed by field.
     """
     from .models import ErasureRequest
 
@@ -456,8 +671,7 @@ def erasure_request_log(
     errors: dict = {}
     if problem := received_on_problem(received_on, today=timezone.localdate(), right="The right to erasure"):
         errors["received_on"] = problem
-    if _blank(asked_by):
-        errors["asked_by"] = "Say who asked (the client, or who acted for them)."
+    asked_by = who_asked(errors, requester=requester, name=asked_by, relationship=requester_relationship)
     if _blank(asked_text):
         errors["asked_text"] = "Write down what they asked for."
     if errors:
@@ -465,7 +679,7 @@ def erasure_request_log(
     erasure = ErasureRequest(
         client=client,
         received_on=received_on,
-        asked_by=asked_by.strip(),
+        asked_by=asked_by,
         asked_text=asked_text.strip(),
         logged_by=actor,
         logged_at=timezone.now(),

@@ -7,6 +7,7 @@ conditional update). They are enqueued on commit by `services.sar_pack_request` 
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
@@ -26,10 +27,14 @@ def run_retention_batch(batch_id: int) -> str:
 
 @shared_task(name="rights.tasks.retention_review", acks_late=True, soft_time_limit=240, time_limit=300)
 def retention_review() -> int:
-    """Daily (beat): record what is past retention, and re-queue approved batches still waiting."""
-    from .retention import retention_batches_resume, retention_review_record
+    """Daily (beat): record what is past retention, remove the personal content of disclosure
+    snapshots and released packs past the legal-claims period, and re-queue approved batches
+    still waiting (returns how many)."""
+    from .retention import retention_batches_resume, retention_review_record, snapshot_content_sweep
 
     retention_review_record()
+    # Half the run's time, so the review and the re-queue still fit in this task's time limit.
+    snapshot_content_sweep(budget_seconds=settings.RETENTION_TASK_SECONDS / 2)
     return retention_batches_resume()
 
 

@@ -27,6 +27,7 @@ from access.gate import (
     Action,
     Outcome,
     client_view,
+    decider_view,
     gate_client,
     record,
     record_list,
@@ -62,32 +63,6 @@ logger = logging.getLogger(__name__)
 
 def _is_iso(user) -> bool:
     return getattr(user, "role", None) == Role.INFORMATION_SECURITY_OFFICER
-
-
-def rights_client_view(*, action: str = Action.VIEW, post_action: str = Action.EDIT, purpose: str = ""):
-    """A client page for the client's team managers and the ISO: `view(request, access, **kwargs)`."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(request, client_id, **kwargs):
-            act = action if request.method in SAFE_METHODS else post_action
-
-            def open_gate():
-                return gate_client(
-                    request,
-                    client_id,
-                    action=act,
-                    categories=IDENTITY,
-                    purpose=purpose,
-                    team_manager_only=not _is_iso(request.user),
-                )
-
-            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
-
-        wrapped.gated = True
-        return wrapped
-
-    return decorator
 
 
 def _object_view(model, find, label: str, purpose: str, *, action: str = Action.VIEW):
@@ -182,7 +157,7 @@ def register(request):
 # --- On the client's record ----------------------------------------------------------------
 
 
-@rights_client_view(purpose="rights requests")
+@decider_view(categories=IDENTITY, purpose="rights requests")
 def client_requests(request, access):
     client = access.client
     today = timezone.localdate()
@@ -199,7 +174,7 @@ def client_requests(request, access):
     )
 
 
-@rights_client_view(purpose=services.PURPOSE)
+@decider_view(categories=IDENTITY, purpose=services.PURPOSE)
 def sar_new(request, access):
     form = SarLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -279,7 +254,7 @@ def _to_erasure(erasure):
     return redirect("rights:erasure", client_id=erasure.client_id, obj_id=erasure.pk)
 
 
-@rights_client_view(purpose="erasure request")
+@decider_view(categories=IDENTITY, purpose="erasure request")
 def erasure_new(request, access):
     form = ErasureLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -547,6 +522,14 @@ def _release_file(pack, *, pdf: bool):
     release = getattr(pack, "release", None)
     if release is None:
         raise Http404("This pack has not been released.")
+    if release.content_removed_at is not None:
+        return HttpResponse(
+            f"The content of this released pack was removed on "
+            f"{timezone.localtime(release.content_removed_at):%d %B %Y}, after the period it was kept for "
+            "legal claims. Its SHA-256 fingerprints are kept.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
     try:
         data = selectors.release_file(release, pdf=pdf)
     except selectors.PackUnreadable as exc:
@@ -710,7 +693,7 @@ rectification_view = _object_view(
 )
 
 
-@rights_client_view(purpose=rectification.PURPOSE)
+@decider_view(categories=IDENTITY, purpose=rectification.PURPOSE)
 def rectification_new(request, access):
     form = RectificationLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -20,7 +20,7 @@ from accounts.models import Role, User
 from consent.deadlines import start_of_day
 from deadlines.registry import Chore, Clock, Message, Threshold, register, register_chore
 
-from .models import DataSharingAgreement
+from .models import AGREEMENT_END_SCHEDULE, DataSharingAgreement
 
 AGREEMENT_END = "sharing.agreement_end"
 
@@ -99,7 +99,17 @@ def message(alert, covered, now):
 
 
 def register_clocks() -> None:
-    register(Clock(name=AGREEMENT_END, running=running, thresholds=thresholds, message=message))
+    register(
+        Clock(
+            name=AGREEMENT_END,
+            running=running,
+            thresholds=thresholds,
+            message=message,
+            model=DataSharingAgreement,
+            schedule=AGREEMENT_END_SCHEDULE,
+            due_at=start_of_day,
+        )
+    )
 
 
 TRANSMISSIONS = "sharing.transmissions"

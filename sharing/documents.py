@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.template.loader import render_to_string
-from weasyprint import HTML, URLFetcher
+
+from casework.pdf import pdf_bytes
 
 from .models import Disclosure
 
@@ -26,9 +27,12 @@ def referral_context(disclosure: Disclosure, *, not_for_sending: str = "") -> di
     }
 
 
+def referral_html(disclosure: Disclosure, *, not_for_sending: str = "") -> str:
+    """The referral PDF's HTML (self-contained: nothing is fetched), for `casework.pdf`."""
+    return render_to_string("sharing/referral_pdf.html", referral_context(disclosure, not_for_sending=not_for_sending))
+
+
 def referral_pdf(disclosure: Disclosure, *, not_for_sending: str = "") -> bytes:
     """The referral PDF (bytes). With `not_for_sending` (why the basis no longer holds), a copy
     for the file: every page says it is not for sending, and why."""
-    html = render_to_string("sharing/referral_pdf.html", referral_context(disclosure, not_for_sending=not_for_sending))
-    # Nothing is fetched: the template is self-contained.
-    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    return pdf_bytes(referral_html(disclosure, not_for_sending=not_for_sending))

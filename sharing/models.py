@@ -25,12 +25,24 @@ from simple_history.models import HistoricalRecords
 from casework import references
 from clients.categories import REGISTRY, Selection
 from consent.evidence import StoredFile
+from deadlines.registry import Schedule
 
 
 class AgreementDocument(StoredFile):
     """The signed data-sharing agreement, stored privately (consent's evidence storage)."""
 
     STORAGE_FOLDER = "agreements"
+
+
+# Where the deadline sweep reads only the agreements newly due (deadlines.registry.Schedule).
+AGREEMENT_END_SCHEDULE = Schedule(
+    name="agreement_end",
+    due_field="ends_on",
+    seen_field="end_alerts_for",
+    stale_field="end_alerts_stale",
+    next_field="end_next_alert_at",
+    armed=Q(ends_on__isnull=False),
+)
 
 
 class DataSharingAgreement(models.Model):
@@ -55,11 +67,20 @@ class DataSharingAgreement(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords(m2m_fields=["purposes"])
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    end_alerts_for = models.DateField(null=True, blank=True, editable=False)
+    end_alerts_stale = AGREEMENT_END_SCHEDULE.stale_column()
+    end_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(m2m_fields=["purposes"], excluded_fields=AGREEMENT_END_SCHEDULE.columns())
 
     class Meta:
         ordering = ["partner__name", "-starts_on"]
-        indexes = [models.Index(fields=["partner", "starts_on"], name="agreement_partner_start")]
+        indexes = [
+            models.Index(fields=["partner", "starts_on"], name="agreement_partner_start"),
+            *AGREEMENT_END_SCHEDULE.indexes(),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
@@ -143,6 +164,10 @@ class Disclosure(models.Model):
     # Exactly what was sent (sharing.snapshot), and SHA-256 over its canonical JSON.
     snapshot = models.JSONField()
     snapshot_sha256 = models.CharField(max_length=64)
+    # Set once, when the personal content of the snapshot is removed after the client was
+    # anonymised and the legal-claims period passed (`disclosure_content_remove`,
+    # docs/decisions/0014); the reference, recipient, dates, basis and SHA-256 stay.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-disclosed_at", "-id"]
@@ -156,8 +181,23 @@ class Disclosure(models.Model):
             ),
         ]
         triggers = [
-            pgtrigger.Protect(name="disclosure_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(name="disclosure_append_only", operation=pgtrigger.Delete),
+            # The one change the log admits: removing the content once, keeping what identifies the
+            # disclosure and its hash. The app's database role may update only these columns.
+            pgtrigger.Protect(
+                name="disclosure_content_removal_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    'NOT (OLD."content_removed_at" IS NULL AND NEW."content_removed_at" IS NOT NULL '
+                    'AND NEW."id" = OLD."id" AND NEW."reference" = OLD."reference" '
+                    'AND NEW."client_id" = OLD."client_id" AND NEW."disclosed_at" = OLD."disclosed_at" '
+                    'AND NEW."snapshot_sha256" = OLD."snapshot_sha256")'
+                ),
+            ),
         ]
+
+    # Columns the content removal writes (access.management.commands.app_role_grants grants these alone).
+    CONTENT_REMOVAL_FIELDS = ("snapshot", "reasons", "content_removed_at")
 
     def __str__(self):
         # No recipient: str() reaches admin delete pages outside the gate, and a named
@@ -412,6 +452,9 @@ class Transmission(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    # A failed send with attempts left: when its retry is due (UTC). The worker's retry is
+    # scheduled for then; if that message is lost, the deadline sweep hands it on again.
+    retry_due_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     # The requester dismissed the dashboard message about a cancelled or failed transmission.

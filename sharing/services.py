@@ -29,7 +29,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -597,7 +597,24 @@ class TransmissionRefused(Exception):
 
 
 class TransmissionFailed(Exception):
-    """The mail server did not take the message; the transmission is marked failed and may be retried."""
+    """The mail server did not take the message; the transmission is marked failed.
+
+    `retry_at` (aware, UTC) is when it is retried, or None when it has used its
+    TRANSMISSION_MAX_ATTEMPTS and waits for someone to press "Send again".
+    """
+
+    def __init__(self, reason: str, *, retry_at: dt.datetime | None = None):
+        super().__init__(reason)
+        self.retry_at = retry_at
+
+
+def transmission_retry_at(*, attempts: int, failed_at: dt.datetime) -> dt.datetime | None:
+    """When a transmission that failed at `failed_at` after `attempts` tries is tried again:
+    TRANSMISSION_RETRY_SECONDS after the first failure, doubling each time; None once it has
+    had TRANSMISSION_MAX_ATTEMPTS tries."""
+    if attempts >= settings.TRANSMISSION_MAX_ATTEMPTS:
+        return None
+    return failed_at + dt.timedelta(seconds=settings.TRANSMISSION_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
 
 
 def _fresh_basis(decision: selectors.ShareDecision, basis):
@@ -816,7 +833,11 @@ def transmission_send(*, transmission_id: int) -> str:
             return Transmission.objects.values_list("status", flat=True).get(pk=transmission.pk)
         address = Partner.objects.values_list("secure_email", flat=True).get(pk=transmission.partner_id)
         claimed = Transmission.objects.filter(pk=transmission.pk, status__in=Transmission.PENDING).update(
-            status=Transmission.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, to_address=address
+            status=Transmission.Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            to_address=address,
+            retry_due_at=None,
         )
         if not claimed:
             return Transmission.objects.values_list("status", flat=True).get(pk=transmission.pk)
@@ -841,10 +862,12 @@ def transmission_send(*, transmission_id: int) -> str:
         )
         return Transmission.Status.UNKNOWN
     if outcome.status == Delivery.FAILED:
+        # The claim added one attempt to what was read before it (the claim is conditional).
+        retry_at = transmission_retry_at(attempts=transmission.attempts + 1, failed_at=timezone.now())
         Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
-            status=Transmission.Status.FAILED, failure_reason=outcome.error[:1000]
+            status=Transmission.Status.FAILED, failure_reason=outcome.error[:1000], retry_due_at=retry_at
         )
-        raise TransmissionFailed(outcome.error)
+        raise TransmissionFailed(outcome.error, retry_at=retry_at)
     sent_at = timezone.now()
     with transaction.atomic():
         Transmission.objects.filter(pk=transmission.pk, status=Transmission.Status.SENDING).update(
@@ -879,8 +902,9 @@ def transmissions_requeue(*, now: dt.datetime) -> int:
     """The deadline sweep's chore for transmissions (sharing/deadlines.py). Returns how many it acted on.
 
     - A transmission still "queued" TRANSMISSION_REQUEUE_MINUTES after it was requested
-      (its task was lost: Redis down when it was queued, a worker that dropped it) is
-      handed to the worker again after commit. The worker's send re-checks the basis with
+      (its task was lost: Redis down when it was queued, a worker that dropped it), or
+      "failed" with attempts left TRANSMISSION_REQUEUE_MINUTES after its retry was due (the
+      retry message was lost), is handed to the worker again after commit. The worker's send re-checks the basis with
       its rows locked and claims it, so a withdrawal in the meantime stops it and a
       duplicate task sends nothing.
     - One left "sending" longer than TRANSMISSION_CLAIM_TIMEOUT_SECONDS (its worker died
@@ -896,10 +920,11 @@ def transmissions_requeue(*, now: dt.datetime) -> int:
         status=Transmission.Status.UNKNOWN,
         failure_reason="The worker stopped while sending: it may or may not have reached the partner.",
     )
+    late = now - dt.timedelta(minutes=settings.TRANSMISSION_REQUEUE_MINUTES)
     stuck = list(
         Transmission.objects.filter(
-            status=Transmission.Status.QUEUED,
-            requested_at__lt=now - dt.timedelta(minutes=settings.TRANSMISSION_REQUEUE_MINUTES),
+            Q(status=Transmission.Status.QUEUED, requested_at__lt=late)
+            | Q(status=Transmission.Status.FAILED, retry_due_at__lt=late)
         )
         .order_by("requested_at", "pk")
         .values_list("pk", flat=True)[:500]
@@ -1225,3 +1250,68 @@ def agreement_document_attach(*, actor, agreement: DataSharingAgreement, checked
         remove(stored_name)
         raise
     return document
+
+
+# --- Removing a disclosure's personal content (docs/decisions/0014) ----------------------------
+
+NOTICE_SUBJECT_REMOVED = "Notice about a disclosure whose content was removed"
+
+
+def disclosure_content_remove(*, disclosure_ids: Iterable[int], reason: str, actor=None) -> list[Disclosure]:
+    """Remove the personal content of these disclosures, once, keeping the record that they happened.
+
+    The disclosure log is append-only (docs/decisions/0006); its one admitted change is this
+    removal, when what was sent is no longer kept under the legal-claims exemption (UK GDPR
+    Art 17(3)(e)): the caller (rights.retention's sweep) chooses the disclosures. Takes their
+    ids, why (written into each audit row) and the acting person (None for the beat sweep).
+    In one transaction, set-based: locks those not removed yet; replaces each snapshot with
+    `snapshot.content_removed` (reference, recipient, purpose, basis, dates, categories and
+    levels: no fact, entry, note or referral text), empties the reasons given for special-category
+    items and sets `content_removed_at`; blanks the subject, message and note of the
+    withdrawal notices about them (they named the client). `snapshot_sha256`, the hash of
+    what was sent, stays, so a recipient's copy can still be matched. The database refuses
+    any other change and a second removal (a trigger, and the app's role may write only
+    these columns). Writes one EDIT audit row per disclosure. Returns the disclosures changed.
+    """
+    from access.models import AccessEvent
+
+    from .snapshot import content_removed
+
+    with transaction.atomic():
+        now = timezone.now()
+        found = list(
+            Disclosure.objects.select_for_update()
+            .filter(pk__in=set(disclosure_ids), content_removed_at__isnull=True)
+            .order_by("pk")
+        )
+        if not found:
+            return []
+        for disclosure in found:
+            disclosure.snapshot = content_removed(disclosure.snapshot, removed_at=now)
+            disclosure.reasons = {}
+            disclosure.content_removed_at = now
+        Disclosure.objects.bulk_update(found, list(Disclosure.CONTENT_REMOVAL_FIELDS), batch_size=500)
+        RecipientNotice.objects.filter(disclosure__in=found).update(
+            subject=NOTICE_SUBJECT_REMOVED, message="", done_note=""
+        )
+        AccessEvent.objects.bulk_create(
+            [
+                AccessEvent(
+                    at=now,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    action=Action.EDIT,
+                    outcome=Outcome.ALLOWED,
+                    client_id=disclosure.client_id,
+                    object_type=Disclosure._meta.label,
+                    object_id=str(disclosure.pk),
+                    categories=list(disclosure.selection),
+                    purpose="retention",
+                    detail=f"Personal content of disclosure {disclosure.reference} removed: {reason.strip()}. "
+                    f"Kept: reference, recipient, date, basis and the SHA-256 of what was sent "
+                    f"({disclosure.snapshot_sha256})",
+                )
+                for disclosure in found
+            ],
+            batch_size=500,
+        )
+    return found

@@ -170,3 +170,27 @@ def client_facts(client, key: str, level: Level) -> list[list[str]]:
     (rights' rectification notices) can tell whether what a recipient was sent still holds.
     """
     return _FACTS[key](client, level) if key in _FACTS else []
+
+
+# What a snapshot keeps once its personal content is removed (docs/decisions/0014): what
+# identifies the disclosure, who sent it to whom under which basis, and which categories at
+# which level; never a fact, an entry, a note or the referral's own text about the client.
+KEPT_AFTER_REMOVAL = ("version", "organisation", "reference", "recipient", "purpose", "basis", "sent_at", "sent_by")
+SECTION_KEPT = ("key", "label", "level", "special", "criminal")
+
+
+def content_removed(snapshot: dict, *, removed_at) -> dict:
+    """`snapshot` without its personal content: the keys of KEPT_AFTER_REMOVAL and the selection,
+    each section reduced to its category and level (with empty facts, entries and notes, so
+    pages and the PDF still render), and `content_removed_at` (ISO 8601, UTC). Any other key
+    (a referral's request and safe-contact text, a statutory request's facts) is dropped."""
+    kept = {key: snapshot[key] for key in KEPT_AFTER_REMOVAL if key in snapshot}
+    return {
+        **kept,
+        "selection": snapshot.get("selection", {}),
+        "sections": [
+            {**{key: section.get(key) for key in SECTION_KEPT}, "facts": [], "entries": [], "notes": []}
+            for section in snapshot.get("sections", [])
+        ],
+        "content_removed_at": removed_at.isoformat(),
+    }

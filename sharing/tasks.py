@@ -6,7 +6,6 @@ update that commits before sending. It is enqueued on commit by the services tha
 """
 
 from celery import shared_task
-from django.conf import settings
 
 from . import services
 
@@ -16,6 +15,8 @@ def transmit(self, transmission_id: int) -> str:
     try:
         return services.transmission_send(transmission_id=transmission_id)
     except services.TransmissionFailed as exc:
-        # Each retry claims again, and so re-checks the basis first.
-        delay = settings.TRANSMISSION_RETRY_SECONDS * 2**self.request.retries
-        raise self.retry(exc=exc, countdown=delay, max_retries=settings.TRANSMISSION_MAX_ATTEMPTS - 1) from exc
+        if exc.retry_at is None:  # out of attempts: it waits for "Send again"
+            return "failed"
+        # Each retry claims again, and so re-checks the basis first. The service counts the
+        # attempts (a requeue or "Send again" adds to them), so Celery does not cap retries.
+        raise self.retry(exc=exc, eta=exc.retry_at, max_retries=None) from exc

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,10 +23,11 @@ from django.views.decorators.http import require_POST
 
 from access.gate import Action, client_view, record_list
 from casework import references
+from casework.pdf import PdfResponse
 from consent.coverage import Status, status
 
 from . import selectors, services
-from .documents import referral_pdf
+from .documents import referral_html
 from .forms import MeetingForm, NoticeDoneForm, ReferralForm, ReferralStartForm
 from .models import Disclosure
 from .snapshot import empty_sections
@@ -297,7 +298,8 @@ def referral_download(request, access, referral_id):
     disclosure = access.obj.disclosure
     # A copy for the file is always allowed; once the basis is gone it says it is not for sending.
     problem = services.transmission_basis_problem(disclosure)
-    response = HttpResponse(referral_pdf(disclosure, not_for_sending=problem), content_type="application/pdf")
+    # Laid out after the gate's transaction ends (casework.pdf): the HTML is all it reads.
+    response = PdfResponse(referral_html(disclosure, not_for_sending=problem))
     document = "referral-for-the-file" if problem else "referral"
     response["Content-Disposition"] = references.attachment_header(
         references.download_name(disclosure.reference, document, "pdf")

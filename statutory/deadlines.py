@@ -27,7 +27,7 @@ from django.urls import reverse
 from deadlines.registry import Clock, Message, Threshold, register
 
 from . import selectors
-from .models import REVIEW_WITHIN, StatutoryRequest
+from .models import EMERGENCY_REQUEST_SCHEDULE, EMERGENCY_REVIEW_SCHEDULE, REVIEW_WITHIN, StatutoryRequest
 
 EMERGENCY_REQUEST = "statutory.emergency_request"
 EMERGENCY_REVIEW = "statutory.emergency_review"
@@ -89,5 +89,25 @@ def message(alert, covered, now: datetime) -> Message | None:
 
 
 def register_clocks() -> None:
-    register(Clock(name=EMERGENCY_REQUEST, running=running_requests, thresholds=_request_thresholds, message=message))
-    register(Clock(name=EMERGENCY_REVIEW, running=running_reviews, thresholds=_review_thresholds, message=message))
+    register(
+        Clock(
+            name=EMERGENCY_REQUEST,
+            running=running_requests,
+            thresholds=_request_thresholds,
+            message=message,
+            model=StatutoryRequest,
+            schedule=EMERGENCY_REQUEST_SCHEDULE,
+            due_at=lambda logged_at: logged_at,
+        )
+    )
+    register(
+        Clock(
+            name=EMERGENCY_REVIEW,
+            running=running_reviews,
+            thresholds=_review_thresholds,
+            message=message,
+            model=StatutoryRequest,
+            schedule=EMERGENCY_REVIEW_SCHEDULE,
+            due_at=lambda decided_at: decided_at + REVIEW_WITHIN,
+        )
+    )

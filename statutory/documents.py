@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.template.loader import render_to_string
-from weasyprint import HTML, URLFetcher
 
+from casework.pdf import pdf_bytes
 from sharing.models import Disclosure
 
 
-def statutory_disclosure_pdf(disclosure: Disclosure) -> bytes:
+def statutory_disclosure_html(disclosure: Disclosure) -> str:
+    """The disclosure record's HTML (self-contained: nothing is fetched), for `casework.pdf`."""
     snapshot = disclosure.snapshot
     context = {
         "snapshot": snapshot,
@@ -23,6 +24,9 @@ def statutory_disclosure_pdf(disclosure: Disclosure) -> bytes:
         "sent_at": dt.datetime.fromisoformat(snapshot["sent_at"]),
         "sha256": disclosure.snapshot_sha256,
     }
-    html = render_to_string("statutory/disclosure_pdf.html", context)
-    # Nothing is fetched: the template is self-contained.
-    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    return render_to_string("statutory/disclosure_pdf.html", context)
+
+
+def statutory_disclosure_pdf(disclosure: Disclosure) -> bytes:
+    """The disclosure record as a PDF (bytes)."""
+    return pdf_bytes(statutory_disclosure_html(disclosure))

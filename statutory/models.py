@@ -27,9 +27,30 @@ from simple_history.models import HistoricalRecords
 
 from clients.categories import Selection
 from consent.evidence import StoredFile
+from deadlines.registry import Schedule
 
 # An emergency disclosure made by a caseworker must be reviewed by a manager within this.
 REVIEW_WITHIN = dt.timedelta(hours=24)
+
+
+# Where the deadline sweep reads only the emergency requests and reviews newly due
+# (deadlines.registry.Schedule): one cursor for each of the two clocks (statutory/deadlines.py).
+EMERGENCY_REQUEST_SCHEDULE = Schedule(
+    name="statutory_emergency",
+    due_field="logged_at",
+    seen_field="emergency_alerts_for",
+    stale_field="emergency_alerts_stale",
+    next_field="emergency_next_alert_at",
+    armed=Q(status="open", basis="emergency"),
+)
+EMERGENCY_REVIEW_SCHEDULE = Schedule(
+    name="statutory_review",
+    due_field="decided_at",
+    seen_field="review_alerts_for",
+    stale_field="review_alerts_stale",
+    next_field="review_next_alert_at",
+    armed=Q(status="awaiting_review", decided_at__isnull=False),
+)
 
 
 class StatutoryRequest(models.Model):
@@ -157,6 +178,9 @@ class StatutoryRequest(models.Model):
     emergency_exception = models.BooleanField(default=False)
     emergency_life_at_risk = models.TextField(blank=True)
     emergency_managers_tried = models.TextField(blank=True)
+    # Set when the client was restricted for sharing (UK GDPR Art 18) and the caseworker's
+    # emergency disclosure went ahead anyway (Art 18(2)): what was passed, for the review.
+    emergency_restriction_passed = models.TextField("sharing restriction passed without a manager", blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -169,7 +193,18 @@ class StatutoryRequest(models.Model):
         "sharing.Disclosure", through="StatutoryDisclosure", related_name="statutory_requests", blank=True
     )
 
-    history = HistoricalRecords()
+    # The deadline sweep's cursors (deadlines.registry.Schedule): bookkeeping, not part of
+    # the record, so left out of its history and its forms.
+    emergency_alerts_for = models.DateTimeField(null=True, blank=True, editable=False)
+    emergency_alerts_stale = EMERGENCY_REQUEST_SCHEDULE.stale_column()
+    emergency_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_alerts_for = models.DateTimeField(null=True, blank=True, editable=False)
+    review_alerts_stale = EMERGENCY_REVIEW_SCHEDULE.stale_column()
+    review_next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=EMERGENCY_REQUEST_SCHEDULE.columns() + EMERGENCY_REVIEW_SCHEDULE.columns()
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -177,6 +212,8 @@ class StatutoryRequest(models.Model):
             models.Index(fields=["client", "-received_at"], name="statutory_client_received"),
             models.Index(fields=["received_at"], name="statutory_received"),
             models.Index(fields=["received_at"], name="statutory_open", condition=~Q(status="closed")),
+            *EMERGENCY_REQUEST_SCHEDULE.indexes(),
+            *EMERGENCY_REVIEW_SCHEDULE.indexes(),
         ]
         constraints = [
             models.CheckConstraint(

@@ -779,6 +779,7 @@ def statutory_emergency_disclose(
             locked.emergency_exception = True
             locked.emergency_life_at_risk = life_at_risk.strip()
             locked.emergency_managers_tried = managers_tried.strip()
+            locked.emergency_restriction_passed = restricted or ""
             disclosure = _disclose(
                 actor=actor,
                 statutory_request=locked,

@@ -16,7 +16,6 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from access.gate import (
     Action,
     Outcome,
     client_view,
+    decider_view,
     gate_client,
     record,
     record_list,
@@ -33,6 +33,7 @@ from access.gate import (
 )
 from accounts.models import Role
 from casework import references
+from casework.pdf import PdfResponse
 from clients.categories import Selection
 from clients.models import Client
 from consent.evidence import file_response
@@ -40,7 +41,7 @@ from consent.selectors import basis_for_share
 from sharing.forms import level_field
 
 from . import selectors, services
-from .documents import statutory_disclosure_pdf
+from .documents import statutory_disclosure_html
 from .forms import (
     DecisionForm,
     EmergencyDisclosureForm,
@@ -115,27 +116,6 @@ def request_view(
                 return access, found
 
             return run_gated(request, lambda opened: view(request, *opened, **kwargs), open_gate)
-
-        wrapped.gated = True
-        return wrapped
-
-    return decorator
-
-
-def decider_client_view(*, action: str = Action.VIEW, post_action: str = Action.EDIT, purpose: str = ""):
-    """A client page for the client's team managers and the ISO (who, like everywhere, gives a reason)."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(request, client_id, **kwargs):
-            act = action if request.method in SAFE_METHODS else post_action
-
-            def open_gate():
-                return gate_client(
-                    request, client_id, action=act, purpose=purpose, team_manager_only=not _is_iso(request.user)
-                )
-
-            return run_gated(request, lambda access: view(request, access, **kwargs), open_gate)
 
         wrapped.gated = True
         return wrapped
@@ -367,7 +347,7 @@ def _disclosed(disclosure) -> list[str]:
 )
 def record_pdf(request, access, statutory_request):
     disclosure = access.obj
-    response = HttpResponse(statutory_disclosure_pdf(disclosure), content_type="application/pdf")
+    response = PdfResponse(statutory_disclosure_html(disclosure))  # laid out after the gate's transaction
     response["Content-Disposition"] = references.attachment_header(
         references.download_name(disclosure.reference, "disclosure-record", "pdf")
     )
@@ -385,7 +365,7 @@ def document(request, access, statutory_request, document_id):
     return file_response(access.obj)
 
 
-@decider_client_view(action=Action.VIEW, purpose="legal hold")
+@decider_view(action=Action.VIEW, purpose="legal hold")
 def legal_hold(request, access):
     client = access.client
     form = LegalHoldLiftForm(request.POST or None)

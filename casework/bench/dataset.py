@@ -271,8 +271,8 @@ def _default_columns(model: type[models.Model], given: list[str]) -> tuple[list[
     """Columns not in `given` and the constant value each gets (its field default)."""
     names, values = [], []
     for f in model._meta.concrete_fields:
-        if f.primary_key or f.name in given or f.attname in given:
-            continue
+        if f.primary_key or f.generated or f.name in given or f.attname in given:
+            continue  # (a generated column, such as the deadline sweep's "stale" flag, is computed by the database)
         value = f.get_default()
         if value is None and not f.null:
             raise ValueError(f"{model._meta.label}.{f.name} needs a value in the benchmark dataset")

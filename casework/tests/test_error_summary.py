@@ -99,3 +99,42 @@ def test_the_consent_form_links_every_error_to_a_field(login, caseworker, own_cl
     assert '<fieldset class="reveal" data-reveal-when="method" data-reveal-values="verbal">' in html
     assert 'id="id_witness_name"' in html
     assert "#id_given_at" in targets
+
+
+# --- One summary, one place ----------------------------------------------------------------
+
+SUMMARY_MARKUP = ("error-summary", "data-error-summary", "There is a problem")
+
+
+def test_no_template_writes_its_own_error_summary(settings):
+    """Every error summary is includes/error_summary.html (focus, role, links to the fields):
+    a template that writes the markup itself drifts from it (a missing link, role="note")."""
+    root = settings.BASE_DIR / "templates"
+    include = root / "includes" / "error_summary.html"
+    templates = [path for path in root.rglob("*.html") if path != include]
+    assert len(templates) > 50
+
+    offenders = [
+        f"{path.relative_to(root)}: {marker}"
+        for path in templates
+        for marker in SUMMARY_MARKUP
+        if marker in path.read_text()
+    ]
+
+    assert offenders == []
+
+
+def test_the_summary_lists_problems_that_belong_to_no_field_under_its_title():
+    html = render_to_string(
+        "includes/error_summary.html",
+        {"form": None, "summary_problems": ["Not covered by a consent."], "summary_title": "This cannot be sent yet"},
+    )
+
+    assert 'role="alert"' in html
+    assert "data-error-summary" in html
+    assert '<h2 id="error-summary-title">This cannot be sent yet</h2>' in html
+    assert "<li>Not covered by a consent.</li>" in html
+
+
+def test_nothing_is_rendered_without_errors_or_problems():
+    assert render_to_string("includes/error_summary.html", {"form": EveryKindOfField()}).strip() == ""

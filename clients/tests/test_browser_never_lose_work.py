@@ -80,6 +80,15 @@ def test_a_caseworker_adding_someone_already_known_is_shown_the_match(
     assert "Olly Other" in row.inner_text()
     axe(page)
 
+    # "A different person" needs a reason: the one error summary, linked to the field.
+    page.get_by_role("button", name="Add as a different person").click()
+    summary = page.locator("[data-error-summary]").first
+    summary.get_by_role("heading", name="There is a problem").wait_for()
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.name") == "different-reason"
+    axe(page)
+
+    row = page.get_by_role("row").filter(has_text="William Smith")
     row.get_by_role("link", name="Open this record").click()
     page.get_by_role("heading", name="Why do you need this record?").wait_for()
     axe(page)

@@ -203,3 +203,101 @@ def test_the_pdf_holds_every_section_and_the_generation_date(login, iso):
         assert title in text
     assert "DSA-PDF-1" in text
     assert "Generated from the casework system on" in text
+
+
+# --- Recipients by organisation; one reading for an empty value -------------------------------
+
+
+def test_statutory_recipients_are_the_organisation_not_the_officer(own_client, caseworker, manager, team_client):
+    from statutory.tests.factories import decided_request
+
+    decided_request(client=own_client, logged_by=caseworker, decided_by=manager)
+    decided_request(client=team_client, logged_by=caseworker, decided_by=manager)
+
+    statutory = [
+        row for row in section(processing.processing_record(), "recipients").rows if row[0] == "Statutory body"
+    ]
+
+    assert len(statutory) == 1
+    [(_, name, kind, disclosures)] = statutory
+    assert name == "Greater Manchester Police"
+    assert kind == "Police force"
+    assert disclosures.startswith("2 disclosure(s)")
+    assert "Patel" not in " ".join(statutory[0])
+
+
+def _record_with_gaps(own_client, caseworker):
+    PurposeFactory(key="no-description", name="Purpose without a description", description="")
+    PartnerFactory(name="Partner without an agreement")
+    MeetingGroupFactory(name="Meeting without members", members=[])
+    LawfulBasisRecordFactory(client=own_client, basis=LawfulBasis.PUBLIC_TASK, recorded_by=caseworker)
+    DataSharingAgreementFactory(partner=PartnerFactory(name="Agreement without purposes"), purposes=[])
+
+
+def _cells_say_none_one_way(cells):
+    cells = list(cells)
+    assert cells
+    assert all(cell.strip() for cell in cells), "a blank cell"
+    spelled_otherwise = {cell for cell in cells if cell.strip(" .").lower() in {"none", "-", "—", "n/a"}}
+    assert spelled_otherwise <= {processing.NONE}
+    assert not any("no member organisations" in cell.lower() for cell in cells)
+
+
+def test_every_empty_value_reads_the_same_in_the_record(own_client, caseworker):
+    _record_with_gaps(own_client, caseworker)
+    record = processing.processing_record()
+
+    _cells_say_none_one_way(cell for item in record.sections for row in item.rows for cell in row)
+    assert any(
+        "Meeting without members" in row[1] and row[3] == f"Members: {processing.NONE}"
+        for row in section(record, "recipients").rows
+    )
+    assert any(row[1] == processing.NONE for row in section(record, "purposes").rows)
+    assert any(row[1] == processing.NONE for row in section(record, "bases").rows)
+
+
+def test_every_empty_value_reads_the_same_on_the_page_in_the_csv_and_in_the_pdf(own_client, caseworker, login, iso):
+    from html.parser import HTMLParser
+
+    from django.template.loader import render_to_string
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self._open = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("td", "th") and self._in_body:
+                self._open = ""
+            self._in_body = tag == "tbody" or getattr(self, "_in_body", False)
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self._open is not None:
+                self.cells.append(self._open)
+                self._open = None
+            if tag == "tbody":
+                self._in_body = False
+
+        def handle_data(self, data):
+            if self._open is not None:
+                self._open += data
+
+    def table_cells(html):
+        parser = Cells()
+        parser._in_body = False
+        parser.feed(html)
+        return parser.cells
+
+    _record_with_gaps(own_client, caseworker)
+    test_client = login(iso)
+
+    page = test_client.get(PAGE).content.decode()
+    _cells_say_none_one_way(table_cells(page))
+    pdf_html = render_to_string("reports/processing_pdf.html", {"record": processing.processing_record()})
+    _cells_say_none_one_way(table_cells(pdf_html))
+    rows = list(
+        csv.reader(io.StringIO(test_client.get(reverse("reports:processing_download", args=["csv"])).content.decode()))
+    )
+    _cells_say_none_one_way(cell for row in rows[1:] for cell in row)
+    text = pdf_text(test_client.get(reverse("reports:processing_download", args=["pdf"])).content)
+    assert f"Members: {processing.NONE}" in text

@@ -251,3 +251,89 @@ def test_under_legal_hold_a_grant_is_refused_and_the_request_stays_open(person, 
 
     assert ErasureRequest.objects.get(pk=erasure.pk).status == ErasureRequest.Status.OPEN
     assert Client.objects.get(pk=person.pk).anonymised_at is None
+
+
+# --- Anonymising together (a retention batch) -------------------------------------------------
+
+
+def test_each_removal_is_a_history_row_by_the_actor_with_the_consents_scope(person, manager):
+    from consent.models import ConsentRecord
+
+    consent = ConsentRecord.objects.get(client=person)
+    scope = (set(consent.partners.values_list("pk", flat=True)), set(consent.purposes.values_list("pk", flat=True)))
+
+    services.client_anonymise(actor=manager, client=person, reason="erasure")
+
+    for model in (InformationEntry, CaseNote, ConsentRecord, ConsentEvidence, Client):
+        latest = model.history.filter(id=person.pk if model is Client else model.objects.get(client=person).pk).first()
+        assert (latest.history_type, latest.history_user) == ("~", manager), model
+    latest = consent.history.first()
+    assert latest.verbal_notes == latest.witness_name == ""
+    assert (
+        set(latest.partners.values_list("partner_id", flat=True)),
+        set(latest.purposes.values_list("purpose_id", flat=True)),
+    ) == scope
+    assert Client.history.filter(id=person.pk).last().anonymised_at is None  # the creation row says when it was made
+
+
+def clients_with_records(n: int, *, team, actor, start: int = 0, closed_on: dt.date | None = None) -> list[int]:
+    """`n` clients, each with an information entry, a case note, an alert and a consent with its signed form."""
+    from clients.models import Alert
+
+    ids = []
+    for k in range(start, start + n):
+        client = client_services.client_create(
+            actor=actor,
+            team=team,
+            first_name="Batch",
+            last_name=f"Person {k}",
+            reference=f"BATCH-{k:03d}",
+            **({"opened_on": closed_on - dt.timedelta(days=400)} if closed_on else {}),
+        )
+        client_services.entry_create(
+            actor=actor, client=client, category="housing_history", summary=f"Summary {k}", detail=f"Detail {k}"
+        )
+        client_services.note_create(actor=actor, client=client, category="support_needs", text=f"Note {k}")
+        client_services.alert_raise(actor=actor, client=client, kind=Alert.Kind.OTHER, text=f"Alert {k}")
+        consent_with_evidence(client=client, actor=actor)
+        if closed_on is not None:
+            client_services.client_close(actor=actor, client=client, reason="Moved on", closed_on=closed_on)
+        ids.append(client.pk)
+    return ids
+
+
+def test_anonymising_together_makes_the_same_queries_for_ten_clients_as_for_two(
+    manager, team_a, settings, tmp_path, django_assert_max_num_queries
+):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
+    two = clients_with_records(2, team=team_a, actor=manager)
+    ten = clients_with_records(10, team=team_a, actor=manager, start=2)
+
+    with CaptureQueriesContext(connection) as for_two:
+        done = services.clients_anonymise(actor=manager, client_ids=two, reason="retention")
+    assert len(done.anonymised) == 2
+    with django_assert_max_num_queries(len(for_two)):
+        done = services.clients_anonymise(actor=manager, client_ids=ten, reason="retention")
+
+    assert len(done.anonymised) == 10
+    assert not Client.objects.filter(pk__in=ten, anonymised_at__isnull=True).exists()
+    assert not InformationEntry.objects.filter(client_id__in=ten).exclude(detail="").exists()
+    assert AccessEvent.objects.filter(client_id__in=ten, purpose="anonymisation").count() == 10
+
+
+def test_anonymising_together_leaves_a_held_client_with_the_holds_reason_and_does_the_rest(
+    manager, iso, team_a, settings, tmp_path
+):
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
+    held, free = clients_with_records(2, team=team_a, actor=manager)
+    Client.objects.filter(pk=held).update(legal_hold_since=timezone.now(), legal_hold_reason="Production order PO-9")
+
+    done = services.clients_anonymise(actor=iso, client_ids=[held, free], reason="retention")
+
+    assert [client.pk for client in done.anonymised] == [free]
+    assert isinstance(done.refused[held], client_services.UnderLegalHold)
+    assert "Production order PO-9" in done.refused[held].messages[0]
+    assert InformationEntry.objects.get(client_id=held).detail == "Detail 0"
+    assert not AccessEvent.objects.filter(client_id=held, purpose="anonymisation").exists()

@@ -1,10 +1,12 @@
 """Subject access packs: every kind of object about the client, nothing about anyone else."""
 
+import datetime as dt
 import io
 import json
 import zipfile
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.db import models
 from django.urls import reverse
@@ -15,12 +17,13 @@ from clients import services as client_services
 from clients.models import Client
 from consent.evidence import private_storage
 from consent.tests.factories import consent_with_evidence
-from rights import services
+from rights import rectification, services
 from rights.models import SarPack
 from rights.pack import COVERED, HISTORY_PREFIX
 from sharing.tests.factories import sent_referral
 
 from .factories import SubjectAccessRequestFactory
+from .test_rectification import correct, refer
 
 ENTRY_SUMMARY = "Sleeping in a tent by the canal since April"
 ENTRY_DETAIL = "Left a shared house in Moss Side after a fire"
@@ -130,6 +133,44 @@ def test_staff_are_named_only_when_the_policy_says_so(full_record, own_client, m
     assert caseworker.last_name not in _archive(_compile(own_client, manager))["entries.csv"]
     settings.SAR_PACK_STAFF_NAMES = True
     assert caseworker.last_name in _archive(_compile(own_client, manager))["entries.csv"]
+
+
+def test_the_pack_says_which_corrections_were_passed_on_to_whom_and_how(
+    own_client, caseworker, manager, storage, monkeypatch
+):
+    from sharing.models import SharingPolicy
+
+    monkeypatch.setattr(
+        SharingPolicy._meta.get_field("without_agreement"), "default", SharingPolicy.WithoutAgreement.LISTED
+    )
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False) as clock:
+        entry = client_services.entry_create(
+            actor=caseworker, client=own_client, category="housing_history", summary=ENTRY_SUMMARY
+        )
+        clock.shift(dt.timedelta(hours=1))
+        disclosure = refer(own_client, caseworker, "Riverside Housing")
+        clock.shift(dt.timedelta(hours=1))
+        correct(entry, caseworker, summary="In a hostel since February")
+        clock.shift(dt.timedelta(hours=1))
+        rectification.rectification_notify(actor=caseworker, client=own_client, item=f"entry:{entry.pk}")
+        pack = _compile(own_client, manager)
+
+    text = " ".join(_pdf_text(pack).split())
+    corrections = text.partition("Corrections we passed on to those who had your information")[2]
+    assert corrections, "the PDF has a corrections section"
+    for expected in (
+        "02 Mar 2026 13:00",
+        "Housing history (information we hold)",
+        "Riverside Housing",
+        disclosure.reference,
+        "Secure e-mail with the corrected information",
+    ):
+        assert expected in corrections.partition("Who looked at your record")[0], expected
+    [row] = json.loads(_archive(pack)["pack.json"])["sections"]["corrections"]
+    assert row["to"] == "Riverside Housing"
+    assert row["disclosure"] == disclosure.reference
+    assert row["corrected_information_sent"] == "Yes"
+    assert "Riverside Housing" in _archive(pack)["corrections.csv"]
 
 
 def test_compiling_twice_does_nothing_the_second_time(own_client, manager, storage):

@@ -23,7 +23,14 @@ from clients import services as client_services
 from clients.models import Client
 from rights import retention
 from rights.models import RetentionBatch, RetentionBatchItem, RetentionReview, RetentionRule
-from rights.tests.test_anonymise import ENTRY_DETAIL, NOTE_TEXT, SECRETS, person, where_found  # noqa: F401 (person is a fixture)
+from rights.tests.test_anonymise import (  # noqa: F401 (person is a fixture)
+    ENTRY_DETAIL,
+    NOTE_TEXT,
+    SECRETS,
+    clients_with_records,
+    person,
+    where_found,
+)
 
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 15)
@@ -311,6 +318,29 @@ def test_after_a_batch_nothing_identifying_remains_and_the_audit_still_verifies(
     assert RetentionBatchItem.objects.get(batch=batch).outcome == "anonymised"
     assert {value: where_found(value) for value in everything} == {value: [] for value in everything}
     call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())  # exits 1 on any alteration
+
+
+def test_a_chunk_of_ten_clients_makes_no_more_queries_than_a_chunk_of_two(
+    rule, iso, team_a, settings, tmp_path, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
+    settings.RETENTION_BATCH_SIZE = 100
+    old = dt.date(2019, 3, 1)
+    clients_with_records(2, team=team_a, actor=iso, closed_on=old)
+    first = retention.retention_batch_approve(actor=iso)
+    with CaptureQueriesContext(connection) as for_two:
+        retention.retention_batch_run(batch_id=first.pk)
+    clients_with_records(10, team=team_a, actor=iso, closed_on=old, start=2)
+    second = retention.retention_batch_approve(actor=iso)
+
+    with django_assert_max_num_queries(len(for_two)):
+        done = retention.retention_batch_run(batch_id=second.pk)
+
+    assert (first.total, done.total, done.anonymised, done.status) == (2, 10, 10, RetentionBatch.Status.DONE)
+    assert AccessEvent.objects.filter(purpose="anonymisation", detail__contains=second.reference).count() == 10
 
 
 def test_the_daily_task_queues_batches_still_waiting(rule, cases, iso, monkeypatch):

@@ -108,3 +108,30 @@ def test_a_caseworker_previews_and_sends_a_dv_referral_then_sends_the_stop_notic
     stop = [m for m in mail.outbox if m.to == [da_service.secure_email] and m.subject == notice.subject]
     assert len(stop) == 1
     assert stop[0].attachments == []
+
+
+def test_a_preview_that_cannot_be_sent_says_why_in_the_shared_error_summary(
+    page, axe, browser_login, caseworker, jordan, da_service, da_purpose
+):
+    from clients.categories import Selection
+
+    from .factories import ReferralFactory
+
+    referral = ReferralFactory(
+        client=jordan,
+        partner=da_service,
+        purpose=da_purpose,
+        selection=Selection(DA_SELECTION).to_json(),
+        created_by=caseworker,
+    )  # no consent covers it
+    browser_login(caseworker)
+    page.get_by_role("heading", name="Dashboard").wait_for()
+
+    page.goto(f"/sharing/client/{jordan.pk}/referrals/{referral.pk}/preview/")
+
+    summary = page.locator("[data-error-summary]")
+    summary.get_by_role("heading", name="This cannot be sent yet").wait_for()
+    assert summary.get_attribute("role") == "alert"
+    assert summary.locator("li").count() >= 1
+    assert page.get_by_role("button", name="Send the referral").count() == 0
+    axe(page)

@@ -152,3 +152,139 @@ def test_the_iso_list_leaves_out_a_send_still_in_progress(jordan, su_service, su
     Transmission.objects.filter(pk=transmission.pk).update(status="sending", claimed_at=timezone.now(), attempts=1)
 
     assert transmissions_needing_attention() == []
+
+
+# --- A failed send whose retry was lost ----------------------------------------------------------
+
+
+def fail_once(transmission, settings):
+    """The worker's send fails (nothing listens) and its Celery retry message is lost."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
+    with pytest.raises(services.TransmissionFailed) as failed:
+        services.transmission_send(transmission_id=transmission.pk)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return failed.value
+
+
+def test_a_failed_send_records_when_its_retry_is_due(jordan, su_service, su_purpose, caseworker, settings):
+    settings.TRANSMISSION_RETRY_SECONDS = 60
+    transmission = queued_referral(client=jordan, partner=su_service, purpose=su_purpose, actor=caseworker)
+
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        failed = fail_once(transmission, settings)
+
+    transmission.refresh_from_db()
+    assert transmission.status == Transmission.Status.FAILED
+    assert transmission.retry_due_at == T0 + dt.timedelta(minutes=2)
+    assert failed.retry_at == transmission.retry_due_at
+
+
+def test_a_failed_send_whose_retry_was_lost_is_sent_by_the_sweep_once(
+    jordan, su_service, su_purpose, caseworker, worker, sweep, settings
+):
+    settings.TRANSMISSION_REQUEUE_MINUTES = 10
+    settings.TRANSMISSION_RETRY_SECONDS = 60
+    transmission = queued_referral(client=jordan, partner=su_service, purpose=su_purpose, actor=caseworker)
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        fail_once(transmission, settings)  # retry due at T0 + 2 min
+
+    with time_machine.travel(T0 + dt.timedelta(minutes=11), tick=False):
+        sweep()
+    assert worker == []  # its retry may still be on its way
+
+    with time_machine.travel(T0 + dt.timedelta(minutes=13), tick=False):
+        summary = sweep()
+        sweep()
+
+    assert summary["chores"]["sharing.transmissions"] == 1
+    assert worker == [transmission.pk]
+    transmission.refresh_from_db()
+    assert transmission.status == Transmission.Status.SENT
+    assert transmission.attempts == 2
+    assert transmission.retry_due_at is None
+    assert len(partner_mail(su_service)) == 1
+
+
+def test_a_failed_send_out_of_attempts_waits_for_send_again(
+    jordan, su_service, su_purpose, caseworker, worker, sweep, settings
+):
+    settings.TRANSMISSION_MAX_ATTEMPTS = 1
+    transmission = queued_referral(client=jordan, partner=su_service, purpose=su_purpose, actor=caseworker)
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        failed = fail_once(transmission, settings)
+    assert failed.retry_at is None
+
+    with time_machine.travel(T0 + dt.timedelta(days=1), tick=False):
+        sweep()
+
+    assert worker == []
+    assert Transmission.objects.get(pk=transmission.pk).status == Transmission.Status.FAILED
+    assert partner_mail(su_service) == []
+
+
+def test_a_requeued_failed_send_is_re_checked_and_stops_when_its_basis_has_ended(
+    jordan, su_service, su_purpose, caseworker, worker, sweep, settings
+):
+    transmission = queued_referral(
+        client=jordan,
+        partner=su_service,
+        purpose=su_purpose,
+        actor=caseworker,
+        expires_on=(T0 + dt.timedelta(days=1)).date(),
+    )
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        fail_once(transmission, settings)
+
+    with time_machine.travel(T0 + dt.timedelta(days=3), tick=False):
+        sweep()
+
+    assert worker == [transmission.pk]
+    transmission.refresh_from_db()
+    assert transmission.status == Transmission.Status.CANCELLED
+    assert "expired on" in transmission.cancel_reason
+    assert partner_mail(su_service) == []
+
+
+# --- The PDF is rendered outside the claim's transaction ---------------------------------------
+
+
+def test_the_referral_pdf_is_rendered_after_the_claim_commits(jordan, su_service, su_purpose, caseworker, monkeypatch):
+    """On SQLite a write transaction holds the database's one write lock: rendering the PDF
+    inside the claim would stall every other writer for the render's length."""
+    from django.db import connection
+
+    from sharing import documents
+
+    transmission = queued_referral(client=jordan, partner=su_service, purpose=su_purpose, actor=caseworker)
+    render = documents.referral_pdf
+    outside = len(connection.atomic_blocks)  # the test's own transaction, around everything
+    seen = []
+
+    def watched(disclosure, **kwargs):
+        status = Transmission.objects.values_list("status", flat=True).get(pk=transmission.pk)
+        seen.append((len(connection.atomic_blocks) > outside, status))
+        return render(disclosure, **kwargs)
+
+    monkeypatch.setattr(documents, "referral_pdf", watched)
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        assert services.transmission_send(transmission_id=transmission.pk) == Transmission.Status.SENT
+
+    assert seen == [(False, Transmission.Status.SENDING)]  # claimed and committed, then rendered
+    assert len(partner_mail(su_service)) == 1
+
+
+def test_the_worker_retries_until_the_attempts_are_used_then_waits_for_send_again(
+    jordan, su_service, su_purpose, caseworker, settings
+):
+    settings.TRANSMISSION_MAX_ATTEMPTS = 3
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
+    transmission = queued_referral(client=jordan, partner=su_service, purpose=su_purpose, actor=caseworker)
+
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        result = tasks.transmit.apply((transmission.pk,))
+
+    assert result.get() == Transmission.Status.FAILED
+    transmission.refresh_from_db()
+    assert (transmission.status, transmission.attempts, transmission.retry_due_at) == ("failed", 3, None)

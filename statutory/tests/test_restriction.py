@@ -5,6 +5,7 @@ consent could cover is refused and audited; a caseworker's emergency disclosure 
 risk, no manager reachable) goes ahead but is flagged for the manager's review."""
 
 import pytest
+from django.urls import reverse
 
 from access.models import AccessEvent
 from clients.categories import Selection
@@ -15,9 +16,9 @@ from statutory import services
 from statutory.models import StatutoryRequest
 
 from .factories import court_order_request, statutory_purpose
-from .test_services import decide, emergency_disclose, home_office, immigration_request, log, order_copy
+from .test_services import decide, eager_celery, emergency_disclose, home_office, immigration_request, log, order_copy
 
-__all__ = ["home_office"]  # a fixture, imported for these tests
+__all__ = ["eager_celery", "home_office"]  # fixtures, imported for these tests
 
 SR = StatutoryRequest
 
@@ -101,8 +102,48 @@ def test_a_caseworkers_emergency_disclosure_goes_ahead_flagged_for_the_review(re
     assert "Flagged for the review" in statutory.detail
 
 
+def test_the_managers_review_page_shows_the_restriction_was_passed(restricted, caseworker, manager, login):
+    request = log(restricted, caseworker)
+    emergency_disclose(request, caseworker)
+    test_client = login(manager)
+
+    review = test_client.get(reverse("statutory:review", args=[restricted.pk, request.pk])).content.decode()
+    detail = test_client.get(reverse("statutory:request", args=[restricted.pk, request.pk])).content.decode()
+
+    assert "Flagged for the review: the client is restricted for sharing." in review
+    assert "must be decided by a service manager" in review
+    assert "Flagged for the review:" in detail
+
+
+def test_the_flag_stays_on_the_review_page_after_the_restriction_is_lifted(restricted, caseworker, manager, login):
+    from consent.selectors import restriction_for_client
+    from consent.services import restriction_lift
+
+    request = log(restricted, caseworker)
+    emergency_disclose(request, caseworker)
+    restriction_lift(actor=manager, restriction=restriction_for_client(restricted), note="She has checked it.")
+
+    review = login(manager).get(reverse("statutory:review", args=[restricted.pk, request.pk]))
+
+    assert "Flagged for the review" in review.content.decode()
+
+
 def test_an_unrestricted_clients_emergency_disclosure_carries_no_flag(jordan, caseworker):
     emergency_disclose(log(jordan, caseworker), caseworker)
 
     [share] = AccessEvent.objects.filter(action=AccessEvent.Action.SHARE, outcome=AccessEvent.Outcome.ALLOWED)
     assert "Flagged" not in share.detail
+    assert StatutoryRequest.objects.get().emergency_restriction_passed == ""
+
+
+def test_the_review_email_says_the_restriction_was_passed(
+    restricted, caseworker, manager, eager_celery, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    request = log(restricted, caseworker)
+    with django_capture_on_commit_callbacks(execute=True):
+        emergency_disclose(request, caseworker)
+
+    [review_email] = [m for m in mail.outbox if m.subject.startswith("Emergency disclosure made")]
+    assert "Flagged for the review: the client is restricted for sharing" in review_email.body

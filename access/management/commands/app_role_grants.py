@@ -3,8 +3,9 @@
 Production runs migrations as an owner role and the app (web and workers) as a role that
 owns nothing: it cannot ALTER a table or disable its triggers (only an owner can), has
 no TRUNCATE, and on the append-only tables has neither UPDATE nor DELETE, so the audit
-log is safe from the app's own credentials. Run the output as the owner after every
-`migrate` (README, "Deploying at scale"):
+log is safe from the app's own credentials (a disclosure or released pack may have its
+content removed once: UPDATE of those columns alone, and their trigger refuses anything
+else). Run the output as the owner after every `migrate` (README, "Deploying at scale"):
 
     python manage.py app_role_grants casework_app | psql "$OWNER_DATABASE_URL" -v ON_ERROR_STOP=1
 """
@@ -43,6 +44,13 @@ def grant_statements(role: str) -> list[str]:
     for table, operations in sorted(refused.items()):
         if operations:
             statements.append(f"REVOKE {', '.join(sorted(operations))} ON {quote(table)} FROM {role}")
+    # After the REVOKE (which takes column privileges with it): the columns a one-way content
+    # removal writes (a model's CONTENT_REMOVAL_FIELDS); its trigger refuses any other change.
+    for model in sorted({model for model, _ in protect_triggers()}, key=lambda m: m._meta.db_table):
+        fields = getattr(model, "CONTENT_REMOVAL_FIELDS", ())
+        if fields:
+            columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+            statements.append(f"GRANT UPDATE ({columns}) ON {quote(model._meta.db_table)} TO {role}")
     return statements
 
 

@@ -94,6 +94,12 @@ class Command(BaseCommand):
         parser.add_argument("--http-concurrency", type=int, default=4, metavar="N")
         parser.add_argument("--http-workers", type=int, default=2, metavar="N", help="gunicorn workers (2).")
         parser.add_argument(
+            "--anonymise-batch",
+            type=int,
+            metavar="N",
+            help="Clients per retention transaction (RETENTION_BATCH_SIZE) while anonymising (100; 5 with --quick).",
+        )
+        parser.add_argument(
             "--profile",
             metavar="NAMES",
             default="",
@@ -129,6 +135,8 @@ class Command(BaseCommand):
         plan = Plan.quick() if quick else Plan()
         if options["requests"]:
             plan.pages = options["requests"]
+        if options["anonymise_batch"]:
+            plan.anonymise_batch = options["anonymise_batch"]
         # A small log (--scale, --audit-events) still leaves at least half of it sealed beforehand.
         plan.seal_batch_rows = max(1, min(plan.seal_batch_rows, sizes.audit_events // (2 * (plan.seal_batches + 2))))
         started = time.monotonic()
