@@ -355,6 +355,10 @@ def _check_subjects(breach, informed, informed_at, how, exception) -> dict[str, 
             errors["subjects_informed_at"] = "Say when they were told."
         elif informed_at > timezone.now() + CLOCK_SLACK:
             errors["subjects_informed_at"] = "This can’t be in the future."
+        elif breach.occurred_at is not None and informed_at < breach.occurred_at:
+            errors["subjects_informed_at"] = "This is before the breach happened."
+        elif informed_at < breach.became_aware_at:
+            errors["subjects_informed_at"] = "This is before the organisation became aware of the breach."
         if not how.strip():
             errors["subjects_informed_how"] = "Say how they were told."
     if informed == SubjectsInformed.NOT_TOLD:

@@ -9,10 +9,15 @@ A record matches when it holds
   `settings.DUPLICATE_NAME_SCORE` (0-100); or the same first name (nicknames read the
   same way) and a surname spelt a little differently (Gill Davis = Gillian Davies, Smith =
   Smyth), the surnames scored by Jaro-Winkler similarity, the measure made for matching
-  surnames in census record linkage, against the same threshold.
+  surnames in census record linkage, against the same threshold; or
+- a close name (as above) with the day and month of birth swapped (10/03/1995 and
+  03/10/1995: UK and US order); or
+- the same name (any case, nicknames, order transposed) where the date of birth is not
+  known on one side (common in outreach): a known, different date of birth is a different
+  person.
 
 Candidates come from one indexed query — the date of birth index, and expression indexes
-on the normalised NHS and NI numbers (see `Client.Meta.indexes`) — so the check costs
+on the normalised NHS and NI numbers and on the lower-case name (see `Client.Meta.indexes`) — so the check costs
 what one date of birth holds (a handful of people in 100,000), never a scan; only those
 few are scored in Python. Records merged into another are not candidates: the surviving
 record is.
@@ -31,6 +36,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Func, Prefetch, Q
+from django.db.models.functions import Lower
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
@@ -124,6 +130,57 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "walter": ("wally", "walt"),
     "william": ("will", "bill", "billy", "willie", "liam"),
     "zachary": ("zach", "zac", "zack"),
+    # Common UK diminutives.
+    "oliver": ("olly", "ollie", "ol"),
+    "olivia": ("liv", "livvy", "livia", "ollie"),
+    "alan": ("al",),
+    "archibald": ("archie", "baldie"),
+    "bethany": ("beth",),
+    "callum": ("cal",),
+    "charlotte": ("charlie", "lottie", "lotte", "char"),
+    "christian": ("chris",),
+    "connor": ("con",),
+    "declan": ("dec",),
+    "dominic": ("dom",),
+    "emily": ("em", "emmy", "millie"),
+    "emma": ("em", "emmy"),
+    "eugene": ("gene",),
+    "gareth": ("gaz", "gary"),
+    "georgina": ("georgie", "gina"),
+    "george": ("georgie",),
+    "gordon": ("gordy",),
+    "graham": ("gray",),
+    "hannah": ("han",),
+    "jeremy": ("jez", "jerry"),
+    "jessamine": ("jess",),
+    "joshua": ("josh",),
+    "kathleen": ("kath", "kathy", "kay"),
+    "kimberley": ("kim",),
+    "lucy": ("luce",),
+    "luke": ("lukey",),
+    "malcolm": ("mal",),
+    "marcus": ("marc",),
+    "martin": ("marty",),
+    "maureen": ("mo",),
+    "melanie": ("mel",),
+    "melissa": ("mel", "missy"),
+    "mohammed": ("mo", "mohammad", "muhammad", "mohamed"),
+    "nathan": ("nat", "nate"),
+    "nigel": ("nige",),
+    "rachel": ("rach",),
+    "reginald": ("reg", "reggie"),
+    "roger": ("rodge",),
+    "sebastian": ("seb", "bastian"),
+    "shannon": ("shan",),
+    "sharon": ("shaz",),
+    "sophie": ("soph",),
+    "sophia": ("soph",),
+    "stanley": ("stan",),
+    "tobias": ("toby",),
+    "trevor": ("trev",),
+    "vanessa": ("ness", "nessa"),
+    "warren": ("wazza", "waz"),
+    "wayne": ("wazza",),
 }
 
 # Each nickname (and each full name) maps to every full name it may stand for.
@@ -231,6 +288,72 @@ class PossibleMatch:
         return assignments[0].caseworker if assignments else None
 
 
+def swapped_day_and_month(born: datetime.date | None) -> datetime.date | None:
+    """The date with day and month exchanged (10/03/1995 -> 03/10/1995): a slip between UK and
+    US order. None when there is no date, when day and month are equal or the day is above 12."""
+    if born is None or born.day > 12 or born.day == born.month:
+        return None
+    return born.replace(month=born.day, day=born.month)
+
+
+def _first_name_keys(name: str) -> set[str]:
+    """The lower-case first names a typed first name may be stored as: itself, the full name
+    it shortens and that name's other short forms (Olly -> olly, oliver, ollie, ol)."""
+    keys = set()
+    for token in fold(name).split()[:1]:
+        for full in _token_readings(token):
+            keys |= {full, *NICKNAMES.get(full, ())}
+    stripped = (name or "").strip().lower()
+    if stripped:
+        keys.add(stripped)
+    return keys
+
+
+def _same_name_condition(first_name: str, last_name: str) -> Q:
+    """Records whose surname is the typed one (or the typed first name: order transposed), in
+    any case, and whose first name is a reading of the other: two index lookups on the
+    `client_name_key` expression index, bounded by how many people share one name."""
+    condition = Q()
+    for surname, given in ((last_name, first_name), (first_name, last_name)):
+        surname = (surname or "").strip().lower()
+        keys = _first_name_keys(given)
+        if surname and keys:
+            condition |= Q(last_key=surname, first_key__in=sorted(keys))
+    return condition
+
+
+def candidate_query(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: datetime.date | None = None,
+    nhs_number: str = "",
+    national_insurance_number: str = "",
+):
+    """The clients worth scoring, as one queryset over four indexes (date of birth, NHS key,
+    NI key, name key): the date of birth or its day-month swap, either identifier, or the same
+    surname and first name (any case, nicknames, order transposed). None when nothing was typed.
+    """
+    nhs, ni = identifier_key(nhs_number), identifier_key(national_insurance_number)
+    swapped = swapped_day_and_month(date_of_birth)
+    births = [born for born in (date_of_birth, swapped) if born]
+    condition = _same_name_condition(first_name, last_name)
+    if births:
+        condition |= Q(date_of_birth__in=births)
+    if nhs:
+        condition |= Q(nhs_key=nhs)
+    if ni:
+        condition |= Q(ni_key=ni)
+    if not condition:
+        return None
+    return Client.objects.annotate(
+        nhs_key=nhs_number_key(),
+        ni_key=ni_number_key(),
+        last_key=Lower("last_name"),
+        first_key=Lower("first_name"),
+    ).filter(condition, merged_into__isnull=True)
+
+
 def possible_duplicates(
     *,
     first_name: str,
@@ -243,23 +366,24 @@ def possible_duplicates(
     """Records across the organisation that may be this person, most certain first.
 
     Takes the details typed on "Add a client" (dates are calendar dates). Returns
-    `PossibleMatch`es: identifier matches first, then name matches by score. Two queries:
-    the candidates, and their key workers. Raises nothing; blank details match nothing.
+    `PossibleMatch`es: identifier matches first, then, by score, a close name with the same
+    date of birth, with day and month swapped, and the same name where either date of birth
+    is unknown. Two queries: the candidates (`candidate_query`), and their key workers.
+    Raises nothing; blank details match nothing.
     """
     nhs, ni = identifier_key(nhs_number), identifier_key(national_insurance_number)
-    condition = Q()
-    if date_of_birth:
-        condition |= Q(date_of_birth=date_of_birth)
-    if nhs:
-        condition |= Q(nhs_key=nhs)
-    if ni:
-        condition |= Q(ni_key=ni)
-    if not condition:
+    swapped = swapped_day_and_month(date_of_birth)
+    candidates = candidate_query(
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        nhs_number=nhs_number,
+        national_insurance_number=national_insurance_number,
+    )
+    if candidates is None:
         return []
     candidates = (
-        Client.objects.annotate(nhs_key=nhs_number_key(), ni_key=ni_number_key())
-        .filter(condition, merged_into__isnull=True)
-        .exclude(pk__in=exclude_ids)
+        candidates.exclude(pk__in=exclude_ids)
         .select_related("team")
         .only(
             "id",
@@ -292,13 +416,19 @@ def possible_duplicates(
         if ni and identifier_key(client.national_insurance_number) == ni:
             ranked.append((0, 100.0, PossibleMatch(client, "same National Insurance number")))
             continue
-        if not date_of_birth or client.date_of_birth != date_of_birth:
-            continue
         score = max(
             name_score(first_name, last_name, client.first_name, client.last_name),
             name_score(first_name, last_name, client.preferred_name, client.last_name) if client.preferred_name else 0,
         )
-        if score >= threshold:
+        if score < threshold:
+            continue
+        if date_of_birth and client.date_of_birth == date_of_birth:
             ranked.append((1, score, PossibleMatch(client, "similar name, same date of birth")))
+        elif swapped and client.date_of_birth == swapped:
+            ranked.append((2, score, PossibleMatch(client, "similar name, day and month of birth swapped")))
+        elif not date_of_birth or client.date_of_birth is None:
+            # An unknown date of birth (common in outreach) on either side: the same name
+            # is enough to ask; a known, different date of birth is a different person.
+            ranked.append((3, score, PossibleMatch(client, "same name, date of birth not recorded")))
     ranked.sort(key=lambda item: (item[0], -item[1], item[2].client.pk))
     return [match for _, _, match in ranked]

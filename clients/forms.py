@@ -12,6 +12,7 @@ from accounts.models import Role, Team
 from casework.forms import Form, ModelForm
 
 from .categories import CATEGORY_CHOICES, REGISTRY
+from .identifiers import nhs_number_problem, ni_number_problem, normalise_identifier
 from .models import Alert, Assignment, CaseNote, Client, InformationEntry
 from .selectors import CASELOAD_SORTS, TIMELINE_KINDS, WHOLE_CASE, WHOLE_CASE_LABEL
 from .services import check_date_of_birth, text_limits
@@ -111,6 +112,23 @@ class ClientDetailsForm(ModelForm):
             "nhs_number": "NHS number",
             "preferred_contact": "How the client prefers to be contacted",
         }
+
+    def _clean_identifier(self, name: str, problem_of) -> str:
+        """Normalised (as stored); refused beside the field when invalid, unless unchanged on an
+        existing record (clients.services.check_identifiers applies the same rule)."""
+        value = normalise_identifier(self.cleaned_data.get(name))
+        if self.instance.pk and normalise_identifier(getattr(self.instance, name)) == value:
+            return value
+        problem = problem_of(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean_nhs_number(self):
+        return self._clean_identifier("nhs_number", nhs_number_problem)
+
+    def clean_national_insurance_number(self):
+        return self._clean_identifier("national_insurance_number", ni_number_problem)
 
     def clean_date_of_birth(self):
         born = self.cleaned_data.get("date_of_birth")

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Replace, Upper
+from django.db.models.functions import Lower, Replace, Upper
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -73,6 +73,8 @@ class Client(models.Model):
             models.Index(fields=["date_of_birth"], name="client_date_of_birth"),
             models.Index(identifier_key_expression("nhs_number"), name="client_nhs_key"),
             models.Index(identifier_key_expression("national_insurance_number"), name="client_ni_key"),
+            # The same name in any case, for a client added without a date of birth.
+            models.Index(Lower("last_name"), Lower("first_name"), name="client_name_key"),
         ]
 
     def __str__(self):

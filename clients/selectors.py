@@ -537,6 +537,11 @@ class TimelinePage:
         return self.has_next or self.has_previous
 
     @property
+    def is_past_the_end(self) -> bool:
+        """An empty page after the first (?page=999): the page links to the newest page instead."""
+        return self.number > 1 and not self.object_list
+
+    @property
     def next_page_number(self) -> int:
         return self.number + 1
 

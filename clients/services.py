@@ -40,6 +40,7 @@ from accounts.services import current_actor, security_event_record
 from casework import references
 
 from .categories import REGISTRY
+from .identifiers import nhs_number_problem, ni_number_problem, normalise_identifier
 from .models import (
     Alert,
     Assignment,
@@ -243,8 +244,28 @@ def check_date_of_birth(born: datetime.date | None) -> None:
         raise ValidationError({"date_of_birth": "The date of birth cannot be before 1900: check the year."})
 
 
-def _check_details(client: Client) -> None:
+def check_identifiers(client: Client, *, stored: Client | None = None) -> None:
+    """Normalise the client's NHS and NI numbers in place (NHS: 10 digits; NI: upper case,
+    no spaces) and refuse invalid ones: the NHS number's modulus 11 check digit (NHS Data
+    Dictionary) and HMRC's NI format (see clients.identifiers). A number unchanged from
+    `stored` (the record as saved) is not re-checked, so a record saved before this rule can
+    still be edited. Raises ValidationError keyed by field."""
+    problems = {}
+    for name, problem_of in (("nhs_number", nhs_number_problem), ("national_insurance_number", ni_number_problem)):
+        value = normalise_identifier(getattr(client, name))
+        setattr(client, name, value)
+        if stored is not None and normalise_identifier(getattr(stored, name)) == value:
+            continue
+        problem = problem_of(value)
+        if problem:
+            problems[name] = problem
+    if problems:
+        raise ValidationError(problems)
+
+
+def _check_details(client: Client, *, stored: Client | None = None) -> None:
     _clean_text(client)
+    check_identifiers(client, stored=stored)
     client.full_clean()
     check_date_of_birth(client.date_of_birth)
 
@@ -305,9 +326,10 @@ def client_update(*, actor, client: Client, **changes) -> Client:
     if unknown:
         raise TypeError(f"client_update() cannot change {sorted(unknown)}")
     client = Client.objects.select_for_update().get(pk=client.pk)
+    stored = Client(nhs_number=client.nhs_number, national_insurance_number=client.national_insurance_number)
     for name, value in changes.items():
         setattr(client, name, value)
-    _check_details(client)
+    _check_details(client, stored=stored)
     _as_of(client, actor).save()
     return client
 

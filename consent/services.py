@@ -150,6 +150,11 @@ def consent_record(
         errors["evidence"] = "Upload the signed consent form."
     if method != ConsentRecord.Method.WRITTEN and evidence is not None:
         errors["evidence"] = "Only written consent has a signed form to upload."
+    if method == ConsentRecord.Method.ELECTRONIC and not electronic_reference.strip():
+        # The electronic record is the evidence, as the witness is for verbal consent.
+        errors["electronic_reference"] = (
+            "Enter the reference of the electronic consent (the form, message or system record)."
+        )
     if method == ConsentRecord.Method.VERBAL:
         if not witness_name.strip():
             errors["witness_name"] = "Enter the name of the person who witnessed the client's consent."

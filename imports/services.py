@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from accounts.models import Role, Team, User
 from clients import services as client_services
 from clients.categories import REGISTRY
 from clients.duplicates import identifier_key, name_score
+from clients.identifiers import nhs_number_problem, ni_number_problem
 from clients.models import Client, identifier_key_expression
 from consent.evidence import private_storage
 
@@ -43,8 +43,6 @@ from .models import ClientImport
 logger = logging.getLogger(__name__)
 
 CREATE, INVALID, MATCH = "create", "invalid", "match"
-_NHS = re.compile(r"^\d{10}$")
-_NINO = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$")
 _FIELD_LABELS = {
     "nhs_number": "NHS number",
     "national_insurance_number": "National Insurance number",
@@ -103,14 +101,12 @@ def _check_row(row: parsing.Row, *, key_workers: dict[str, User], today) -> list
             validate_email(values["email"])
         except ValidationError:
             problems.append(f"E-mail “{values['email']}” is not an e-mail address.")
-    nhs = _normalised(values.get("nhs_number", ""))
-    if nhs and not _NHS.match(nhs):
-        problems.append("NHS number must be 10 digits.")
-    nino = _normalised(values.get("national_insurance_number", ""))
-    if nino and not _NINO.match(nino):
-        problems.append(
-            "National Insurance number must be two letters, six digits and a letter A–D, like AB 12 34 56 C."
-        )
+    nhs_problem = nhs_number_problem(_normalised(values.get("nhs_number", "")))
+    if nhs_problem:
+        problems.append(f"NHS number: {nhs_problem}")
+    ni_problem = ni_number_problem(_normalised(values.get("national_insurance_number", "")))
+    if ni_problem:
+        problems.append(f"National Insurance number: {ni_problem}")
     worker = values.get("key_worker", "")
     if worker and worker.lower() not in key_workers:
         problems.append(f"Key worker “{worker}” is not an active caseworker in this team (use their username).")

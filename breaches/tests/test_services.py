@@ -518,3 +518,19 @@ def test_awareness_before_2000_is_refused_as_a_typing_slip(caseworker):
             became_aware_at=datetime.datetime(1, 1, 1, tzinfo=datetime.UTC),
         )
     assert "check the year" in refused.value.message_dict["became_aware_at"][0]
+
+
+@pytest.mark.parametrize(
+    ("told_at", "message"),
+    [
+        (NOW - datetime.timedelta(hours=2), "before the organisation became aware"),
+        (NOW - datetime.timedelta(days=3), "before the breach happened"),
+    ],
+)
+def test_people_cannot_be_told_before_the_breach_or_before_the_organisation_knew(manager, told_at, message):
+    breach = assessed(report(manager, occurred_at=NOW - datetime.timedelta(days=1)), manager)
+
+    with pytest.raises(ValidationError) as error:
+        decided(breach, manager, subjects_informed_at=told_at)
+
+    assert message in error.value.message_dict["subjects_informed_at"][0]

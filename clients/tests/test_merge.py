@@ -31,7 +31,7 @@ def duplicate(team_a, caseworker):
         team=team_a,
         first_name="Liv",
         last_name="Owens",
-        nhs_number="4857773456",
+        nhs_number="4857773457",
         date_of_birth=datetime.date(1990, 2, 3),
         reference="DUP-001",
     )
@@ -103,7 +103,7 @@ def test_the_duplicate_becomes_a_closed_tombstone_and_fills_blank_details(manage
     assert tombstone.merged_into == survivor
     assert tombstone.is_closed
     assert tombstone.closure_reason == f"Merged into {survivor.reference}"
-    assert survivor.nhs_number == "4857773456"
+    assert survivor.nhs_number == "4857773457"
     assert survivor.first_name == "Olivia"  # what the survivor had is kept
     assert "Same NHS number" in tombstone.history.first().history_change_reason
     assert tombstone.history.first().history_user == manager

@@ -239,3 +239,16 @@ def test_a_client_with_nothing_recorded_has_an_empty_overview(team_a):
     overview = selectors.record_overview(ClientFactory(team=team_a))
 
     assert (overview.counts, overview.key_worker, overview.alerts) == ({}, None, [])
+
+
+def test_a_page_past_the_end_links_to_the_newest_page_rather_than_saying_nothing_happened(
+    login, caseworker, own_client
+):
+    CaseNoteFactory(client=own_client, author=caseworker, text="Still here")
+
+    response = login(caseworker).get(reverse("clients:record", args=[own_client.pk]), {"page": "999"})
+
+    content = response.content.decode()
+    assert "Nothing has happened on this record yet." not in content
+    assert "There is no page 999" in content
+    assert "Go to the newest page" in content

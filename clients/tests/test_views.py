@@ -158,7 +158,7 @@ def test_search_finds_people_in_every_team_showing_only_minimal_details(
         phone="07700 900999",
         address="12 Quay Street",
         date_of_birth=datetime.date(1990, 2, 14),
-        national_insurance_number="QQ123456C",
+        national_insurance_number="AB123456C",
     )
     services.entry_create(
         actor=other_caseworker, client=other_team_client, category="mental_health", summary="Psychosis history"
@@ -171,7 +171,7 @@ def test_search_finds_people_in_every_team_showing_only_minimal_details(
     assert (row["name"], row["year_of_birth"], row["key_worker"]) == ("Bethan Brooks", 1990, other_caseworker)
     content = response.content.decode()
     assert "Riverside Hostel" in content
-    for withheld in ("Psychosis", "07700 900999", "Quay Street", "QQ123456C", "14 Feb", "OTHER-001"):
+    for withheld in ("Psychosis", "07700 900999", "Quay Street", "AB123456C", "14 Feb", "OTHER-001"):
         assert withheld not in content
 
 

@@ -272,3 +272,12 @@ def test_only_a_team_manager_other_than_the_recorder_approves(jordan, caseworker
     record.refresh_from_db()
     assert (record.approved_by, record.awaiting_approval) == (manager, False)
     assert record.history.first().history_user == manager
+
+
+def test_electronic_consent_without_its_reference_is_refused_beside_the_field(
+    jordan, caseworker, riverside, housing, notice
+):
+    with pytest.raises(ValidationError) as excinfo:
+        record(jordan, caseworker, riverside, housing, notice, electronic_reference="  ")
+
+    assert "electronic_reference" in errors_of(excinfo)

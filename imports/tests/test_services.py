@@ -188,3 +188,13 @@ def test_the_example_file_in_the_docs_imports_cleanly_for_the_demo_team(db):
         actor=manager, team=Team.objects.get(pk=team.pk), upload=SimpleUploadedFile("example.csv", content)
     )
     assert [item["outcome"] for item in client_import.report] == ["create", "create"]
+
+
+def test_an_import_refuses_invalid_numbers_and_stores_valid_ones_normalised(manager, team_a):
+    text = "first_name,last_name,nhs_number,national_insurance_number\nAmy,Lee,1234567890,\nBen,Ray,,XX999999Z\n"
+    check = services.import_check(
+        actor=manager, team=team_a, upload=SimpleUploadedFile("c.csv", text.encode(), content_type="text/csv")
+    )
+    problems = " ".join(" ".join(item["messages"]) for item in check.report)
+    assert "NHS number" in problems
+    assert "National Insurance number" in problems

@@ -31,12 +31,12 @@ KEPT_MODELS = {"sharing.Disclosure", "sharing.RecipientNotice", "rights.SarRelea
 IDENTIFYING = {
     "first_name": "Philippa",
     "last_name": "Quenby",
-    "national_insurance_number": "QQ123456C",
+    "national_insurance_number": "AB123456C",
     "phone": "07700 900456",
     "email": "pq.client@example.org",
     "address": "12 Quay Street, Salford",
 }
-SECRETS = ["Quenby", "Philippa", "QQ123456C", "07700 900456", "pq.client@example.org", "12 Quay Street"]
+SECRETS = ["Quenby", "Philippa", "AB123456C", "07700 900456", "pq.client@example.org", "12 Quay Street"]
 ENTRY_SUMMARY = "Sofa-surfing at a cousin's flat in Eccles"
 ENTRY_DETAIL = "Evicted from Brook House after rent arrears in May"
 NOTE_TEXT = "Met at the Quay Street day centre; wants help with a Universal Credit claim"
