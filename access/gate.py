@@ -31,7 +31,8 @@ For a view whose URL carries `client_id`, decorate it; the view receives the `Ac
 `client_view` runs the check and the view in one transaction (so the audit row and the
 work commit or roll back together); for a page read (GET, HEAD) by someone the rule admits
 without a reason it instead checks and writes the audit row in one statement that commits
-before the view reads anything (`_open_at_once`: one round trip, not four). It keeps the
+before the view runs (`_open_at_once`: one round trip instead of the check and the INSERT; the
+view still runs in a transaction unless it declares `reads_only`). It keeps the
 denied row when it refuses, sends a person
 who needs a reason to the reason page (`access:reason`, back to this page afterwards),
 answers 404 otherwise — the same for an unknown id as for a forbidden one — and answers
@@ -761,8 +762,13 @@ def client_view(
     purpose: str = "",
     team_manager_only: bool = False,
     load=None,
+    reads_only: bool = False,
 ):
     """Decorate a view taking `client_id`: it is called as `view(request, access, **kwargs)`.
+
+    `reads_only=True` says the view only reads (no locks, no writes): on a page read that
+    the one statement admitted (`_open_at_once`) it then runs without a transaction of its
+    own, saving BEGIN and COMMIT (the record page).
 
     `load(client_id, **kwargs)` fetches the object inside the client that the URL names
     (filtered by the client, e.g. `Entry.objects.filter(pk=entry_id, client_id=client_id).first()`);
@@ -796,7 +802,12 @@ def client_view(
                     except AuditUnavailable:
                         return audit_unavailable_response(request)
                     if access is not None:
-                        return view(request, access, *args, **kwargs)
+                        if reads_only:
+                            return view(request, access, *args, **kwargs)
+                        # The view's own reads and writes (e.g. a basis locked and re-checked)
+                        # still run in one transaction.
+                        with transaction.atomic():
+                            return view(request, access, *args, **kwargs)
                 loaded = (obj,)
             denied = None
             try:

@@ -162,3 +162,29 @@ def test_a_record_page_costs_the_gate_one_statement(login, caseworker, own_clien
 
     assert response.status_code == 200
     assert not [q for q in queries.captured_queries if q["sql"] in ("BEGIN", "COMMIT")]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_page_read_runs_its_view_in_a_transaction_unless_it_only_reads(caseworker, own_client, rf):
+    from django.http import HttpResponse
+
+    from access.gate import client_view
+    from access.models import AccessEvent
+
+    seen = {}
+
+    def page(name):
+        def view(request, access):
+            seen[name] = (connection.in_atomic_block, AccessEvent.objects.filter(pk=access.event.pk).exists())
+            return HttpResponse()
+
+        return view
+
+    for name, reads_only in (("locks or writes", False), ("reads only", True)):
+        request = rf.get("/")
+        request.user, request.session = caseworker, type("Session", (dict,), {"session_key": "abc"})()
+        client_view(reads_only=reads_only)(page(name))(request, own_client.pk)
+
+    # The audit row exists (committed) before either view runs.
+    assert seen == {"locks or writes": (True, True), "reads only": (False, True)}
