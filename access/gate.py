@@ -782,9 +782,11 @@ def client_view(
         @functools.wraps(view)
         def wrapped(request, client_id, *args, **kwargs):
             loaded = ()
-            if request.method in SAFE_METHODS and connection.vendor == "postgresql":
+            if request.method in SAFE_METHODS and action not in WRITE_ACTIONS and connection.vendor == "postgresql":
                 # A page read by someone the rule admits: the check and its audit row in one
-                # statement, committed before the view reads anything (`_open_at_once`).
+                # statement, committed before the view reads anything (`_open_at_once`). The
+                # form of a write (EDIT, SHARE, STATUTORY) goes the whole way, which refuses it
+                # on an anonymised record (`open_client`).
                 obj = load(client_id, **kwargs) if load is not None else None
                 pk = _client_pk(client_id)
                 if pk is not None and (load is None or obj is not None):

@@ -72,6 +72,29 @@ def test_every_client_url_refuses_a_post_about_an_anonymised_record(fx, login, o
     assert not problems, "\n".join(f"{k} {v}" for k, v in problems.items())
 
 
+def test_no_client_url_opens_the_form_of_a_write_about_an_anonymised_record(
+    fx, login, own_client, manager, monkeypatch
+):
+    """The GET of a write's form (audited as EDIT, SHARE or STATUTORY) is refused too, on every
+    URL that names a client, including the one-statement page read of PostgreSQL (access.gate)."""
+    urls = {name: reverse(name, kwargs=spec.kwargs(own_client, fx)) for name, spec in CLIENT_URLS.items()}
+    monkeypatch.setattr(client_services, "client_erasure_check", lambda *, client: None)
+    rights_services.client_anonymise(actor=manager, client=own_client, reason="erasure request granted")
+    problems = {}
+    for user_key in ("manager", "iso"):
+        test_client = login(getattr(fx, user_key), BrowserlessClient())
+        _give_reasons(test_client, [own_client.pk])
+        for name, url in urls.items():
+            last = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            response = test_client.get(url)
+            let_through = AccessEvent.objects.filter(
+                id__gt=last, outcome=AccessEvent.Outcome.ALLOWED, client_id=own_client.pk, action__in=WRITES
+            )
+            if let_through.exists():
+                problems[(user_key, name)] = response.status_code
+    assert not problems, "\n".join(f"{k} {v}" for k, v in problems.items())
+
+
 def test_the_refusal_says_when_the_record_was_anonymised(login, manager, anonymised):
     test_client = login(manager, BrowserlessClient())
     _give_reasons(test_client, [anonymised.pk])
