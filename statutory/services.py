@@ -594,6 +594,22 @@ def _refuse_share(actor, statutory_request, *, request, selection, refusal: Stat
     return refusal
 
 
+def _selection_problem(outcome: str, selection: Selection, limit: Selection) -> str:
+    """What is wrong with the selection for this outcome ('' when nothing): in full needs a
+    limit that names something; in part needs a selection, smaller than the limit."""
+    if outcome == Result.DISCLOSED_FULL and not limit:
+        return "The request names nothing from the client's record that could be disclosed."
+    if outcome == Result.DISCLOSED_PART:
+        if not selection:
+            return "Choose the part of the information to disclose: nothing is selected."
+        if selection == limit:
+            return (
+                "“Disclose in part” needs less than the request asks for, and every item it asks for is "
+                "selected: narrow the selection, or choose “Disclose in full”."
+            )
+    return ""
+
+
 def statutory_request_decide(
     *,
     actor,
@@ -621,6 +637,10 @@ def statutory_request_decide(
         errors["outcome"] = "Choose whether to refuse, disclose in full or disclose in part."
     _required(errors, "decision_reasons", decision_reasons, "Give the reasons for the decision.")
     _check_told(errors, client_told, client_not_told_reason)
+    # What the selection needs is said with every other problem of the form, not after them.
+    selection_problem = _selection_problem(outcome, selection, statutory_request.limit)
+    if selection_problem:
+        errors["outcome"] = selection_problem
     if errors:
         raise ValidationError(errors)
     refused = None
@@ -646,15 +666,10 @@ def statutory_request_decide(
             limit = locked.limit
             if outcome == Result.DISCLOSED_FULL:
                 selection = limit
-                if not selection:
-                    raise ValidationError(
-                        {"outcome": "The request names nothing from the client's record that could be disclosed."}
-                    )
-            elif not selection:
-                raise ValidationError({"outcome": "Choose the part of the information to disclose."})
-            refusal = _limit_refusal(locked, selection)
-            if refusal is None and outcome == Result.DISCLOSED_PART and selection == limit:
-                raise ValidationError({"outcome": "That is everything within the limit: choose “Disclose in full”."})
+            refusal = _limit_refusal(locked, selection) if selection else None
+            problem = _selection_problem(outcome, selection, limit) if refusal is None else ""
+            if problem:
+                raise ValidationError({"outcome": problem})
             consent = None
             if refusal is None:
                 refusal = _restriction_refusal(locked, decided_by=actor)

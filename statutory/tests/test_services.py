@@ -471,6 +471,28 @@ def test_in_part_means_less_than_the_whole_limit(jordan, caseworker, manager):
         decide(warrant, manager, outcome=SR.Outcome.DISCLOSED_PART, selection=WARRANT_SCOPE)
 
 
+def test_in_part_with_nothing_selected_asks_for_a_selection_with_every_other_problem_at_once(
+    jordan, caseworker, manager
+):
+    warrant = court_order_request(client=jordan, actor=caseworker, scope=WARRANT_SCOPE)
+
+    with pytest.raises(ValidationError) as refused:
+        decide(
+            warrant,
+            manager,
+            outcome=SR.Outcome.DISCLOSED_PART,
+            selection=Selection(),
+            decision_reasons="",
+            client_told=None,
+        )
+
+    problems = refused.value.message_dict
+    assert problems["outcome"] == ["Choose the part of the information to disclose: nothing is selected."]
+    assert {"outcome", "decision_reasons", "client_told"} <= set(problems)
+    warrant.refresh_from_db()
+    assert warrant.is_open
+
+
 def test_a_disclosure_passes_the_gate_with_the_request_as_its_basis(jordan, caseworker, manager):
     warrant = court_order_request(client=jordan, actor=caseworker, scope=WARRANT_SCOPE)
 
