@@ -327,8 +327,8 @@ def test_the_duplicates_differing_details_are_kept_on_the_survivor(manager, own_
     kept = {e.category: e.summary for e in InformationEntry.objects.filter(client=survivor)}
     assert kept["identity"].startswith("From merged record DUP-001:")
     assert "other name Walter Test-Person" in kept["identity"]
-    assert "4857773456" not in kept["identity"]  # the survivor had none: filled in, not repeated
-    assert survivor.nhs_number == "4857773456"
+    assert "4857773457" not in kept["identity"]  # the survivor had none: filled in, not repeated
+    assert survivor.nhs_number == "4857773457"
     assert "07700 900999" in kept["contact"]
     assert survivor.email == "walt@example.org"  # blank on the survivor: filled in
     assert survivor.phone == "07700 900123"
