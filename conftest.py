@@ -119,6 +119,23 @@ def outbox_sent(monkeypatch, django_capture_on_commit_callbacks):
     return partial(django_capture_on_commit_callbacks, execute=True)
 
 
+# --- Migration tests ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def schema_restored():
+    """For a test that migrates the database back: afterwards, forward to every app's latest
+    migration again, whether the test passed or not. A test database left on an old schema
+    fails every transactional test after it with missing columns."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 # --- Logging in -------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ AWARE = datetime.datetime(2026, 10, 24, 11, 0, tzinfo=UTC)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_existing_alerts_their_email_state_and_the_heartbeat_are_carried_over(caseworker, team_a):
+def test_existing_alerts_their_email_state_and_the_heartbeat_are_carried_over(caseworker, team_a, schema_restored):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps

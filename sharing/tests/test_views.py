@@ -615,7 +615,7 @@ def test_the_managers_list_runs_the_same_queries_however_long_it_is(
         client.get(url("without_agreement"))
 
 
-QUERIES["managers"] = 8
+QUERIES["managers"] = 7
 
 
 def test_an_agreement_that_ended_does_not_count(su_referral, su_consent, su_service, caseworker):

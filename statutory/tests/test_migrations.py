@@ -18,7 +18,7 @@ from statutory.models import StatutoryDocument, StatutoryRequest
 
 BEFORE_THE_MOVE = [("sharing", "0003_statutory_purpose"), ("statutory", None)]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("schema_restored")]
 
 
 def _migrate(targets):
