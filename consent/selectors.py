@@ -68,8 +68,12 @@ def _candidates_sql(model, *, by: str, lock: bool) -> str:
         qn(partners.get_field(owner).column),
         qn(partners.get_field("partner").column),
     )
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    # OFFSET 0 (PostgreSQL) keeps each EXISTS a probe of its unique (basis, purpose or partner) index per
+    # candidate row of this client, rather than a semi-join that reads every basis a popular
+    # partner or purpose has across the organisation (BENCHMARKS.md, transmission re-check).
     if by == "partner":
-        recipient = f"EXISTS (SELECT 1 FROM {r_table} r WHERE r.{r_owner} = b.{pk} AND r.{r_partner} = %s)"  # noqa: S608 (identifiers from model metadata; values are parameters)
+        recipient = f"EXISTS (SELECT 1 FROM {r_table} r WHERE r.{r_owner} = b.{pk} AND r.{r_partner} = %s{fence})"  # noqa: S608 (identifiers from model metadata; values are parameters)
     else:
         recipient = f"b.{group_col} = %s"
     newest = qn("given_at" if model is ConsentRecord else "recorded_at")
@@ -78,7 +82,7 @@ def _candidates_sql(model, *, by: str, lock: bool) -> str:
         [
             f"SELECT {columns} FROM {qn(meta.db_table)} b{joins}",  # noqa: S608 (identifiers from model metadata; values are parameters)
             f"WHERE b.{client_col} = %s",
-            f"AND EXISTS (SELECT 1 FROM {p_table} p WHERE p.{p_owner} = b.{pk} AND p.{p_purpose} = %s)",  # noqa: S608 (identifiers from model metadata; values are parameters)
+            f"AND EXISTS (SELECT 1 FROM {p_table} p WHERE p.{p_owner} = b.{pk} AND p.{p_purpose} = %s{fence})",  # noqa: S608 (identifiers from model metadata; values are parameters)
             f"AND {recipient}",
             f"ORDER BY b.{newest} DESC, b.{pk} DESC",
         ]
