@@ -7,7 +7,7 @@ from django.test import Client as BrowserlessClient
 from django.urls import reverse
 
 from access.models import AccessEvent
-from casework.tests.test_url_coverage import CLIENT_URLS, Fixtures, _give_reasons
+from casework.tests.test_url_coverage import CLIENT_URLS, Fixtures, give_reasons
 from clients import services as client_services
 from clients.models import Assignment, Client, ClientUserObjectPermission
 from clients.services import RecordAnonymised
@@ -57,7 +57,7 @@ def test_every_client_url_refuses_a_post_about_an_anonymised_record(fx, login, o
     problems = {}
     for user_key in ("manager", "iso", "caseworker", "admin_user"):
         test_client = login(getattr(fx, user_key), BrowserlessClient())
-        _give_reasons(test_client, [own_client.pk])
+        give_reasons(test_client, [own_client.pk])
         for name, url in urls.items():
             if name in NOT_ABOUT_THE_RECORD:
                 continue
@@ -83,7 +83,7 @@ def test_no_client_url_opens_the_form_of_a_write_about_an_anonymised_record(
     problems = {}
     for user_key in ("manager", "iso"):
         test_client = login(getattr(fx, user_key), BrowserlessClient())
-        _give_reasons(test_client, [own_client.pk])
+        give_reasons(test_client, [own_client.pk])
         for name, url in urls.items():
             last = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
             response = test_client.get(url)
@@ -97,7 +97,7 @@ def test_no_client_url_opens_the_form_of_a_write_about_an_anonymised_record(
 
 def test_the_refusal_says_when_the_record_was_anonymised(login, manager, anonymised):
     test_client = login(manager, BrowserlessClient())
-    _give_reasons(test_client, [anonymised.pk])
+    give_reasons(test_client, [anonymised.pk])
 
     response = test_client.post(
         reverse("clients:note_add", args=[anonymised.pk]), {"category": "support_needs", "text": "Re-typed name"}
@@ -149,7 +149,7 @@ def test_services_refuse_writes_about_an_anonymised_client(write, anonymised, ca
 )
 def test_an_anonymised_records_pages_offer_no_writes(page, write_urls, login, manager, anonymised):
     test_client = login(manager, BrowserlessClient())
-    _give_reasons(test_client, [anonymised.pk])
+    give_reasons(test_client, [anonymised.pk])
 
     response = test_client.get(reverse(page, args=[anonymised.pk]))
 

@@ -757,7 +757,8 @@ def test_role_only_urls_admit_exactly_their_roles(name, fx, login):
 # --- The authorization matrix for client URLs ----------------------------------------------
 
 
-def _give_reasons(test_client, client_ids):
+def give_reasons(test_client, client_ids):
+    """Store a break-the-glass reason for each client id in the test client's session."""
     session = test_client.session
     fake = SimpleNamespace(session=session)
     for client_id in client_ids:
@@ -821,7 +822,7 @@ def test_authorization_matrix(name, with_reason, fx, login):
     for user_key in USERS:
         test_client = login(getattr(fx, user_key), BrowserlessClient())
         if with_reason:
-            _give_reasons(test_client, [pk(c) for c in clients.values()])
+            give_reasons(test_client, [pk(c) for c in clients.values()])
         for client_key, client in clients.items():
             expected = _expected(spec.policy, user_key, client_key, with_reason=with_reason, method=spec.method)
             url = reverse(name, kwargs=spec.kwargs(client, fx))
